@@ -1,0 +1,76 @@
+"""Typed failures of the media pipeline, each with a stable machine-readable `code`.
+
+    PipelineError                 code            meaning for the person who uploaded
+    ├── EmptyFileError            empty_file      the file has no bytes
+    ├── NotMediaError             not_media       not audio or video (text, PDF, image, random bytes)
+    ├── NoStreamsError            no_streams      a media container with no audio or video in it
+    ├── UnreadableMediaError      unreadable_media  a media file that cannot be decoded (truncated
+    │                                             before its index, corrupted beyond repair)
+    ├── MediaTooLongError         too_long        longer than the deployment allows
+    ├── FfmpegError               ffmpeg_failed   ffmpeg exited non-zero for another reason
+    ├── TranscriptionError        transcription_failed  the speech model failed
+    └── StageTimeoutError         stage_timeout   a tool ran past its time limit
+
+Codes are part of the API: clients and tests match on them, so never rename one. `message` is
+written for a teacher; `detail` keeps the technical tail (ffmpeg's stderr) for logs.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """A stage failed for a reason the uploader can be told about."""
+
+    code = "pipeline_error"
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EmptyFileError(PipelineError):
+    code = "empty_file"
+
+
+class NotMediaError(PipelineError):
+    code = "not_media"
+
+
+class NoStreamsError(PipelineError):
+    code = "no_streams"
+
+
+class UnreadableMediaError(PipelineError):
+    code = "unreadable_media"
+
+
+class MediaTooLongError(PipelineError):
+    code = "too_long"
+
+
+class FfmpegError(PipelineError):
+    code = "ffmpeg_failed"
+
+
+class TranscriptionError(PipelineError):
+    code = "transcription_failed"
+
+
+class StageTimeoutError(PipelineError):
+    code = "stage_timeout"
+
+
+ALL_ERRORS: tuple[type[PipelineError], ...] = (
+    EmptyFileError,
+    NotMediaError,
+    NoStreamsError,
+    UnreadableMediaError,
+    MediaTooLongError,
+    FfmpegError,
+    TranscriptionError,
+    StageTimeoutError,
+)

@@ -1,0 +1,129 @@
+"""Running ffmpeg and ffprobe: found once, called with argument lists, progress parsed, stderr kept.
+
+Commands are built elsewhere (pure functions, usually with ffmpeg-python's `.compile()`); this module
+only runs them. It never builds a shell string, always enforces a time limit, and on failure raises
+a `PipelineError` carrying the tail of ffmpeg's stderr so logs show what went wrong.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pipeline.errors import FfmpegError, PipelineError, StageTimeoutError
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction done, 0.0 to 1.0."""
+
+STDERR_TAIL_LINES = 40
+
+
+@functools.cache
+def ffmpeg_binary() -> str:
+    """Path of ffmpeg: the one on PATH, else the one `imageio-ffmpeg` ships."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # optional: only when no system ffmpeg exists
+    except ImportError:
+        raise PipelineError(
+            "ffmpeg is not installed: run scripts/bootstrap.sh or `apt-get install ffmpeg`"
+        ) from None
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@functools.cache
+def ffprobe_binary() -> str:
+    """Path of ffprobe, which ships with the system ffmpeg."""
+    found = shutil.which("ffprobe")
+    if not found:
+        raise PipelineError(
+            "ffprobe is not installed: run scripts/bootstrap.sh or `apt-get install ffmpeg`"
+        )
+    return found
+
+
+def _tail(lines: collections.deque[str]) -> str:
+    return "\n".join(lines)
+
+
+def run_tool(
+    args: list[str],
+    *,
+    timeout: float,
+    duration: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    error: type[PipelineError] = FfmpegError,
+    message: str = "ffmpeg could not process this recording",
+) -> bytes:
+    """Run ffmpeg/ffprobe with `args` (args[0] is the binary) and return its stdout.
+
+    When `duration` and `on_progress` are given, `-progress pipe:2`-style `out_time_us=` lines in
+    stderr are turned into fractions of `duration`. Raises `error(message)` with the stderr tail on
+    a non-zero exit and `StageTimeoutError` after `timeout` seconds (the process is killed).
+    """
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line.startswith("out_time_us=") and duration and on_progress:
+                with contextlib.suppress(ValueError):
+                    seconds = int(line.split("=", 1)[1]) / 1_000_000
+                    on_progress(min(1.0, max(0.0, seconds / duration)))
+                continue
+            if "=" in line and " " not in line:  # other -progress keys: not worth keeping
+                continue
+            tail.append(line)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        reader.join(timeout=5)
+        raise StageTimeoutError(
+            f"{Path(args[0]).name} took longer than {timeout:.0f} s and was stopped",
+            detail=_tail(tail),
+        ) from None
+    reader.join(timeout=5)
+    if proc.returncode != 0:
+        raise error(message, detail=_tail(tail))
+    return stdout
+
+
+@contextlib.contextmanager
+def atomic_output(dst: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `dst`; rename it onto `dst` only if the block succeeds.
+
+    Readers never see a half-written file, and a failed stage leaves nothing behind. The temporary
+    name keeps `dst`'s suffix so tools that pick a format by extension still work.
+    """
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix, dir=dst.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
