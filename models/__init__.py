@@ -1,0 +1,6 @@
+"""Persistent state and where it lives: settings, tables, object storage, the ECF taxonomy.
+
+Importing the package registers every table on `Base.metadata` (Alembic and tests rely on that).
+"""
+
+from models import account, lesson  # noqa: F401 - imported for their tables

@@ -1,0 +1,99 @@
+"""Lessons and the state of each processing stage.
+
+The lesson row is the truth a client reads: status, current stage, progress 0-100, and on failure
+a stable error code and a message for a teacher. Each stage has its own row so two workers running
+parallel branches (transcription beside thumbnails) never overwrite each other's progress.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.account import new_id
+from models.db import Base, utcnow
+
+
+class LessonStatus(enum.StrEnum):
+    queued = "queued"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class StageStatus(enum.StrEnum):
+    pending = "pending"
+    queued = "queued"
+    running = "running"
+    done = "done"
+    skipped = "skipped"
+    failed = "failed"
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300), default="")
+    source_filename: Mapped[str] = mapped_column(String(1024), default="")
+    source_key: Mapped[str] = mapped_column(String(1024))
+    source_size: Mapped[int] = mapped_column(default=0)
+    source_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+
+    status: Mapped[LessonStatus] = mapped_column(
+        Enum(LessonStatus, native_enum=False, length=16), default=LessonStatus.queued, index=True
+    )
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[int] = mapped_column(default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+
+    media_key: Mapped[str | None] = mapped_column(String(1024))
+    duration: Mapped[float | None]
+    has_video: Mapped[bool | None]
+    has_audio: Mapped[bool | None]
+    probe: Mapped[dict[str, Any] | None]
+    transcribe: Mapped[bool] = mapped_column(default=True)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    ready_at: Mapped[datetime | None]
+
+    stages: Mapped[list[LessonStage]] = relationship(
+        back_populates="lesson", cascade="all, delete-orphan", order_by="LessonStage.id"
+    )
+
+    def artefact_key(self, name: str) -> str:
+        """Where a file made from this lesson lives in object storage."""
+        return f"lessons/{self.id}/{name}"
+
+
+class LessonStage(Base):
+    __tablename__ = "lesson_stages"
+    __table_args__ = (UniqueConstraint("lesson_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    status: Mapped[StageStatus] = mapped_column(
+        Enum(StageStatus, native_enum=False, length=16), default=StageStatus.pending
+    )
+    progress: Mapped[float] = mapped_column(default=0.0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+
+    lesson: Mapped[Lesson] = relationship(back_populates="stages")

@@ -1,0 +1,29 @@
+"""Alembic environment: the URL comes from the caller (models.migrate) or from settings."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import models  # noqa: F401 - registers every table
+from models.db import Base, make_engine
+from models.settings import get_settings
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def run() -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=True,  # SQLite alters tables by copying them
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

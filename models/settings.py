@@ -1,0 +1,90 @@
+"""All configuration in one validated place: `CLIPCOACH_*` environment variables or `.env`.
+
+Embedded defaults need nothing set: SQLite, a local storage folder, a filesystem Celery broker, the
+bundled tiny.en model, all under `data_dir`. Each backend is chosen by one URL here; the code that
+opens it (models.db, models.storage, workers.app) is the only code that looks at its scheme.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLIPCOACH_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(Path("var"), description="Root for every embedded backend's files.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    storage_url: str = Field(
+        "",
+        description="file:///path or s3://KEY:SECRET@HOST:PORT/BUCKET?secure=false; "
+        "empty means a folder in data_dir.",
+    )
+    broker_url: str = Field(
+        "", description="Celery broker: redis://..., or empty for a filesystem queue in data_dir."
+    )
+    scratch_dir: Path | None = Field(None, description="Workers' temporary space for media.")
+
+    # transcription
+    model: str = Field("", description="faster-whisper model name or folder; empty: tiny.en")
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 decide.")
+    language: str = "en"
+    vocabulary: list[str] = Field(default_factory=list, description="School terms to hint.")
+
+    # limits
+    max_upload_bytes: int = Field(8 * 1024**3, gt=0)
+    max_duration_seconds: float = Field(4 * 3600, gt=0)
+    stage_timeout_seconds: float = Field(3 * 3600, gt=0)
+    upload_chunk_max_bytes: int = Field(64 * 1024**2, gt=0)
+
+    # web
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = Field("", description="Signs tokens; generated into data_dir when empty.")
+    token_ttl_minutes: int = Field(12 * 60, gt=0)
+    public_url: str = ""
+    seed_demo: bool = True
+
+    worker_concurrency: int = Field(2, ge=1)
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'clipcoach.db'}"
+        if not self.storage_url:
+            self.storage_url = (self.data_dir / "storage").as_uri()
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if self.scratch_dir is None:
+            self.scratch_dir = self.data_dir / "scratch"
+        return self
+
+    @property
+    def broker_folder(self) -> Path:
+        """Where the embedded filesystem broker keeps its messages."""
+        return self.data_dir / "broker"
+
+    @property
+    def scratch(self) -> Path:
+        assert self.scratch_dir is not None  # filled by the validator
+        return self.scratch_dir
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()

@@ -1,0 +1,227 @@
+"""The `clipcoach` command: process a recording locally, serve the app, run workers, administer.
+
+The CLI is the local face of the workers: `process` runs the very stage functions a worker runs,
+in one folder and two at a time; `serve` starts the web app with a worker beside it; `worker`
+starts a pool for chosen queues. Only here may code print.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from models.settings import get_settings
+from pipeline.errors import PipelineError
+from pipeline.lesson import SOURCE_STEM, run_all
+
+app = typer.Typer(
+    help="clipcoach: lesson-video coaching for early career teachers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+KEPT_OUTPUTS = (
+    "lesson.mp4",
+    "lesson.m4a",
+    "probe.json",
+    "transcript.json",
+    "transcript.vtt",
+    "transcript.srt",
+    "transcript.txt",
+    "segments.json",
+    "scenes.json",
+    "poster.jpg",
+    "sprite.jpg",
+    "thumbnails.vtt",
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def process(
+    file: Annotated[Path, typer.Argument(help="A lesson recording (video or audio).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")],
+    language: Annotated[str | None, typer.Option(help="Spoken language, e.g. en.")] = None,
+    model: Annotated[str | None, typer.Option(help="faster-whisper model name or folder.")] = None,
+    vocabulary: Annotated[
+        Path | None, typer.Option(help="A text file of school terms, one per line.")
+    ] = None,
+    no_transcript: Annotated[bool, typer.Option(help="Skip transcription.")] = False,
+) -> None:
+    """Run every stage on FILE and write lesson.mp4, transcripts, segments and thumbnails to OUT."""
+    from workers.options import lesson_options, model_spec
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    settings = get_settings()
+    overrides: dict[str, object] = {}
+    if language:
+        overrides["language"] = language
+    if model:
+        overrides["model"] = model
+    if vocabulary:
+        overrides["vocabulary"] = [
+            line.strip() for line in vocabulary.read_text().splitlines() if line.strip()
+        ]
+    options = lesson_options(settings, overrides, transcribe=not no_transcript)
+
+    def load():  # type: ignore[no-untyped-def]
+        from pipeline.transcribe import load_model
+
+        return load_model(model_spec(settings, overrides))
+
+    out.mkdir(parents=True, exist_ok=True)
+    # Work beside OUT so results move in by rename; OUT only ever receives finished files.
+    workdir = Path(tempfile.mkdtemp(prefix=".clipcoach-", dir=out))
+    try:
+        (workdir / f"{SOURCE_STEM}{file.suffix.lower()[:12]}").symlink_to(file.resolve())
+        with _stage_progress() as on_progress:
+            outcomes = run_all(workdir, options, model=load, on_progress=on_progress)
+        for name in KEPT_OUTPUTS:
+            if (workdir / name).exists():
+                os.replace(workdir / name, out / name)
+    except PipelineError as exc:
+        raise _fail(f"{file.name}: {exc.message} [{exc.code}]") from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    for outcome in outcomes.values():
+        for note in [*outcome.warnings, *([outcome.skipped] if outcome.skipped else [])]:
+            console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    console.print(f"[green]done:[/green] outputs in {out}", highlight=False)
+
+
+class _stage_progress:  # noqa: N801 - used as a context manager, reads like a function
+    """A Rich progress display with one bar per stage, quiet when not on a terminal."""
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.progress = Progress(
+            TextColumn("{task.description:<11}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.progress.__enter__()
+        return self.update
+
+    def update(self, stage: str, fraction: float) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=1.0)
+        self.progress.update(self.tasks[stage], completed=fraction)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+
+def _worker_command(queues: str, concurrency: int, loglevel: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--queues",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated: media, transcribe.")] = (
+        "media,transcribe"
+    ),
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    loglevel: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Start a Celery worker pool for the given queues (the transcription model loads once each)."""
+    settings = get_settings()
+    from models.migrate import upgrade
+
+    upgrade(settings.database_url)
+    command = _worker_command(queues, concurrency or settings.worker_concurrency, loglevel)
+    os.execv(command[0], command)  # noqa: S606 - replaces this process with the pool; no shell
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from models.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    with_worker: Annotated[bool, typer.Option(help="Start a local worker too.")] = True,
+) -> None:
+    """Serve the app at http://HOST:PORT with a worker beside it (embedded defaults)."""
+    import uvicorn
+
+    from models.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    _after_migrate_hooks(settings)
+    worker_proc = None
+    if with_worker:
+        worker_proc = subprocess.Popen(
+            _worker_command("media,transcribe", settings.worker_concurrency, "info")
+        )
+    try:
+        uvicorn.run(
+            "api.app:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            proxy_headers=True,
+            log_level="info",
+        )
+    finally:
+        if worker_proc is not None:
+            worker_proc.send_signal(signal.SIGTERM)
+            try:
+                worker_proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
+
+
+def _after_migrate_hooks(settings: object) -> None:
+    """Seeding for first runs; the accounts module adds the demo users here."""
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Turning settings (and a lesson's own overrides) into the pipeline's option objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.settings import Settings
+from pipeline.lesson import LessonOptions
+
+
+def model_spec(settings: Settings, overrides: dict[str, Any] | None = None) -> Any:
+    from pipeline.transcribe import ModelSpec, default_model_path
+
+    name = (overrides or {}).get("model") or settings.model or str(default_model_path())
+    return ModelSpec(
+        name_or_path=name,
+        device=settings.device,
+        compute_type=settings.compute_type,
+        cpu_threads=settings.cpu_threads,
+    )
+
+
+def lesson_options(
+    settings: Settings, overrides: dict[str, Any] | None = None, *, transcribe: bool = True
+) -> LessonOptions:
+    """Options for one lesson: deployment settings, then the lesson's own language/vocabulary."""
+    from pipeline.transcribe import TranscribeOptions
+
+    overrides = overrides or {}
+    vocabulary = overrides.get("vocabulary") or settings.vocabulary
+    return LessonOptions(
+        transcribe=transcribe,
+        max_duration=settings.max_duration_seconds,
+        stage_timeout=settings.stage_timeout_seconds,
+        transcription=TranscribeOptions(
+            language=overrides.get("language") or settings.language,
+            vocabulary=tuple(vocabulary),
+        ),
+    )

@@ -1,0 +1,106 @@
+"""One stage of one lesson on a worker: fetch inputs, run the pipeline, store outputs, move on.
+
+Kept apart from the Celery task functions so it can be called (and tested) without a broker.
+Inputs are fetched into a private scratch folder that is always removed afterwards, so a crashed
+or failed stage leaves neither temporary files nor half-written objects behind (storage writes
+are atomic).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from models.settings import Settings
+from models.storage import Storage
+from pipeline.errors import PipelineError
+from pipeline.lesson import SOURCE_STEM, STAGES, run_stage
+from workers import status
+from workers.options import lesson_options, model_spec
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[str, str], None]
+"""Called with (lesson_id, stage name) for each stage that has become ready."""
+
+PROGRESS_INTERVAL_SECONDS = 1.0
+INTERNAL_ERROR_MESSAGE = (
+    "Something went wrong on our side while processing this recording. "
+    "Try again later; if it keeps happening, tell your administrator (lesson {lesson_id})."
+)
+
+
+def _fetch_inputs(storage: Storage, ctx: status.StageContext, stage: str, workdir: Path) -> None:
+    for name in STAGES[stage].inputs:
+        if name == "source":
+            suffix = PurePosixPath(ctx.source_key).suffix.lower()[:12]
+            storage.get_file(ctx.source_key, workdir / f"{SOURCE_STEM}{suffix}")
+        elif name == "media":
+            if ctx.media_key:
+                storage.get_file(ctx.media_key, workdir / PurePosixPath(ctx.media_key).name)
+        else:
+            key = f"lessons/{ctx.lesson_id}/{name}"
+            if storage.exists(key):  # optional inputs: a skipped stage made nothing
+                storage.get_file(key, workdir / name)
+
+
+def execute_stage(
+    settings: Settings, storage: Storage, lesson_id: str, stage: str, enqueue: Enqueue
+) -> None:
+    """Run `stage` for `lesson_id` if it is still wanted; idempotent and safe to redeliver."""
+    db = settings.database_url
+    ctx = status.begin_stage(db, lesson_id, stage)
+    if ctx is None:
+        log.info("lesson %s: stage %s has nothing to do", lesson_id, stage)
+        return
+
+    last_report = 0.0
+
+    def on_progress(fraction: float) -> None:
+        nonlocal last_report
+        now = time.monotonic()
+        if now - last_report >= PROGRESS_INTERVAL_SECONDS:
+            last_report = now
+            status.report_progress(db, lesson_id, stage, fraction)
+
+    settings.scratch.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{lesson_id}-{stage}-", dir=settings.scratch))
+    try:
+        _fetch_inputs(storage, ctx, stage, workdir)
+        options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
+
+        def model():  # type: ignore[no-untyped-def]
+            from pipeline.transcribe import load_model
+
+            return load_model(model_spec(settings, ctx.options))
+
+        outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
+        for name in outcome.outputs:
+            storage.put_file(f"lessons/{lesson_id}/{name}", workdir / name)
+    except PipelineError as exc:
+        log.warning(
+            "lesson %s: stage %s failed: %s %s\n%s", lesson_id, stage, exc.code, exc, exc.detail
+        )
+        status.fail_stage(db, lesson_id, stage, exc.code, exc.message)
+        return
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    for next_stage in status.finish_stage(db, lesson_id, stage, outcome):
+        enqueue(lesson_id, next_stage)
+
+
+def fail_unexpectedly(settings: Settings, lesson_id: str, stage: str) -> None:
+    """A bug, not bad input: log it with the traceback, show the teacher a calm message."""
+    log.exception("lesson %s: stage %s crashed", lesson_id, stage)
+    status.fail_stage(
+        settings.database_url,
+        lesson_id,
+        stage,
+        "internal_error",
+        INTERNAL_ERROR_MESSAGE.format(lesson_id=lesson_id),
+    )
