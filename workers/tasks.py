@@ -3,7 +3,7 @@
 Each stage of pipeline.lesson.STAGES gets a task named `clipcoach.stage.<name>`, routed to its
 queue (`media` or `transcribe`). A finished stage enqueues the stages it unblocks by name, so
 workers on other hosts need nothing but the name. The API only ever sends
-`clipcoach.lesson.process` with a lesson id.
+`clipcoach.lesson.process` (models.queue.PROCESS_LESSON) with a lesson id.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from models.settings import get_settings
 from models.storage import Storage, open_storage
 from pipeline.lesson import STAGES
 from workers import status
-from workers.app import TASK_PREFIX, app
+from models.queue import PROCESS_LESSON, TASK_PREFIX
+from workers.app import app
 from workers.runner import execute_stage, fail_unexpectedly
 
 log = logging.getLogger(__name__)
-
-PROCESS_LESSON = f"{TASK_PREFIX}lesson.process"
-
 
 def stage_task_name(stage: str) -> str:
     return f"{TASK_PREFIX}stage.{stage}"
