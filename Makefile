@@ -1,0 +1,41 @@
+# The two commands a new user needs (see README.md): `make run` and `make test`.
+.PHONY: run test test-slow lint bench setup setup-dev sample
+
+VENV := .venv/bin
+
+setup:
+	scripts/bootstrap.sh
+
+setup-dev:
+	scripts/bootstrap.sh --dev
+
+## Set up, process the sample lesson, then serve the app with a worker at http://127.0.0.1:8000
+run: setup
+	$(VENV)/clipcoach process sample_media/lesson.mp4 --out var/sample-output
+	$(VENV)/clipcoach serve
+
+## Set up (including test tools and services) and run lint, types and the whole test suite
+test: setup-dev
+	scripts/services.sh
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+	$(VENV)/pytest -m "not slow" $(PYTEST_ARGS)
+
+## The long fault and load tests, kept out of the default run for time
+test-slow: setup-dev
+	scripts/services.sh
+	$(VENV)/pytest -m slow $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+## Rewrite benchmarks/RESULTS.md (takes about an hour on 2 cores)
+bench: setup-dev
+	scripts/services.sh
+	$(VENV)/python -m benchmarks.run
+
+sample: setup-dev
+	$(VENV)/python sample_media/make_lesson.py
