@@ -7,6 +7,10 @@
     ├── UnreadableMediaError      unreadable_media  a media file that cannot be decoded (truncated
     │                                             before its index, corrupted beyond repair)
     ├── MediaTooLongError         too_long        longer than the deployment allows
+    ├── NoAudioError              no_audio        a stage needs sound and the recording has none
+    ├── NoVideoError              no_video        a stage needs pictures and the recording has none
+    ├── ClipRangeError            clip_out_of_range  a clip's start/end is outside the media or
+    │                                             not in order
     ├── FfmpegError               ffmpeg_failed   ffmpeg exited non-zero for another reason
     ├── TranscriptionError        transcription_failed  the speech model failed
     └── StageTimeoutError         stage_timeout   a tool ran past its time limit
@@ -52,6 +56,18 @@ class MediaTooLongError(PipelineError):
     code = "too_long"
 
 
+class NoAudioError(PipelineError):
+    code = "no_audio"
+
+
+class NoVideoError(PipelineError):
+    code = "no_video"
+
+
+class ClipRangeError(PipelineError):
+    code = "clip_out_of_range"
+
+
 class FfmpegError(PipelineError):
     code = "ffmpeg_failed"
 
@@ -70,6 +86,9 @@ ALL_ERRORS: tuple[type[PipelineError], ...] = (
     NoStreamsError,
     UnreadableMediaError,
     MediaTooLongError,
+    NoAudioError,
+    NoVideoError,
+    ClipRangeError,
     FfmpegError,
     TranscriptionError,
     StageTimeoutError,

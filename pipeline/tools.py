@@ -64,12 +64,14 @@ def run_tool(
     on_progress: ProgressCallback | None = None,
     error: type[PipelineError] = FfmpegError,
     message: str = "ffmpeg could not process this recording",
+    on_line: Callable[[str], None] | None = None,
 ) -> bytes:
     """Run ffmpeg/ffprobe with `args` (args[0] is the binary) and return its stdout.
 
     When `duration` and `on_progress` are given, `-progress pipe:2`-style `out_time_us=` lines in
     stderr are turned into fractions of `duration`. Raises `error(message)` with the stderr tail on
     a non-zero exit and `StageTimeoutError` after `timeout` seconds (the process is killed).
+    `on_line` sees every other stderr line, for stages that read filter output such as `showinfo`.
     """
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     proc = subprocess.Popen(
@@ -88,6 +90,8 @@ def run_tool(
                     seconds = int(line.split("=", 1)[1]) / 1_000_000
                     on_progress(min(1.0, max(0.0, seconds / duration)))
                 continue
+            if on_line is not None:
+                on_line(line)
             if "=" in line and " " not in line:  # other -progress keys: not worth keeping
                 continue
             tail.append(line)

@@ -1,0 +1,307 @@
+"""Synthetic test media with known ground truth, made with ffmpeg lavfi, espeak-ng and plain bytes.
+
+Every function writes into a path the caller chooses and returns what the file is known to contain
+(durations, cut times, speech spans), so tests assert against facts rather than against a previous
+run. Defaults are small and short (320x240, a few seconds) to keep suites fast on two cores.
+
+Shared by every package's tests: keep it general and free of pipeline imports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
+FFPROBE = shutil.which("ffprobe") or "ffprobe"
+
+SCENE_SOURCES = (
+    "testsrc2=s={w}x{h}:r={fps}",
+    "color=c=0x102060:s={w}x{h}:r={fps}",
+    "smptebars=s={w}x{h}:r={fps}",
+    "color=c=0xf0e0a0:s={w}x{h}:r={fps}",
+    "rgbtestsrc=s={w}x{h}:r={fps}",
+    "color=c=0x206020:s={w}x{h}:r={fps}",
+)
+"""Scene pictures in order; neighbours differ strongly in brightness and colour."""
+
+COUNTER_BITS = 10
+
+
+def ffmpeg(*args: str | os.PathLike[str]) -> None:
+    """Run ffmpeg quietly, raising with its stderr if it fails."""
+    cmd = [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ffmpeg failed: {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
+
+
+def ffprobe_json(path: Path, *args: str) -> str:
+    cmd = [FFPROBE, "-v", "error", *args, "-of", "json", str(path)]
+    return subprocess.run(cmd, capture_output=True, check=True).stdout.decode()
+
+
+VIDEO_CODEC_ARGS = {
+    "h264": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"],
+    "mjpeg": ["-c:v", "mjpeg", "-q:v", "5", "-pix_fmt", "yuvj420p"],
+    "vp8": ["-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k"],
+    "vp9": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-b:v", "300k"],
+    "mpeg4": ["-c:v", "mpeg4", "-q:v", "5"],
+}
+AUDIO_CODEC_ARGS = {
+    "aac": ["-c:a", "aac", "-b:a", "96k"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "96k"],
+    "opus": ["-c:a", "libopus", "-b:a", "64k"],
+    "vorbis": ["-c:a", "libvorbis"],
+    "pcm": ["-c:a", "pcm_s16le"],
+    "flac": ["-c:a", "flac"],
+}
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """What `make_video` wrote: the ground truth a test compares against."""
+
+    path: Path
+    duration: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    cut_times: tuple[float, ...] = ()
+
+
+def make_video(
+    path: Path,
+    *,
+    duration: float = 3.0,
+    size: tuple[int, int] = (320, 240),
+    fps: float = 25,
+    vcodec: str = "h264",
+    acodec: str | None = "aac",
+    audio: str = "tone",
+    gop: int | None = None,
+    rotation: int = 0,
+    cut_times: Sequence[float] = (),
+    extra: Sequence[str] = (),
+) -> VideoSpec:
+    """A test picture (with hard cuts at `cut_times`) and a tone, silence or no audio.
+
+    The container follows `path`'s suffix. `rotation` (clockwise degrees) is stored as display
+    metadata the way phones do, leaving the coded picture landscape. `audio` is "tone" or "silence";
+    `acodec=None` writes no audio stream at all.
+    """
+    w, h = size
+    inputs: list[str] = []
+    bounds = [0.0, *cut_times, duration]
+    scenes = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    for i, (a, b) in enumerate(scenes):
+        src = SCENE_SOURCES[i % len(SCENE_SOURCES)].format(w=w, h=h, fps=fps)
+        inputs += ["-f", "lavfi", "-t", f"{b - a:.6f}", "-i", src]
+    filters = "".join(f"[{i}:v]" for i in range(len(scenes)))
+    graph = f"{filters}concat=n={len(scenes)}:v=1:a=0,format=yuv420p[v]"
+    maps = ["-map", "[v]"]
+    if acodec is not None:
+        source = "sine=frequency=440:sample_rate=48000" if audio == "tone" else "anullsrc=r=48000"
+        inputs += ["-f", "lavfi", "-t", f"{duration:.6f}", "-i", source]
+        maps += ["-map", f"{len(scenes)}:a", *AUDIO_CODEC_ARGS[acodec]]
+    codec = list(VIDEO_CODEC_ARGS[vcodec])
+    if gop is not None:
+        codec += ["-g", str(gop)]
+    target = path if not rotation else path.with_name(f".unrotated.{path.name}")
+    ffmpeg(*inputs, "-filter_complex", graph, *maps, *codec, *extra, target)
+    if rotation:
+        # ffmpeg 5.1 writes this tag as a counter-clockwise display matrix angle.
+        tag = (360 - rotation) % 360
+        ffmpeg("-i", target, "-c", "copy", "-metadata:s:v:0", f"rotate={tag}", path)
+        target.unlink()
+    return VideoSpec(path, duration, w, h, fps, acodec is not None, tuple(cut_times))
+
+
+def make_vfr_video(
+    path: Path, *, fast_seconds: float = 1.5, slow_seconds: float = 1.5
+) -> VideoSpec:
+    """Phone-style variable frame rate: 30 fps, then 15 fps, with a tone across the whole time."""
+    fast_frames = round(fast_seconds * 30)
+    frames = fast_frames + round(slow_seconds * 15)
+    duration = fast_seconds + slow_seconds
+    pts = f"if(lt(N,{fast_frames}),N/30,{fast_seconds}+(N-{fast_frames})/15)/TB"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30",
+        "-f", "lavfi", "-t", f"{duration}", "-i", "sine=frequency=440:sample_rate=48000",
+        "-filter_complex", f"[0:v]trim=end_frame={frames},setpts='{pts}'[v]",
+        "-map", "[v]", "-map", "1:a", "-fps_mode", "passthrough",
+        *VIDEO_CODEC_ARGS["h264"], *AUDIO_CODEC_ARGS["aac"], "-video_track_timescale", "90000",
+        path,
+    )  # fmt: skip
+    return VideoSpec(path, duration, 320, 240, frames / duration, True)
+
+
+def make_counter_video(
+    path: Path,
+    *,
+    frames: int = 100,
+    fps: float = 25,
+    gop: int = 25,
+    size: tuple[int, int] = (320, 240),
+) -> VideoSpec:
+    """Each frame shows its own number (from 0) as `COUNTER_BITS` black/white bars, left = bit 0.
+
+    `read_counter` recovers the number from a decoded frame, so clip tests can check the exact
+    first and last frame without OCR. Keyframes every `gop` frames, no scene-cut keyframes.
+    """
+    w, h = size
+    expr = f"if(mod(floor(N/pow(2,floor(X*{COUNTER_BITS}/W))),2),235,16)"
+    ffmpeg(
+        "-f", "lavfi", "-i", f"nullsrc=s={w}x{h}:r={fps}",
+        "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
+        "-filter_complex", f"[0:v]trim=end_frame={frames},geq=lum='{expr}':cb=128:cr=128[v]",
+        "-map", "[v]", "-map", "1:a", "-t", f"{frames / fps:.6f}",
+        *VIDEO_CODEC_ARGS["h264"], "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+        "-bf", "2", *AUDIO_CODEC_ARGS["aac"], path,
+    )  # fmt: skip
+    return VideoSpec(path, frames / fps, w, h, fps, True)
+
+
+def read_counter(gray: np.ndarray) -> int:
+    """The frame number a `make_counter_video` frame (as a 2-D grey array) shows."""
+    h, w = gray.shape
+    row = gray[h // 4 : 3 * h // 4].mean(axis=0)
+    value = 0
+    for bit in range(COUNTER_BITS):
+        band = row[int((bit + 0.25) * w / COUNTER_BITS) : int((bit + 0.75) * w / COUNTER_BITS)]
+        if band.mean() > 128:
+            value |= 1 << bit
+    return value
+
+
+def decode_gray_frames(path: Path, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
+    """Every frame of `path`'s video as grey arrays, in presentation order."""
+    w, h = size
+    cmd = [FFMPEG, "-v", "error", "-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough"]
+    cmd += ["-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
+    data = np.frombuffer(raw, dtype=np.uint8)
+    return list(data.reshape(-1, h, w))
+
+
+def make_tone(
+    path: Path, *, duration: float = 3.0, acodec: str = "aac", channels: int = 1
+) -> float:
+    """An audio-only recording of a 440 Hz tone; returns its duration."""
+    ffmpeg(
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={duration}",
+        "-ac", str(channels), *AUDIO_CODEC_ARGS[acodec], path,
+    )  # fmt: skip
+    return duration
+
+
+def make_silence(path: Path, *, duration: float = 3.0, acodec: str = "pcm") -> float:
+    """Digital silence; for video with silent sound use `make_video(audio="silence")`."""
+    ffmpeg(
+        "-f", "lavfi", "-t", f"{duration}", "-i", "anullsrc=r=16000:cl=mono",
+        *AUDIO_CODEC_ARGS[acodec], path,
+    )  # fmt: skip
+    return duration
+
+
+@dataclass(frozen=True)
+class SpeechSpan:
+    text: str
+    start: float
+    end: float
+
+
+def make_speech(
+    path: Path,
+    phrases: Sequence[str],
+    *,
+    pause: float = 1.0,
+    lead: float = 0.5,
+    acodec: str = "pcm",
+    voice: str = "en",
+    speed: int = 160,
+) -> list[SpeechSpan]:
+    """espeak-ng speaks each phrase, with `pause` seconds of silence between, after `lead` of it.
+
+    Returns where each phrase lies in the file (including espeak's own short edge silences), so
+    tests know where speech and pauses are. The format follows `path`'s suffix.
+    """
+    spans: list[SpeechSpan] = []
+    rate = 22050
+    pieces: list[np.ndarray] = [np.zeros(int(lead * rate), dtype=np.int16)]
+    t = lead
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(phrases):
+            wav = Path(tmp) / f"{i}.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
+                check=True,
+                capture_output=True,
+            )
+            with wave.open(str(wav)) as fh:
+                rate = fh.getframerate()
+                samples = np.frombuffer(fh.readframes(fh.getnframes()), dtype=np.int16)
+            pieces.append(samples)
+            spans.append(SpeechSpan(text, t, t + len(samples) / rate))
+            t += len(samples) / rate
+            pieces.append(np.zeros(int(pause * rate), dtype=np.int16))
+            t += int(pause * rate) / rate
+        joined = Path(tmp) / "speech.wav"
+        with wave.open(str(joined), "wb") as fh:
+            fh.setnchannels(1)
+            fh.setsampwidth(2)
+            fh.setframerate(rate)
+            fh.writeframes(np.concatenate(pieces).tobytes())
+        if path.suffix == ".wav" and acodec == "pcm":
+            shutil.copyfile(joined, path)
+        else:
+            ffmpeg("-i", joined, *AUDIO_CODEC_ARGS[acodec], path)
+    return spans
+
+
+def add_video_to_audio(audio: Path, path: Path, *, size: tuple[int, int] = (320, 240)) -> None:
+    """A lesson-like file: a test picture for as long as `audio` lasts, its sound as AAC."""
+    ffmpeg(
+        "-f", "lavfi", "-i", f"testsrc2=s={size[0]}x{size[1]}:r=25", "-i", audio,
+        "-map", "0:v", "-map", "1:a", "-shortest", *VIDEO_CODEC_ARGS["h264"],
+        *AUDIO_CODEC_ARGS["aac"], path,
+    )  # fmt: skip
+
+
+def make_image(path: Path) -> None:
+    """One still picture; the format follows `path`'s suffix unless it is a media suffix."""
+    fmt = {".jpg": "mjpeg", ".jpeg": "mjpeg", ".png": "apng"}.get(path.suffix, "mjpeg")
+    codec = "png" if path.suffix == ".png" else "mjpeg"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240", "-frames:v", "1", "-c:v", codec, "-f",
+           "image2" if fmt != "apng" else "apng", path)  # fmt: skip
+
+
+def write_text(path: Path) -> None:
+    path.write_text("Lesson plan\nStarter: ratios.\nMain: worked examples.\n", encoding="utf-8")
+
+
+def write_pdf(path: Path) -> None:
+    path.write_bytes(
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def write_random(path: Path, size: int = 64 * 1024, seed: int = 7) -> None:
+    path.write_bytes(np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes())
+
+
+def truncate_copy(src: Path, dst: Path, fraction: float) -> None:
+    """The first `fraction` of `src`'s bytes, like an upload or recording that stopped part-way."""
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
