@@ -2,7 +2,7 @@
 
     PipelineError                 code            meaning for the person who uploaded
     ├── EmptyFileError            empty_file      the file has no bytes
-    ├── NotMediaError             not_media       not audio or video (text, PDF, image, random bytes)
+    ├── NotMediaError             not_media       not audio or video (text, PDF, image, noise)
     ├── NoStreamsError            no_streams      a media container with no audio or video in it
     ├── UnreadableMediaError      unreadable_media  a media file that cannot be decoded (truncated
     │                                             before its index, corrupted beyond repair)

@@ -249,7 +249,7 @@ def media_duration(path: Path, timeout: float = 60.0) -> float:
 
 def clock(seconds: float) -> str:
     """0:07, 4:10 or 1:02:03, the way a teacher reads a time."""
-    whole = int(math.floor(seconds))
+    whole = math.floor(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -11,6 +11,7 @@ a 60-minute file in a second or two.
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from dataclasses import asdict, dataclass
@@ -146,7 +147,7 @@ def parse_rotation(stream: dict[str, Any]) -> int:
         tag = stream.get("tags", {}).get("rotate")
         if tag:
             degrees = float(tag)
-    return int(round(degrees / 90.0)) * 90 % 360
+    return round(degrees / 90.0) * 90 % 360
 
 
 def parse_rate(text: str | None) -> float:
@@ -160,7 +161,7 @@ def parse_rate(text: str | None) -> float:
 
 
 def packet_stats(lines: list[str]) -> tuple[float | None, bool, float]:
-    """(max keyframe interval, variable frame rate?, median frame duration) from `pts,flags` rows."""
+    """(longest keyframe gap, variable frame rate?, median frame duration) from `pts,flags`."""
     times: list[float] = []
     keys: list[float] = []
     for line in lines:
@@ -178,8 +179,8 @@ def packet_stats(lines: list[str]) -> tuple[float | None, bool, float]:
     keys.sort()
     end = times[-1]
     bounds = [*keys, end] if keys else [times[0], end]
-    max_gap = max((b - a for a, b in zip(bounds, bounds[1:], strict=False)), default=0.0)
-    deltas = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
+    max_gap = max((b - a for a, b in itertools.pairwise(bounds)), default=0.0)
+    deltas = [b - a for a, b in itertools.pairwise(times) if b > a]
     if len(deltas) < 3:
         return max_gap, False, deltas[0] if deltas else 0.0
     median = statistics.median(deltas)
@@ -288,9 +289,9 @@ def probe(
     if video is None and audio is None:
         raise NoStreamsError("The file is a media container with no audio or video in it.")
     duration = float(fmt.get("duration") or 0.0)
-    if audio is None and video is not None and video.get("codec_name") in IMAGE_CODECS:
-        if duration < 0.5:
-            raise NotMediaError("This file is a still image, not an audio or video recording.")
+    still = audio is None and video is not None and video.get("codec_name") in IMAGE_CODECS
+    if still and duration < 0.5:
+        raise NotMediaError("This file is a still image, not an audio or video recording.")
     if duration <= 0.0:
         raise UnreadableMediaError("The recording has no readable duration: it may be damaged.")
     if options.max_duration is not None and duration > options.max_duration:

@@ -1,8 +1,8 @@
 """Running ffmpeg and ffprobe: found once, called with argument lists, progress parsed, stderr kept.
 
-Commands are built elsewhere (pure functions, usually with ffmpeg-python's `.compile()`); this module
-only runs them. It never builds a shell string, always enforces a time limit, and on failure raises
-a `PipelineError` carrying the tail of ffmpeg's stderr so logs show what went wrong.
+Commands are built elsewhere (pure functions, usually with ffmpeg-python's `.compile()`); this
+module only runs them. It never builds a shell string, always enforces a time limit, and on
+failure raises a `PipelineError` carrying the tail of ffmpeg's stderr so logs show what went wrong.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ Shared by every package's tests: keep it general and free of pipeline imports.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -103,7 +104,7 @@ def make_video(
     w, h = size
     inputs: list[str] = []
     bounds = [0.0, *cut_times, duration]
-    scenes = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    scenes = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     for i, (a, b) in enumerate(scenes):
         src = SCENE_SOURCES[i % len(SCENE_SOURCES)].format(w=w, h=h, fps=fps)
         inputs += ["-f", "lavfi", "-t", f"{b - a:.6f}", "-i", src]
