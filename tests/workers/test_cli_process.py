@@ -1,0 +1,137 @@
+"""`clipcoach process`: every output for good input; for bad, one clear line and nothing written.
+
+Outcomes per input (the documented contract; docs/inputs.md has the full table):
+
+    input                               outcome
+    spoken lesson (H.264/AAC MP4)       all outputs; transcript has the spoken words
+    jfk.flac (audio only)               lesson.m4a, transcript matching the reference, no pictures
+    squirrel.mp4 (sound, no speech)     all outputs; the transcript has no words
+    video without sound                 lesson.mp4 and pictures; no transcript, a note says why
+    zero bytes / text / PDF as .mp4     exit 1, "error: ... [empty_file|not_media]", OUT left empty
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jiwer
+import pytest
+from typer.testing import CliRunner
+
+from tests import mediafactory
+from workers.cli import app
+
+ALL_VIDEO_OUTPUTS = {
+    "lesson.mp4", "probe.json", "transcript.json", "transcript.vtt", "transcript.srt",
+    "transcript.txt", "segments.json", "poster.jpg", "sprite.jpg", "thumbnails.vtt",
+}  # fmt: skip
+
+
+def _normalise_text(text: str) -> str:
+    return re.sub(r"[^a-z' ]+", " ", text.lower()).strip()
+
+
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CLIPCOACH_DATA_DIR": str(cwd / "data")}
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+@pytest.mark.parametrize(
+    ("maker", "code"),
+    [
+        (lambda p: p.write_bytes(b""), "empty_file"),
+        (mediafactory.write_text, "not_media"),
+        (mediafactory.write_pdf, "not_media"),
+        (mediafactory.write_random, "not_media"),
+    ],
+    ids=["zero-bytes", "text", "pdf", "random-bytes"],
+)
+def test_bad_input_exits_with_one_line_and_writes_nothing(
+    tmp_path: Path, maker: object, code: str
+) -> None:
+    bad = tmp_path / "Lesson 3 – Année.mp4"
+    maker(bad)  # type: ignore[operator]
+    out = tmp_path / "out"
+    result = _run_cli("process", str(bad), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:") and f"[{code}]" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _files(out) == set(), "a failed run must leave OUT empty"
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = _run_cli("process", str(tmp_path / "nope.mp4"), "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.model
+def test_spoken_lesson_gets_every_output(tmp_path: Path) -> None:
+    speech = tmp_path / "speech.wav"
+    mediafactory.make_speech(
+        speech,
+        ["Today we are learning about fractions.", "Turn to your partner and explain a half."],
+        pause=2.0,
+    )
+    lesson = tmp_path / "lesson with spaces ü.mp4"
+    mediafactory.add_video_to_audio(speech, lesson)
+    out = tmp_path / "out"
+    result = _run_cli("process", str(lesson), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ALL_VIDEO_OUTPUTS <= _files(out)
+    assert not [name for name in _files(out) if name.startswith(".")], "temporary files left"
+    text = (out / "transcript.txt").read_text().lower()
+    assert "fractions" in text and "partner" in text
+    segments = json.loads((out / "segments.json").read_text())
+    assert segments and all({"start", "end", "title", "text"} <= set(s) for s in segments)
+    assert (out / "transcript.vtt").read_text().startswith("WEBVTT")
+
+
+@pytest.mark.model
+def test_shared_recordings(shared_media: Path, tmp_path: Path) -> None:
+    """Real recordings through the same stage code, in one process (the model loads once)."""
+    runner = CliRunner()
+    reference = {
+        json.loads(line)["file"]: json.loads(line)["reference"]
+        for line in (shared_media / "manifest.jsonl").read_text().splitlines()
+    }
+
+    out = tmp_path / "jfk"
+    result = runner.invoke(
+        app, ["process", str(shared_media / "speech/jfk.flac"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert {"lesson.m4a", "transcript.json", "transcript.vtt", "segments.json"} <= _files(out)
+    assert "lesson.mp4" not in _files(out) and "sprite.jpg" not in _files(out)
+    said = _normalise_text((out / "transcript.txt").read_text())
+    assert jiwer.wer(_normalise_text(reference["speech/jfk.flac"]), said) <= 0.1
+
+    out = tmp_path / "squirrel"
+    result = runner.invoke(
+        app, ["process", str(shared_media / "video/squirrel.mp4"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert ALL_VIDEO_OUTPUTS <= _files(out)
+    assert json.loads((out / "transcript.json").read_text())["segments"] == []
+
+    for name in ("issue-134-rotate.mp4", "delayed_start.mp4", "counter.mp4", "fades.mp4"):
+        out = tmp_path / name
+        result = runner.invoke(
+            app, ["process", str(shared_media / "video" / name), "--out", str(out)]
+        )
+        assert result.exit_code == 0, f"{name}: {result.output}"
+        assert {"lesson.mp4", "probe.json", "segments.json", "sprite.jpg"} <= _files(out), name
