@@ -34,9 +34,9 @@ class Settings(BaseSettings):
 
     # transcription
     model: str = Field("", description="faster-whisper model name or folder; empty: tiny.en")
-    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    device: Literal["cpu", "cuda"] = "cpu"
     compute_type: str = "int8"
-    cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 decide.")
+    cpu_threads: int = Field(0, ge=0, description="0: the model's default for this machine.")
     language: str = "en"
     vocabulary: list[str] = Field(default_factory=list, description="School terms to hint.")
 

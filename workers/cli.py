@@ -81,7 +81,7 @@ def process(
         ]
     options = lesson_options(settings, overrides, transcribe=not no_transcript)
 
-    def load():  # type: ignore[no-untyped-def]
+    def load():
         from pipeline.transcribe import load_model
 
         return load_model(model_spec(settings, overrides))
@@ -110,7 +110,7 @@ def process(
 class _stage_progress:  # noqa: N801 - used as a context manager, reads like a function
     """A Rich progress display with one bar per stage, quiet when not on a terminal."""
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         self.progress = Progress(
             TextColumn("{task.description:<11}"),
             BarColumn(),

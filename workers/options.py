@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from models.settings import Settings
@@ -12,12 +13,10 @@ def model_spec(settings: Settings, overrides: dict[str, Any] | None = None) -> A
     from pipeline.transcribe import ModelSpec, default_model_path
 
     name = (overrides or {}).get("model") or settings.model or str(default_model_path())
-    return ModelSpec(
-        name_or_path=name,
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
-    )
+    spec = ModelSpec(name_or_path=name, device=settings.device, compute_type=settings.compute_type)
+    if settings.cpu_threads:
+        spec = dataclasses.replace(spec, cpu_threads=settings.cpu_threads)
+    return spec
 
 
 def lesson_options(

@@ -73,7 +73,7 @@ def execute_stage(
         _fetch_inputs(storage, ctx, stage, workdir)
         options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
 
-        def model():  # type: ignore[no-untyped-def]
+        def model():
             from pipeline.transcribe import load_model
 
             return load_model(model_spec(settings, ctx.options))

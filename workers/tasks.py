@@ -12,11 +12,11 @@ import functools
 import logging
 from typing import Any
 
+from models.queue import PROCESS_LESSON, TASK_PREFIX
 from models.settings import get_settings
 from models.storage import Storage, open_storage
 from pipeline.lesson import STAGES
 from workers import status
-from models.queue import PROCESS_LESSON, TASK_PREFIX
 from workers.app import app
 from workers.runner import execute_stage, fail_unexpectedly
 
