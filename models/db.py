@@ -59,9 +59,23 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):  # psycopg 3, not SQLAlchemy's default psycopg2
+            url = "postgresql+psycopg://" + url.removeprefix(plain)
+    # Per process: a web worker or a Celery pool process needs a few connections, not dozens
+    # (PostgreSQL's default max_connections is 100, shared by every process on every host).
+    # Pre-ping and recycling ride out a restarted server or a firewall dropping idle sockets;
+    # a short connect timeout turns a down database into a quick OperationalError, which the
+    # stage tasks retry with backoff.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=30,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 10, "application_name": "clipcoach"},
+    )
 
 
 _engines: dict[str, Engine] = {}
