@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from models.settings import get_settings
 from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, run_all
+from workers import cli_batch
 
 app = typer.Typer(
     help="clipcoach: lesson-video coaching for early career teachers.",
@@ -217,6 +218,9 @@ def serve(
 
 def _after_migrate_hooks(settings: object) -> None:
     """Seeding for first runs; the accounts module adds the demo users here."""
+
+
+cli_batch.register(app)
 
 
 def main() -> None:
