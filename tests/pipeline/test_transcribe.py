@@ -1,0 +1,257 @@
+"""The transcription stage: real tiny.en on real speech, silence and noise; errors; pure helpers.
+
+Model tests share one loaded model and one jfk transcript per module, so the real model costs a
+few seconds in all.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from pipeline.errors import TranscriptionError
+from pipeline.transcribe import (
+    ModelSpec,
+    SilenceGuard,
+    TranscribeOptions,
+    VadSettings,
+    _keep,
+    _to_segment,
+    default_model_path,
+    load_model,
+    transcribe,
+    vocabulary_from_lines,
+)
+from pipeline.transcript import Transcript
+
+JFK_REFERENCE = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+_NORMALISE = jiwer.Compose(
+    [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]
+)
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(_NORMALISE(reference), _NORMALISE(hypothesis)))
+
+
+def lavfi_wav(dst: Path, source: str, seconds: float = 20.0) -> Path:
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-t", str(seconds)),
+            *("-ac", "1", "-ar", "16000", str(dst)),
+        ],
+        check=True,
+    )
+    return dst
+
+
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    return load_model(ModelSpec())
+
+
+@pytest.fixture(scope="module")
+def jfk(model, shared_media: Path) -> tuple[Transcript, list[float]]:  # type: ignore[no-untyped-def]
+    progress: list[float] = []
+    transcript = transcribe(
+        shared_media / "speech" / "jfk.flac", model, on_progress=progress.append
+    )
+    return transcript, progress
+
+
+@pytest.mark.model
+def test_jfk_matches_its_reference(jfk: tuple[Transcript, list[float]]) -> None:
+    transcript, _ = jfk
+    assert wer(JFK_REFERENCE, transcript.text) <= 0.1, transcript.text
+    assert transcript.language == "en"
+    assert transcript.model == "tiny.en"
+    assert transcript.duration == pytest.approx(11.0, abs=0.01)
+
+
+@pytest.mark.model
+def test_word_timestamps_are_ordered_and_inside_the_audio(
+    jfk: tuple[Transcript, list[float]],
+) -> None:
+    transcript, _ = jfk
+    words = transcript.words
+    assert len(words) >= 20
+    previous_end = 0.0
+    for word in words:
+        assert previous_end <= word.start <= word.end <= transcript.duration
+        previous_end = word.end
+    for segment in transcript.segments:
+        assert segment.start == segment.words[0].start
+        assert segment.end == segment.words[-1].end
+    # "country" is the last word: the speech ends near 10.4 s of the 11 s file.
+    assert words[-1].text.lower().startswith("country")
+    assert 9.0 < words[-1].end <= 11.0
+
+
+@pytest.mark.model
+def test_progress_rises_to_one(jfk: tuple[Transcript, list[float]]) -> None:
+    _, progress = jfk
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
+    assert all(0.0 <= p <= 1.0 for p in progress)
+    assert len(progress) >= 2
+
+
+@pytest.mark.model
+def test_no_words_on_the_squirrel_video(model, shared_media: Path) -> None:  # type: ignore[no-untyped-def]
+    transcript = transcribe(shared_media / "video" / "squirrel.mp4", model)
+    assert transcript.words == []
+    assert transcript.text == ""
+    assert transcript.duration > 9
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "source",
+    ["anullsrc=r=16000:cl=mono", "anoisesrc=r=16000:c=pink:a=0.3:seed=7"],
+    ids=["silence", "pink-noise"],
+)
+def test_no_words_on_silence_or_noise(model, tmp_path: Path, source: str) -> None:  # type: ignore[no-untyped-def]
+    transcript = transcribe(lavfi_wav(tmp_path / "quiet.wav", source), model)
+    assert transcript.words == []
+    assert transcript.duration == pytest.approx(20.0)
+
+
+@pytest.mark.model
+def test_without_vad_whisper_invents_words_in_silence(model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Why VAD is on by default: the same silence with VAD and guard off is not empty."""
+    silence = lavfi_wav(tmp_path / "silence.wav", "anullsrc=r=16000:cl=mono", seconds=30)
+    options = TranscribeOptions(vad=None, guard=None)
+    assert transcribe(silence, model, options).words != []
+
+
+@pytest.mark.model
+def test_vocabulary_reaches_the_model(model, shared_media: Path) -> None:  # type: ignore[no-untyped-def]
+    audio = shared_media / "speech" / "hotwords.mp3"
+    plain = transcribe(audio, model)
+    hinted = transcribe(audio, model, TranscribeOptions(vocabulary=["ComfyUI"]))  # type: ignore[arg-type]
+    assert "ComfyUI" not in plain.text
+    assert "ComfyUI" in hinted.text
+    assert hinted.options["vocabulary"] == ("ComfyUI",)
+
+
+def test_model_is_loaded_once_per_process() -> None:
+    assert load_model(ModelSpec()) is load_model(ModelSpec())
+    assert load_model.cache_info().currsize >= 1
+
+
+def test_default_model_is_the_bundled_tiny_en() -> None:
+    path = default_model_path()
+    assert (path / "model.bin").is_file()
+    assert ModelSpec().label == "tiny.en"
+    assert ModelSpec(str(path)).label == path.name
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/no/such/model", "speech model folder not found: /no/such/model"),
+        ("small.en", "'small.en' is not on this machine"),
+    ],
+)
+def test_a_missing_model_is_a_clear_transcription_error(name: str, message: str) -> None:
+    with pytest.raises(TranscriptionError, match=message) as caught:
+        load_model(ModelSpec(name))
+    assert caught.value.code == "transcription_failed"
+
+
+def test_a_folder_without_weights_is_a_clear_transcription_error(tmp_path: Path) -> None:
+    with pytest.raises(TranscriptionError, match=r"no model\.bin"):
+        load_model(ModelSpec(str(tmp_path)))
+
+
+def test_corrupt_weights_are_a_transcription_error(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    with pytest.raises(TranscriptionError, match="could not load the speech model") as caught:
+        load_model(ModelSpec(str(tmp_path)))
+    assert caught.value.detail
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"%PDF-1.4 not audio at all\n" * 50, bytes(range(256)) * 40]
+)
+def test_a_file_that_is_not_audio_is_a_transcription_error(
+    model,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    content: bytes,
+) -> None:
+    bogus = tmp_path / "lesson.wav"
+    bogus.write_bytes(content)
+    with pytest.raises(TranscriptionError, match=r"could not read audio from lesson\.wav") as err:
+        transcribe(bogus, model)
+    assert err.value.code == "transcription_failed"
+    assert err.value.detail
+
+
+def test_a_missing_file_is_a_transcription_error(model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TranscriptionError, match="not found"):
+        transcribe(tmp_path / "gone.wav", model)
+
+
+def test_options_keep_vocabulary_immutable_and_refuse_batching_without_vad() -> None:
+    options = TranscribeOptions(vocabulary=[" phonics ", "SENCO", ""])  # type: ignore[arg-type]
+    assert options.vocabulary == ("phonics", "SENCO")
+    hash(options)
+    with pytest.raises(ValueError, match="needs VAD"):
+        TranscribeOptions(vad=None, batch_size=8)
+    assert TranscribeOptions().vad == VadSettings()
+
+
+def test_vocabulary_file_lines() -> None:
+    lines = ["# school terms", "phonics", "", "SENCO  # special needs co-ordinator", "phonics"]
+    assert vocabulary_from_lines(lines) == ("phonics", "SENCO")
+
+
+@dataclass
+class FakeWord:
+    start: float
+    end: float
+    word: str
+    probability: float = 0.9
+
+
+@dataclass
+class FakeSegment:
+    start: float
+    end: float
+    text: str
+    words: list[FakeWord]
+    no_speech_prob: float = 0.05
+    avg_logprob: float = -0.3
+
+
+def test_guard_drops_confident_no_speech_with_unsure_words() -> None:
+    guard = SilenceGuard(no_speech_prob=0.9, avg_logprob=-0.7)
+    you = FakeSegment(0, 1, " You", [FakeWord(0, 1, " You")], 0.95, -0.84)
+    year = FakeSegment(7, 8, " 1455.", [FakeWord(7, 8, " 1455.")], 0.87, -0.62)
+    assert not _keep(you, guard)
+    assert _keep(year, guard)
+    assert _keep(you, None)
+    assert not _keep(FakeSegment(0, 1, " ", []), None)
+
+
+def test_segment_times_are_clamped_into_the_audio_and_ordered() -> None:
+    raw = FakeSegment(
+        9.0,
+        10.4,
+        " ask what you",
+        [FakeWord(9.5, 9.8, " ask"), FakeWord(9.4, 9.9, " what"), FakeWord(10.1, 10.4, " you")],
+    )
+    segment = _to_segment(raw, duration=10.2, floor=9.6)
+    assert [(w.start, w.end, w.text) for w in segment.words] == [
+        (9.6, 9.8, "ask"),
+        (9.8, 9.9, "what"),
+        (10.1, 10.2, "you"),
+    ]
+    assert (segment.start, segment.end, segment.text) == (9.6, 10.2, "ask what you")
