@@ -359,7 +359,8 @@ class BatchOptions:
     retry_failed: bool = False
     max_in_flight: int = 4
     """Lessons submitted and not yet finished; the rest wait, so sources are copied into
-    storage as workers get to them rather than all at once."""
+    storage as workers get to them rather than all at once, and an interrupted run leaves few
+    lessons half-way."""
     poll_interval: float = 0.5
 
     def lesson_options(self) -> dict[str, Any]:
@@ -433,12 +434,28 @@ class Batch:
         self.manifest = Manifest(out / MANIFEST_NAME)
         self.fingerprint = json.dumps(options.lesson_options(), sort_keys=True)
         self.observer: BatchObserver = _QuietObserver()
+        self._jobs: list[_Job] = []
 
     def run(self, observer: BatchObserver | None = None) -> list[BatchItem]:
-        self.observer = observer or _QuietObserver()
-        jobs = self._plan()
-        waiting = [job for job in jobs if job.needs_submit or job.resend]
-        in_flight = [job for job in jobs if job.lesson_id and job not in waiting]
+        """Prepare and process in one go (for callers that need nothing started in between)."""
+        self.prepare(observer)
+        return self.process()
+
+    def prepare(self, observer: BatchObserver | None = None) -> bool:
+        """Checksum every file and decide what to do; True if anything needs a worker.
+
+        Files already done are settled here, so a caller can skip starting workers for a
+        re-run that has nothing left to process.
+        """
+        if observer is not None:
+            self.observer = observer
+        self._jobs = self._plan()
+        return bool(self._jobs)
+
+    def process(self) -> list[BatchItem]:
+        """Submit the prepared jobs a window at a time and watch them to the end."""
+        waiting = [job for job in self._jobs if job.needs_submit or job.resend]
+        in_flight = [job for job in self._jobs if job.lesson_id and job not in waiting]
         for job in in_flight:
             self._set(job, ItemState.queued)
         while waiting or in_flight:

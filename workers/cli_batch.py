@@ -174,6 +174,14 @@ def batch(
             "workers already running.",
         ),
     ] = None,
+    in_flight: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Recordings submitted at a time (default: twice the local workers, or 8 when "
+            "relying on running workers; raise it for a large cluster).",
+        ),
+    ] = None,
     retry_failed: Annotated[
         bool, typer.Option(help="Also retry files that failed for a reason in the file.")
     ] = False,
@@ -206,20 +214,21 @@ def batch(
         language=language,
         vocabulary=terms,
         retry_failed=retry_failed,
-        max_in_flight=max(4, 2 * workers),
+        max_in_flight=in_flight or (max(2, 2 * workers) if workers else 8),
     )
     try:
         with out_folder_lock(out):
             runner = Batch(settings, open_storage(settings.storage_url), recordings, out, options)
             with contextlib.ExitStack() as stack:
-                if workers:
-                    # Started before the live display, whose refresh thread should not be forked.
+                display = _BatchProgress(err, runner.items)
+                has_work = runner.prepare(display)
+                if has_work and workers:
                     pool = stack.enter_context(
                         LocalWorkers(workers, settings.data_dir / "logs" / "batch-worker.log")
                     )
                     runner.alive = pool.problem
-                display = stack.enter_context(_BatchProgress(err, runner.items))
-                items = runner.run(display)
+                stack.enter_context(display)
+                items = runner.process()
     except BatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ABORTED) from None

@@ -1,0 +1,302 @@
+"""`clipcoach batch`: finding recordings, reporting bad ones, skipping done work, resuming a kill.
+
+The end-to-end tests run the real command in a subprocess with a real Celery worker on the
+embedded filesystem broker and the real tiny.en model, over clips of a few seconds, and count
+lesson rows and stage attempts in the database to prove what was (not) processed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path, PurePosixPath
+
+import pytest
+from sqlalchemy import func, select
+
+from models.db import session_scope
+from models.lesson import Lesson, LessonStage
+from models.settings import Settings
+from tests import mediafactory
+from workers.batch import MANIFEST_NAME, find_recordings, sniff_media
+
+RUN_TIMEOUT = 150.0
+
+PHRASES = {
+    "fractions": "Today we are learning about fractions.",
+    "partner": "Talk to your partner about the answer.",
+    "homework": "Your homework is on page twelve.",
+    "science": "Put your goggles on for the science experiment.",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding recordings (no workers)
+
+
+@pytest.mark.parametrize(
+    ("name", "maker", "is_media"),
+    [
+        ("a.mp4", lambda p: mediafactory.make_video(p, duration=0.5), True),
+        ("a.mkv", lambda p: mediafactory.make_video(p, duration=0.5), True),
+        ("a.wav", lambda p: mediafactory.make_tone(p, duration=0.5, acodec="pcm"), True),
+        ("a.mp3", lambda p: mediafactory.make_tone(p, duration=0.5, acodec="mp3"), True),
+        ("a.ogg", lambda p: mediafactory.make_tone(p, duration=0.5, acodec="vorbis"), True),
+        ("a.flac", lambda p: mediafactory.make_tone(p, duration=0.5, acodec="flac"), True),
+        ("a.pdf", mediafactory.write_pdf, False),
+        ("a.txt", mediafactory.write_text, False),
+        ("a.bin", mediafactory.write_random, False),
+        ("a.empty", lambda p: p.write_bytes(b""), False),
+    ],
+)
+def test_sniff_media_knows_containers_by_their_first_bytes(
+    tmp_path: Path, name: str, maker: object, is_media: bool
+) -> None:
+    path = tmp_path / name
+    maker(path)  # type: ignore[operator]
+    assert sniff_media(path.read_bytes()[:200]) is is_media
+
+
+def test_find_recordings_mirrors_the_tree_and_takes_media_by_suffix_or_content(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "in"
+    (root / "year7" / "deep").mkdir(parents=True)
+    (root / ".cache").mkdir()
+    mediafactory.make_tone(root / "lesson.mp4", duration=0.5)
+    mediafactory.make_tone(root / "lesson.m4a", duration=0.5)  # same stem: suffixes kept
+    mediafactory.write_pdf(root / "renamed.mov")  # media suffix: taken, fails later with a reason
+    mediafactory.write_text(root / "plan.txt")  # not media by suffix or content: left out
+    mediafactory.make_tone(root / "year7" / "clip.m4a", duration=0.5)
+    (root / "year7" / "clip.m4a").rename(root / "year7" / "CAMERA01")  # no suffix: sniffed
+    mediafactory.make_tone(root / "year7" / "deep" / "b.wav", duration=0.5, acodec="pcm")
+    mediafactory.make_tone(root / ".cache" / "hidden.mp4", duration=0.5)
+    out = root / "transcripts"  # output inside the input: never read back as input
+    out.mkdir()
+    mediafactory.make_tone(out / "old.mp4", duration=0.5)
+
+    flat = {str(r.rel): str(r.out_stem) for r in find_recordings([root], out=out)}
+    assert flat == {
+        "lesson.m4a": "lesson.m4a",
+        "lesson.mp4": "lesson.mp4",
+        "renamed.mov": "renamed",
+    }
+
+    deep = {str(r.rel): str(r.out_stem) for r in find_recordings([root], recursive=True, out=out)}
+    assert deep == {
+        **flat,
+        "year7/CAMERA01": "year7/CAMERA01",
+        "year7/deep/b.wav": "year7/deep/b",
+    }
+
+    # Several arguments: each folder keeps its name, a named file is taken whatever it is.
+    both = find_recordings([root / "year7", root / "plan.txt"], recursive=True)
+    assert {str(r.rel) for r in both} == {"year7/CAMERA01", "year7/deep/b.wav", "plan.txt"}
+    assert all(r.output(tmp_path, "vtt").suffix == ".vtt" for r in both)
+    assert next(r for r in both if r.rel.name == "b.wav").output(tmp_path, "srt") == (
+        tmp_path / "year7" / "deep" / "b.srt"
+    )
+    assert PurePosixPath("year7/deep/b") in {r.out_stem for r in both}
+
+
+# ---------------------------------------------------------------------------------------------
+# The command, end to end
+
+
+def _spoken_clip(path: Path, phrase: str) -> None:
+    wav = path.with_suffix(".speech.wav")
+    mediafactory.make_speech(wav, [phrase], pause=0.3, lead=0.3)
+    if path.suffix == ".wav":
+        wav.rename(path)
+    else:
+        mediafactory.add_video_to_audio(wav, path)
+        wav.unlink()
+
+
+def _batch(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "workers.cli", "batch", *map(str, args)]
+
+
+def _run(settings: Settings, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CLIPCOACH_DATA_DIR": str(settings.data_dir)}
+    return subprocess.run(
+        _batch(*args), env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
+    )
+
+
+def _lesson_counts(settings: Settings) -> tuple[int, int]:
+    """(lesson rows, stage attempts over all lessons): any new processing raises one of them."""
+    with session_scope(settings.database_url) as session:
+        lessons = session.scalar(select(func.count()).select_from(Lesson)) or 0
+        attempts = session.scalar(select(func.coalesce(func.sum(LessonStage.attempts), 0))) or 0
+    return int(lessons), int(attempts)
+
+
+def _attempts_by_lesson(settings: Settings) -> dict[str, int]:
+    with session_scope(settings.database_url) as session:
+        rows = session.execute(
+            select(LessonStage.lesson_id, func.sum(LessonStage.attempts)).group_by(
+                LessonStage.lesson_id
+            )
+        ).all()
+    return {lesson_id: int(total) for lesson_id, total in rows}
+
+
+def _summary_line(stdout: str, name: str) -> str:
+    lines = [line for line in stdout.splitlines() if f" {name} " in line]
+    assert len(lines) == 1, f"expected one summary row for {name}:\n{stdout}"
+    return lines[0]
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    (root / "week2").mkdir(parents=True)
+    _spoken_clip(root / "fractions.mp4", PHRASES["fractions"])
+    _spoken_clip(root / "week2" / "partner.wav", PHRASES["partner"])  # audio-only, nested
+    mediafactory.write_pdf(root / "broken.mp4")
+    (root / "week2" / "empty.mp4").write_bytes(b"")
+    mediafactory.write_text(root / "week2" / "notes.txt")  # not a recording: not taken
+    return root
+
+
+@pytest.mark.model
+def test_batch_reports_bad_files_writes_transcripts_and_skips_done_work_on_rerun(
+    settings: Settings, mixed_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = (mixed_folder, "--recursive", "--out", out, "--formats", "vtt,srt,json,txt")
+
+    first = _run(settings, *args, "--workers", "2")
+
+    assert first.returncode == 1, first.stderr  # some files failed
+    assert "not_media" in _summary_line(first.stdout, "broken.mp4")
+    assert "PDF" in _summary_line(first.stdout, "broken.mp4")
+    assert "empty_file" in _summary_line(first.stdout, "week2/empty.mp4")
+    for name in ("fractions.mp4", "week2/partner.wav"):
+        assert "done" in _summary_line(first.stdout, name)
+    assert "notes.txt" not in first.stdout
+    for stem, word in (("fractions", "fractions"), ("week2/partner", "partner")):
+        for fmt in ("vtt", "srt", "json", "txt"):
+            assert (out / f"{stem}.{fmt}").is_file(), f"missing {stem}.{fmt}"
+        assert word in (out / f"{stem}.txt").read_text().lower()
+        assert json.loads((out / f"{stem}.json").read_text())["segments"]
+        assert (out / f"{stem}.vtt").read_text().startswith("WEBVTT")
+    assert not (out / "broken.vtt").exists() and not (out / "week2" / "empty.vtt").exists()
+    before = _lesson_counts(settings)
+    assert before[0] == 4
+
+    second = _run(settings, *args, "--workers", "2")
+
+    assert second.returncode == 1, second.stderr  # the bad files are still bad
+    for name in ("fractions.mp4", "week2/partner.wav"):
+        assert "skipped (already done)" in _summary_line(second.stdout, name)
+    assert "not_media" in _summary_line(second.stdout, "broken.mp4")
+    assert "empty_file" in _summary_line(second.stdout, "week2/empty.mp4")
+    assert _lesson_counts(settings) == before, "the re-run processed something again"
+    worker_log = (settings.data_dir / "logs" / "batch-worker.log").read_text()
+    assert worker_log.count(" ready.") == 1, "the re-run started workers it had no use for"
+
+
+def _children(pid: int) -> set[int]:
+    """Every process under `pid`, read from /proc (the batch's worker and its pool)."""
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with open(task) as handle:
+                kids = {int(k) for k in handle.read().split()}
+            frontier.extend(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _done_in_manifest(out: Path) -> dict[str, str]:
+    """Checksum -> lesson id of every file the manifest records as done."""
+    try:
+        entries = json.loads((out / MANIFEST_NAME).read_text())["entries"]
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {sha: e["lesson_id"] for sha, e in entries.items() if e.get("state") == "done"}
+
+
+@pytest.fixture
+def spoken_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    root.mkdir()
+    for name, phrase in PHRASES.items():
+        _spoken_clip(root / f"{name}.mp4", phrase)
+    return root
+
+
+@pytest.mark.model
+def test_killed_batch_resumes_without_redoing_finished_files(
+    settings: Settings, spoken_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = (spoken_folder, "--out", out, "--formats", "vtt,txt", "--workers", "1")
+    env = {**os.environ, "CLIPCOACH_DATA_DIR": str(settings.data_dir)}
+    log = open(tmp_path / "first-run.log", "wb")  # noqa: SIM115 - closed in the finally
+    proc = subprocess.Popen(_batch(*args, "--in-flight", "2"), env=env, stdout=log, stderr=log)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not _done_in_manifest(out):
+            assert proc.poll() is None, (tmp_path / "first-run.log").read_text()
+            assert time.monotonic() < deadline, "no file finished in time"
+            workers |= _children(proc.pid)
+            time.sleep(0.05)
+        workers |= _children(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        finished = _done_in_manifest(out)
+        assert 1 <= len(finished) < len(PHRASES), f"kill came too late: {finished}"
+        assert workers, "the batch started no worker processes"
+        # The workers die with the batch (warm shutdown: a running stage may finish first).
+        stop_by = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers) and time.monotonic() < stop_by:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "workers outlived the killed batch"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        log.close()
+
+    attempts_before = _attempts_by_lesson(settings)
+    lessons_before, _ = _lesson_counts(settings)
+    assert lessons_before <= len(PHRASES)
+
+    resumed = _run(settings, *args)
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    for name in PHRASES:
+        assert (out / f"{name}.vtt").is_file() and (out / f"{name}.txt").is_file()
+        assert name in (out / f"{name}.txt").read_text().lower()
+    skipped = [
+        n for n in PHRASES if "skipped (already done)" in _summary_line(resumed.stdout, f"{n}.mp4")
+    ]
+    assert len(skipped) == len(finished), resumed.stdout
+    after = _attempts_by_lesson(settings)
+    for lesson_id in finished.values():
+        assert after[lesson_id] == attempts_before[lesson_id], "a finished lesson ran again"
+    # Lessons begun before the kill were picked up, not started over as new lessons.
+    lessons_after, _ = _lesson_counts(settings)
+    assert lessons_after == len(PHRASES)
+    assert len(_done_in_manifest(out)) == len(PHRASES)
