@@ -1,0 +1,109 @@
+// Pieces the studio and the review page share: lists from the API, strands and comments.
+
+import { el, formatDate, formatTime } from "./api.js";
+
+// A list from the API, whether it came bare or wrapped ({items: [...]}, {segments: [...]}).
+export function items(data) {
+  if (Array.isArray(data)) return data;
+  if (!data || typeof data !== "object") return [];
+  for (const key of ["items", "results", "data", "segments", "clips", "strands", "comments", "tags", "shares", "users", "frameworks"]) {
+    if (Array.isArray(data[key])) return data[key];
+  }
+  return [];
+}
+
+export function strandLabel(strand) {
+  return `${strand.code || ""} ${strand.title || ""}`.trim();
+}
+
+const KIND_NAMES = { strength: "Strength", question: "Question", next_step: "Next step", note: "Note" };
+export const kindName = (kind) => KIND_NAMES[kind] || "Comment";
+
+// Top-level comments in time order, each with its replies (flat lists are nested by parent_id).
+export function threads(list) {
+  const all = items(list);
+  const byId = new Map(all.map((c) => [c.id, { ...c, replies: [...(c.replies || [])] }]));
+  const top = [];
+  for (const c of byId.values()) {
+    if (c.parent_id && byId.has(c.parent_id)) byId.get(c.parent_id).replies.push(c);
+    else if (!c.parent_id) top.push(c);
+  }
+  const byTime = (a, b) => (a.created_at || "").localeCompare(b.created_at || "");
+  for (const c of top) c.replies.sort(byTime);
+  return top.sort((a, b) => a.at - b.at || byTime(a, b));
+}
+
+// The comment list: a button per comment seeks to its moment; the one playing is highlighted.
+export function commentList(container, { load, seek, reply = null, onRender = () => {} }) {
+  let current = [];
+  const render = (list) => {
+    current = threads(list);
+    container.replaceChildren();
+    for (const comment of current) {
+      const author = comment.author?.name || "";
+      const jump = el(
+        "button",
+        {
+          type: "button",
+          class: "comment-jump",
+          dataset: { at: String(comment.at), commentId: comment.id },
+          "aria-label": `Watch from ${formatTime(comment.at)}: ${kindName(comment.kind)} from ${author || "mentor"}`,
+        },
+        el("span", { class: "at" }, formatTime(comment.at)),
+        el("span", { class: `kind kind-${comment.kind}` }, kindName(comment.kind)),
+      );
+      jump.addEventListener("click", () => seek(comment.at));
+      const item = el(
+        "li",
+        { class: "comment", dataset: { at: String(comment.at), commentId: comment.id } },
+        jump,
+        el("p", { class: "body" }, comment.body),
+        el("p", { class: "muted small" }, [author, formatDate(comment.created_at)].filter(Boolean).join(" · ")),
+      );
+      if (comment.replies.length) {
+        const replies = el("ol", { class: "replies", "aria-label": "Replies" });
+        for (const r of comment.replies) {
+          replies.append(
+            el("li", { class: "reply", dataset: { commentId: r.id } },
+              el("p", { class: "body" }, r.body),
+              el("p", { class: "muted small" }, [r.author?.name, formatDate(r.created_at)].filter(Boolean).join(" · "))),
+          );
+        }
+        item.append(replies);
+      }
+      if (reply) {
+        const toggle = el("button", { type: "button", class: "link-button", "aria-expanded": "false" }, "Reply");
+        const form = el("form", { class: "inline-reply", hidden: true });
+        const box = el("textarea", { rows: "2", "aria-label": `Reply to the comment at ${formatTime(comment.at)}`, required: true });
+        form.append(box, el("button", { type: "submit" }, "Send reply"));
+        toggle.addEventListener("click", () => {
+          form.hidden = !form.hidden;
+          toggle.setAttribute("aria-expanded", String(!form.hidden));
+          if (!form.hidden) box.focus();
+        });
+        form.addEventListener("submit", async (event) => {
+          event.preventDefault();
+          if (!box.value.trim()) return;
+          await reply(comment, box.value.trim());
+          await refresh();
+        });
+        item.append(toggle, form);
+      }
+      container.append(item);
+    }
+    if (!current.length) container.append(el("li", { class: "muted" }, "No comments yet."));
+    onRender(current);
+  };
+  const refresh = async () => render(await load());
+  return {
+    refresh,
+    // Highlight the comment whose moment playback has reached (the latest one at or before t).
+    follow(t) {
+      let active = null;
+      for (const c of current) if (c.at <= t + 0.05) active = c;
+      for (const node of container.querySelectorAll(":scope > .comment")) {
+        node.classList.toggle("active", active !== null && node.dataset.commentId === active.id);
+      }
+    },
+  };
+}

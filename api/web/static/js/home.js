@@ -1,0 +1,106 @@
+// Home per role: an ECT's lessons and feed, a mentor's ECTs' lessons and clips, an admin's links.
+
+import { api, el, formatDate, formatTime, onReady, requireUser, roleName } from "./api.js";
+import { items } from "./coaching.js";
+import { stageName } from "./upload.js";
+
+const $ = (id) => document.getElementById(id);
+
+onReady(async () => {
+  const me = await requireUser();
+  $("page-title").textContent = `Welcome, ${me.name}`;
+  const intro = {
+    ect: "Upload your lessons, then review the clips your mentor shares with you.",
+    mentor: "Open a lesson of one of your ECTs to clip, tag and give feedback.",
+    coach: "Your batches are managed from the command line and the API.",
+    admin: "Manage accounts and mentor–ECT pairings.",
+  };
+  $("home-intro").textContent = intro[me.role] || roleName(me.role);
+  const jobs = [];
+  if (me.role === "ect" || me.role === "mentor" || me.role === "coach") {
+    $("lessons-section").hidden = false;
+    $("lessons-heading").textContent = me.role === "mentor" ? "Your ECTs' lessons" : "Your lessons";
+    $("upload-link").hidden = me.role === "coach";
+    jobs.push(showLessons(me));
+  }
+  if (me.role === "ect") {
+    $("feed-section").hidden = false;
+    jobs.push(showFeed());
+  }
+  if (me.role === "mentor") {
+    $("clips-section").hidden = false;
+    jobs.push(showClips());
+  }
+  if (me.role === "admin") $("admin-section").hidden = false;
+  await Promise.all(jobs);
+});
+
+function statusText(lesson) {
+  if (lesson.status === "ready") return "Ready";
+  if (lesson.status === "failed") return `Failed: ${lesson.error_message || lesson.error_code}`;
+  if (lesson.status === "queued") return "Waiting to be processed";
+  return `${stageName(lesson.stage)} · ${lesson.progress || 0}%`;
+}
+
+async function showLessons(me) {
+  const lessons = items(await api("lessons"));
+  const owners = new Map((me.paired_with || []).map((u) => [u.id, u.name]));
+  const list = $("lessons");
+  for (const lesson of lessons) {
+    const title = lesson.title || lesson.source_filename || "Untitled lesson";
+    list.append(
+      el(
+        "li",
+        { class: `card lesson status-${lesson.status}` },
+        el("h3", {}, el("a", { href: `/lessons/${lesson.id}` }, title)),
+        el("p", { class: "muted small" }, [
+          me.role === "mentor" && owners.get(lesson.owner_id),
+          lesson.duration && formatTime(lesson.duration),
+          formatDate(lesson.created_at),
+        ].filter(Boolean).join(" · ")),
+        el("p", { class: "status" }, statusText(lesson)),
+      ),
+    );
+  }
+  $("lessons-empty").hidden = lessons.length > 0;
+}
+
+async function showFeed() {
+  const feed = items(await api("feed"));
+  const list = $("feed");
+  for (const entry of feed) {
+    const clip = entry.clip || entry;
+    const tags = items(entry.tags);
+    const count = entry.comment_count ?? 0;
+    list.append(
+      el(
+        "li",
+        { class: "card feed-item" },
+        el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
+        el("p", { class: "muted small" }, [
+          entry.shared_by && `From ${entry.shared_by.name}`,
+          formatDate(entry.shared_at),
+          `${count} comment${count === 1 ? "" : "s"}`,
+          entry.until && `until ${formatDate(entry.until)}`,
+        ].filter(Boolean).join(" · ")),
+        tags.length
+          ? el("ul", { class: "chips" }, tags.map((t) => el("li", { class: "chip", title: t.title }, el("span", { class: "code" }, t.code))))
+          : null,
+      ),
+    );
+  }
+  $("feed-empty").hidden = feed.length > 0;
+}
+
+async function showClips() {
+  const clips = items(await api("clips").catch(() => []));
+  const list = $("clips");
+  for (const clip of clips) {
+    list.append(
+      el("li", { class: "card" },
+        el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
+        el("p", { class: "muted small" }, [`${formatTime(clip.end - clip.start)} long`, formatDate(clip.created_at)].join(" · "))),
+    );
+  }
+  $("clips-empty").hidden = clips.length > 0;
+}

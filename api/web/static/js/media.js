@@ -1,0 +1,263 @@
+// Media for the player: the video, its captions track, thumbnail previews and the transcript.
+//
+// A <video> or <track> cannot send an Authorization header, so media the page shows is either
+// fetched with the bearer token and handed over as a blob: URL, or (when the API offers one)
+// requested through a short-lived signed URL. Nothing is ever loaded from another host.
+
+import { api, authHeaders, el, formatTime } from "./api.js";
+
+async function fetchBlobUrl(path, type) {
+  const response = await api(path, { raw: true });
+  const blob = await response.blob();
+  return URL.createObjectURL(type ? new Blob([blob], { type }) : blob);
+}
+
+// Point the video at authorised media. Prefers a signed URL from the API; falls back to a blob.
+export async function attachVideo(video, mediaPath) {
+  video.src = await fetchBlobUrl(mediaPath, "video/mp4");
+  await new Promise((resolve, reject) => {
+    if (video.readyState >= 1) return resolve();
+    video.addEventListener("loadedmetadata", resolve, { once: true });
+    video.addEventListener("error", () => reject(new Error("The video could not be played.")), {
+      once: true,
+    });
+  });
+}
+
+export async function attachCaptions(video, vttPath, label = "English") {
+  const text = await api(vttPath, { raw: true }).then((r) => r.text());
+  const url = URL.createObjectURL(new Blob([text], { type: "text/vtt" }));
+  const track = el("track", { kind: "captions", srclang: "en", label, src: url, default: true });
+  video.append(track);
+  // Showing, not just loaded: captions on by default.
+  track.addEventListener("load", () => {
+    track.track.mode = "showing";
+  });
+  track.track.mode = "showing";
+  return track;
+}
+
+// Parse a WebVTT file into cues {start, end, text}. Enough for thumbnails tracks.
+export function parseVtt(text) {
+  const cues = [];
+  const blocks = text.replace(/\r/g, "").split(/\n\n+/);
+  const stamp = (s) => {
+    const parts = s.trim().split(":").map(Number);
+    return parts.reduce((acc, p) => acc * 60 + p, 0);
+  };
+  for (const block of blocks) {
+    const lines = block.split("\n").filter(Boolean);
+    const timing = lines.findIndex((l) => l.includes("-->"));
+    if (timing < 0) continue;
+    const [a, b] = lines[timing].split("-->");
+    cues.push({ start: stamp(a), end: stamp(b.trim().split(/\s+/)[0]), text: lines.slice(timing + 1).join("\n") });
+  }
+  return cues;
+}
+
+// Thumbnail previews: cues pointing at tiles of a sprite (sprite.jpg#xywh=x,y,w,h).
+export async function loadThumbnails(vttPath) {
+  const text = await api(vttPath, { raw: true }).then((r) => r.text());
+  const base = new URL(vttPath, location.origin);
+  const sprites = new Map();
+  const cues = [];
+  for (const cue of parseVtt(text)) {
+    const [ref, frag = ""] = cue.text.trim().split("#");
+    const match = /xywh=(\d+),(\d+),(\d+),(\d+)/.exec(frag);
+    if (!match) continue;
+    const url = new URL(ref, base);
+    if (url.origin !== location.origin) continue; // never follow a track to another host
+    const key = url.pathname + url.search;
+    if (!sprites.has(key)) sprites.set(key, fetchBlobUrl(key));
+    const [x, y, w, h] = match.slice(1).map(Number);
+    cues.push({ start: cue.start, end: cue.end, sprite: key, x, y, w, h });
+  }
+  const urls = new Map();
+  for (const [key, promise] of sprites) urls.set(key, await promise);
+  return {
+    cues,
+    at(t) {
+      const cue = cues.find((c) => t >= c.start && t < c.end) || cues[cues.length - 1];
+      return cue ? { ...cue, url: urls.get(cue.sprite) } : null;
+    },
+  };
+}
+
+// A scrubber under the video with a thumbnail preview on hover and a marked clip range.
+export function timeline(container, video, thumbnails) {
+  const scrubber = container.querySelector("input[type=range]");
+  const preview = container.querySelector(".thumb-preview");
+  const image = preview.querySelector(".thumb-image");
+  const label = preview.querySelector(".thumb-time");
+  const range = container.querySelector(".range-mark");
+
+  const sync = () => {
+    scrubber.max = String(video.duration || 0);
+    scrubber.value = String(video.currentTime);
+    scrubber.setAttribute("aria-valuetext", `${formatTime(video.currentTime)} of ${formatTime(video.duration)}`);
+  };
+  video.addEventListener("timeupdate", sync);
+  video.addEventListener("loadedmetadata", sync);
+  sync();
+  scrubber.addEventListener("input", () => {
+    video.currentTime = Number(scrubber.value);
+  });
+
+  const show = (t, x) => {
+    label.textContent = formatTime(t);
+    const tile = thumbnails && thumbnails.at(t);
+    if (tile && tile.url) {
+      image.style.width = `${tile.w}px`;
+      image.style.height = `${tile.h}px`;
+      image.style.backgroundImage = `url("${tile.url}")`;
+      image.style.backgroundPosition = `-${tile.x}px -${tile.y}px`;
+      image.hidden = false;
+    } else {
+      image.hidden = true;
+    }
+    const width = container.clientWidth;
+    const half = (tile ? tile.w : 60) / 2;
+    preview.style.left = `${Math.min(Math.max(x, half), width - half)}px`;
+    preview.hidden = false;
+  };
+  const timeAt = (clientX) => {
+    const box = scrubber.getBoundingClientRect();
+    const fraction = Math.min(Math.max((clientX - box.left) / box.width, 0), 1);
+    return { t: fraction * (video.duration || 0), x: clientX - container.getBoundingClientRect().left };
+  };
+  scrubber.addEventListener("pointermove", (e) => {
+    const { t, x } = timeAt(e.clientX);
+    show(t, x);
+  });
+  scrubber.addEventListener("pointerleave", () => {
+    preview.hidden = true;
+  });
+  // Keyboard users get the preview while they move along the timeline.
+  scrubber.addEventListener("keyup", () => {
+    const box = scrubber.getBoundingClientRect();
+    const fraction = video.duration ? video.currentTime / video.duration : 0;
+    show(video.currentTime, fraction * box.width);
+  });
+  scrubber.addEventListener("blur", () => {
+    preview.hidden = true;
+  });
+
+  return {
+    markRange(start, end) {
+      const d = video.duration || 0;
+      if (!d || start === null || end === null) {
+        range.hidden = true;
+        return;
+      }
+      range.hidden = false;
+      range.style.left = `${(start / d) * 100}%`;
+      range.style.width = `${(Math.max(end - start, 0) / d) * 100}%`;
+    },
+  };
+}
+
+// The transcript beside the player: every word a span, the current one highlighted, a click
+// seeks, and a selection of words reports its first and last word index.
+export function transcriptView(container, video, transcript, { onSelectWords, offset = 0 } = {}) {
+  const words = [];
+  container.replaceChildren();
+  for (const segment of transcript.segments || []) {
+    const line = el("p", { class: "t-line" });
+    const stamp = el(
+      "button",
+      { type: "button", class: "t-time", "aria-label": `Play from ${formatTime(segment.start - offset)}` },
+      formatTime(segment.start - offset),
+    );
+    stamp.addEventListener("click", () => seek(segment.start));
+    line.append(stamp, " ");
+    const segWords = segment.words && segment.words.length
+      ? segment.words
+      : [{ start: segment.start, end: segment.end, text: segment.text }];
+    for (const word of segWords) {
+      const index = words.length;
+      const span = el("span", { class: "w", dataset: { i: String(index) } }, word.text.trim());
+      words.push({ ...word, span, index });
+      line.append(span, " ");
+    }
+    container.append(line);
+  }
+  if (!words.length) container.append(el("p", { class: "muted" }, "No speech was found in this recording."));
+
+  function seek(t) {
+    video.currentTime = Math.max(0, t - offset);
+  }
+
+  let current = null;
+  const highlight = () => {
+    const t = video.currentTime + offset;
+    // Binary search for the last word starting at or before t.
+    let lo = 0;
+    let hi = words.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (words[mid].start <= t) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const word = found >= 0 && t <= words[found].end + 0.3 ? words[found] : null;
+    if (word === current) return;
+    if (current) current.span.classList.remove("current");
+    current = word;
+    if (word) {
+      word.span.classList.add("current");
+      if (!video.paused) {
+        const box = container.getBoundingClientRect();
+        const wordBox = word.span.getBoundingClientRect();
+        if (wordBox.top < box.top || wordBox.bottom > box.bottom) {
+          container.scrollTop += wordBox.top - box.top - box.height / 3;
+        }
+      }
+    }
+  };
+  let frame = 0;
+  const loop = () => {
+    highlight();
+    if (!video.paused) frame = requestAnimationFrame(loop);
+  };
+  video.addEventListener("play", () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(loop);
+  });
+  video.addEventListener("timeupdate", highlight);
+  video.addEventListener("seeked", highlight);
+
+  const wordOf = (node) => {
+    const element = node && (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement);
+    const span = element && element.closest(".w");
+    return span && container.contains(span) ? words[Number(span.dataset.i)] : null;
+  };
+
+  container.addEventListener("click", (event) => {
+    const selection = getSelection();
+    if (selection && !selection.isCollapsed && container.contains(selection.anchorNode)) return;
+    const word = wordOf(event.target);
+    if (word) seek(word.start);
+  });
+
+  const reportSelection = () => {
+    const selection = getSelection();
+    if (!selection || selection.isCollapsed || !onSelectWords) return;
+    const range = selection.getRangeAt(0);
+    if (!container.contains(range.commonAncestorContainer)) return;
+    const inRange = words.filter((w) => range.intersectsNode(w.span) && w.span.textContent.trim());
+    // A selection that only touches the edge of a word (its last offset) does not include it.
+    const first = inRange.find((w) => !(w.span.contains(range.startContainer) && range.startOffset >= (range.startContainer.textContent || "").length));
+    const last = [...inRange].reverse().find((w) => !(w.span.contains(range.endContainer) && range.endOffset === 0));
+    if (first && last && first.index <= last.index) onSelectWords(first, last);
+  };
+  container.addEventListener("mouseup", () => setTimeout(reportSelection, 0));
+  container.addEventListener("keyup", (event) => {
+    if (event.shiftKey) reportSelection();
+  });
+
+  return { words, seek, highlight };
+}
+
+export { authHeaders };

@@ -1,0 +1,92 @@
+// Reviewing a clip: the clip video with captions, its strand tags, comments at their moments.
+
+import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
+import { attachCaptions, attachVideo } from "./media.js";
+import { commentList, items, strandLabel } from "./coaching.js";
+
+const clipId = document.body.dataset.clipId;
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+onReady(async () => {
+  await requireUser();
+  const clip = await api(`clips/${clipId}`);
+  $("page-title").textContent = clip.title || "Clip";
+  document.title = `${$("page-title").textContent} · clipcoach`;
+  $("clip-meta").textContent = [
+    clip.author && `From ${clip.author.name}`,
+    clip.lesson_title && `in “${clip.lesson_title}”`,
+    `${formatTime(clip.end - clip.start)} long`,
+    clip.created_at && formatDate(clip.created_at),
+  ].filter(Boolean).join(" · ");
+  $("clip-note").textContent = clip.note || "";
+
+  const video = $("video");
+  const comments = commentList($("comments"), {
+    load: () => api(`clips/${clipId}/comments`),
+    seek: (at) => {
+      video.currentTime = at;
+      video.focus();
+    },
+    onRender(threads) {
+      const select = $("reply-to");
+      const keep = select.value;
+      select.replaceChildren(el("option", { value: "" }, "The clip (a new reflection)"));
+      for (const c of threads) {
+        const excerpt = c.body.length > 40 ? `${c.body.slice(0, 40)}…` : c.body;
+        select.append(el("option", { value: c.id, dataset: { at: String(c.at) } }, `${formatTime(c.at)} · ${excerpt}`));
+      }
+      if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+      else if (threads.length) select.value = threads[0].id;
+    },
+  });
+  video.addEventListener("timeupdate", () => comments.follow(video.currentTime));
+
+  const tags = items(await api(`clips/${clipId}/tags`));
+  for (const tag of tags) {
+    const strand = tag;
+    $("tags").append(el("li", { class: "chip", title: strand.title }, el("span", { class: "code" }, strand.code), ` ${strand.title || ""}`));
+  }
+  if (!tags.length) $("tags").append(el("li", { class: "muted" }, "No strands tagged."));
+
+  $("reply-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = $("reply-body").value.trim();
+    if (!body) {
+      $("reply-body").focus();
+      return;
+    }
+    const select = $("reply-to");
+    const parent = select.value;
+    const at = parent ? Number(select.selectedOptions[0].dataset.at) : Math.round(video.currentTime * 10) / 10;
+    await api(`clips/${clipId}/comments`, {
+      method: "POST",
+      json: parent ? { body, parent_id: parent, at, kind: "note" } : { body, at, kind: "note" },
+    });
+    $("reply-body").value = "";
+    toast("Reply sent.");
+    await comments.refresh();
+  });
+
+  await Promise.all([comments.refresh(), loadMedia(video, clip)]);
+});
+
+// The clip's MP4 is rendered on demand; wait (politely) until the server has it.
+async function loadMedia(video, clip) {
+  const status = $("render-status");
+  for (let attempt = 0; attempt < 240; attempt += 1) {
+    try {
+      await attachVideo(video, `clips/${clip.id}/media`);
+      await attachCaptions(video, `clips/${clip.id}/captions.vtt`).catch(() => null);
+      status.textContent = "";
+      return;
+    } catch (error) {
+      if (error.status !== 202 && error.status !== 409 && error.status !== 503) throw error;
+      status.textContent = "Preparing the clip…";
+      await sleep(1000);
+    }
+  }
+  status.textContent = "The clip is taking a long time to prepare; try again later.";
+}
+
+export { strandLabel };

@@ -1,0 +1,342 @@
+// The mentor's clipping studio: watch the lesson, mark a range, save, tag, comment and share.
+
+import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
+import { attachCaptions, attachVideo, loadThumbnails, timeline, transcriptView } from "./media.js";
+import { stageName, watchLesson } from "./upload.js";
+import { commentList, items, strandLabel } from "./coaching.js";
+
+const lessonId = document.body.dataset.lessonId;
+const $ = (id) => document.getElementById(id);
+
+const state = { in: null, out: null, wordStart: null, wordEnd: null, clip: null, lesson: null };
+
+onReady(async () => {
+  const me = await requireUser();
+  let lesson = await api(`lessons/${lessonId}`);
+  state.lesson = lesson;
+  $("page-title").textContent = lesson.title || lesson.source_filename || "Lesson";
+  document.title = `${$("page-title").textContent} · clipcoach`;
+  if (lesson.status !== "ready") {
+    lesson = await showProcessing();
+    if (lesson.status !== "ready") return;
+  }
+  $("lesson-meta").textContent = [
+    lesson.duration && `${formatTime(lesson.duration)} long`,
+    lesson.created_at && `uploaded ${formatDate(lesson.created_at)}`,
+  ].filter(Boolean).join(" · ");
+  $("studio").hidden = false;
+  const canClip = me.role === "mentor" || me.role === "admin" || me.role === "ect";
+  $("clip-form").hidden = !canClip;
+  await setUpPlayer(lesson, me);
+});
+
+async function showProcessing() {
+  $("status-card").hidden = false;
+  const final = await watchLesson(lessonId, (lesson) => {
+    $("status-progress").value = lesson.progress || 0;
+    $("status-text").textContent =
+      lesson.status === "queued" ? "Waiting for a worker…" : `${stageName(lesson.stage)}… ${lesson.progress || 0}%`;
+  });
+  if (final.status === "failed") {
+    $("status-error").textContent = `Processing failed: ${final.error_message || final.error_code}`;
+    $("status-error").hidden = false;
+    $("status-text").textContent = "";
+  } else {
+    $("status-card").hidden = true;
+  }
+  return final;
+}
+
+async function setUpPlayer(lesson, me) {
+  const video = $("video");
+  const base = `lessons/${lessonId}`;
+  const [transcript, thumbnails] = await Promise.all([
+    api(`${base}/transcript?format=json`).catch(() => ({ segments: [] })),
+    loadThumbnails(`/api/v1/${base}/thumbnails.vtt`).catch(() => null),
+    attachVideo(video, `${base}/media`),
+  ]);
+  await attachCaptions(video, `${base}/transcript?format=vtt`).catch(() => null);
+  const line = timeline($("timeline"), video, thumbnails);
+
+  const words = transcriptView($("transcript"), video, transcript, {
+    onSelectWords(first, last) {
+      setRange(first.start, last.end, first.index, last.index);
+      $("range-note").textContent = `Selected “${first.text.trim()} … ${last.text.trim()}” (${last.index - first.index + 1} words).`;
+    },
+  });
+
+  function setRange(start, end, wordStart = null, wordEnd = null) {
+    state.in = start;
+    state.out = end;
+    state.wordStart = wordStart;
+    state.wordEnd = wordEnd;
+    $("in-time").textContent = start === null ? "–" : formatTime(start);
+    $("out-time").textContent = end === null ? "–" : formatTime(end);
+    line.markRange(start, end);
+  }
+  const markIn = () => {
+    const t = video.currentTime;
+    setRange(t, state.out !== null && state.out > t ? state.out : null);
+    $("range-note").textContent = `In at ${formatTime(t)}.`;
+  };
+  const markOut = () => {
+    const t = video.currentTime;
+    setRange(state.in !== null && state.in < t ? state.in : 0, t);
+    $("range-note").textContent = `Out at ${formatTime(t)}.`;
+  };
+  let stopAt = null;
+  const preview = () => {
+    if (state.in === null || state.out === null) {
+      $("range-note").textContent = "Mark in and out first.";
+      return;
+    }
+    video.currentTime = state.in;
+    stopAt = state.out;
+    video.play();
+  };
+  video.addEventListener("timeupdate", () => {
+    if (stopAt !== null && video.currentTime >= stopAt) {
+      video.pause();
+      stopAt = null;
+    }
+    if (state.clip) {
+      $("comment-at").textContent = formatTime(clipTime(video.currentTime));
+    }
+  });
+  video.addEventListener("seeking", () => {
+    if (stopAt !== null && (video.currentTime < state.in - 0.5 || video.currentTime > stopAt)) stopAt = null;
+  });
+  $("mark-in").addEventListener("click", markIn);
+  $("mark-out").addEventListener("click", markOut);
+  $("preview-clip").addEventListener("click", preview);
+  $("clear-range").addEventListener("click", () => {
+    setRange(null, null);
+    $("range-note").textContent = "Range cleared.";
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    const key = event.key.toLowerCase();
+    if (key === "i") markIn();
+    else if (key === "o") markOut();
+    else if (key === "p") preview();
+    else if (key === "k" || (key === " " && event.target === document.body)) {
+      if (video.paused) video.play();
+      else video.pause();
+    } else if (key === "j") video.currentTime = Math.max(0, video.currentTime - 5);
+    else if (key === "l") video.currentTime = Math.min(video.duration, video.currentTime + 5);
+    else return;
+    event.preventDefault();
+  });
+
+  // Suggested clips from the pipeline: pick one to start from.
+  const segments = items(await api(`${base}/segments`).catch(() => []));
+  const list = $("segments");
+  for (const seg of segments) {
+    const button = el(
+      "button",
+      { type: "button", class: "segment" },
+      el("strong", {}, seg.title || "Untitled"),
+      el("span", { class: "muted small" }, ` ${formatTime(seg.start)}–${formatTime(seg.end)}`),
+      seg.text ? el("span", { class: "excerpt" }, seg.text) : null,
+    );
+    button.addEventListener("click", () => {
+      setRange(seg.start, seg.end);
+      video.currentTime = seg.start;
+      if (!$("clip-title").value) $("clip-title").value = seg.title || "";
+      $("range-note").textContent = `Starting from the suggestion “${seg.title || "Untitled"}”.`;
+    });
+    list.append(el("li", {}, button));
+  }
+  if (!segments.length) list.append(el("li", { class: "muted" }, "No suggestions for this lesson."));
+
+  await listLessonClips();
+
+  $("clip-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("clip-error");
+    error.hidden = true;
+    if (state.in === null || state.out === null) {
+      error.textContent = "Mark in and out (or select words in the transcript) first.";
+      error.hidden = false;
+      return;
+    }
+    const title = $("clip-title").value.trim();
+    if (!title) {
+      error.textContent = "Give the clip a title.";
+      error.hidden = false;
+      $("clip-title").focus();
+      return;
+    }
+    const body = { lesson_id: lessonId, title, note: $("clip-note").value.trim() };
+    if (state.wordStart !== null) {
+      body.word_start = state.wordStart;
+      body.word_end = state.wordEnd;
+    } else {
+      body.start = Math.round(state.in * 1000) / 1000;
+      body.end = Math.round(state.out * 1000) / 1000;
+    }
+    try {
+      const clip = await api("clips", { method: "POST", json: body });
+      toast("Clip saved.");
+      await openClip(clip, me);
+      await listLessonClips();
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  });
+
+  setUpClipPanel(me, words);
+}
+
+async function listLessonClips() {
+  const clips = items(await api(`clips?lesson_id=${lessonId}`).catch(() => []));
+  const list = $("lesson-clips");
+  list.replaceChildren();
+  for (const clip of clips) {
+    const edit = el("button", { type: "button", class: "segment" },
+      el("strong", {}, clip.title || "Untitled"),
+      el("span", { class: "muted small" }, ` ${formatTime(clip.start)}–${formatTime(clip.end)}`));
+    edit.addEventListener("click", async () => openClip(await api(`clips/${clip.id}`)));
+    list.append(el("li", {}, edit));
+  }
+  if (!clips.length) list.append(el("li", { class: "muted" }, "None yet."));
+}
+
+const clipTime = (lessonTime) =>
+  state.clip ? Math.min(Math.max(lessonTime - state.clip.start, 0), state.clip.end - state.clip.start) : 0;
+
+let panelMe = null;
+let comments = null;
+
+async function openClip(clip, me = panelMe) {
+  state.clip = clip;
+  $("clip-panel").hidden = false;
+  $("clip-panel-title").textContent = clip.title;
+  $("clip-page-link").href = `/clips/${clip.id}`;
+  $("video").currentTime = clip.start;
+  $("comment-at").textContent = formatTime(0);
+  await Promise.all([refreshTags(), comments.refresh(), refreshShares()]);
+  $("clip-panel").scrollIntoView({ block: "nearest" });
+  void me;
+}
+
+function setUpClipPanel(me, words) {
+  panelMe = me;
+  void words;
+  comments = commentList($("comments"), {
+    load: () => api(`clips/${state.clip.id}/comments`),
+    seek: (at) => {
+      $("video").currentTime = state.clip.start + at;
+    },
+    reply: (parent, body) =>
+      api(`clips/${state.clip.id}/comments`, { method: "POST", json: { body, parent_id: parent.id, at: parent.at, kind: "note" } }),
+  });
+
+  // Strand picker: choose a framework, search its strands, add one as a tag.
+  const frameworks = $("framework");
+  api("frameworks").then((list) => {
+    for (const fw of items(list)) frameworks.append(el("option", { value: fw.id }, `${fw.name} (${fw.version})`));
+    search();
+  });
+  let searchTimer = 0;
+  const search = async () => {
+    const q = $("strand-search").value.trim();
+    const fw = frameworks.value;
+    if (!fw) return;
+    const found = items(await api(`frameworks/${fw}/strands?q=${encodeURIComponent(q)}`));
+    const results = $("strand-results");
+    results.replaceChildren();
+    const taggable = found.filter((s) => !s.kind || s.kind === "learn_how" || q);
+    for (const strand of taggable.slice(0, 30)) {
+      const add = el("button", { type: "button", class: "result", "aria-label": `Tag ${strandLabel(strand)}` },
+        el("span", { class: "code" }, strand.code), " ", strand.title);
+      add.addEventListener("click", async () => {
+        await api(`clips/${state.clip.id}/tags`, { method: "POST", json: { strand_ids: [strand.id] } });
+        toast(`Tagged ${strand.code}.`);
+        await refreshTags();
+      });
+      results.append(el("li", {}, add));
+    }
+    if (!taggable.length) results.append(el("li", { class: "muted" }, "No strands match."));
+  };
+  frameworks.addEventListener("change", search);
+  $("strand-search").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(search, 200);
+  });
+
+  $("comment-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = $("comment-body").value.trim();
+    if (!body || !state.clip) return;
+    const at = Math.round(clipTime($("video").currentTime) * 10) / 10;
+    await api(`clips/${state.clip.id}/comments`, {
+      method: "POST",
+      json: { at, kind: $("comment-kind").value, body },
+    });
+    $("comment-body").value = "";
+    toast("Comment added.");
+    await comments.refresh();
+  });
+
+  $("share-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.clip) return;
+    const body = {};
+    const until = $("share-until").value;
+    if (until) body.until = `${until}T23:59:59Z`;
+    await api(`clips/${state.clip.id}/shares`, { method: "POST", json: body });
+    toast("Shared.");
+    await refreshShares();
+  });
+  fillRecipient(me);
+}
+
+// A share always goes to the lesson's owner: name them from the mentor's pairings.
+function fillRecipient(me) {
+  const owner = (me.paired_with || []).find((u) => u.id === state.lesson.owner_id);
+  $("share-to").textContent = owner ? owner.name : "the lesson's ECT";
+  state.ownerName = owner ? owner.name : "";
+  $("share-form").hidden = !owner;
+  if (owner) $("lesson-meta").textContent = `Taught by ${owner.name} · ${$("lesson-meta").textContent}`;
+}
+
+async function refreshTags() {
+  const tags = items(await api(`clips/${state.clip.id}/tags`));
+  const list = $("clip-tags");
+  list.replaceChildren();
+  for (const tag of tags) {
+    const strand = tag;
+    const id = tag.strand_id;
+    const remove = el("button", { type: "button", class: "chip-remove", "aria-label": `Remove tag ${strandLabel(strand)}` }, "×");
+    remove.addEventListener("click", async () => {
+      await api(`clips/${state.clip.id}/tags/${encodeURIComponent(id)}`, { method: "DELETE" });
+      await refreshTags();
+    });
+    list.append(el("li", { class: "chip", title: strand.title }, el("span", { class: "code" }, strand.code), ` ${strand.title || ""}`, remove));
+  }
+  if (!tags.length) list.append(el("li", { class: "muted" }, "No strands tagged yet."));
+}
+
+async function refreshShares() {
+  const shares = items(await api(`clips/${state.clip.id}/shares`));
+  const list = $("shares");
+  list.replaceChildren();
+  for (const share of shares) {
+    const who = share.recipient?.name || "the ECT";
+    const until = share.until ? ` until ${formatDate(share.until)}` : "";
+    const revoked = share.revoked_at ? " (revoked)" : share.active === false ? " (expired)" : "";
+    const item = el("li", {}, `Shared with ${who}${until}${revoked} `);
+    if (share.active !== false && !share.revoked_at) {
+      const revoke = el("button", { type: "button", class: "link-button" }, "Revoke");
+      revoke.addEventListener("click", async () => {
+        await api(`clips/${state.clip.id}/shares/${share.id}`, { method: "DELETE" });
+        await refreshShares();
+      });
+      item.append(revoke);
+    }
+    list.append(item);
+  }
+}

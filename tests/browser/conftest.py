@@ -1,0 +1,247 @@
+"""A real app for the browser tests: uvicorn and a Celery worker as subprocesses, and Chromium.
+
+One server per test module, on 127.0.0.1 at a free port, with its own data dir (SQLite, local
+storage, the filesystem broker) and a real worker on that broker, so an upload really goes
+through the pipeline. Accounts and the mentor–ECT pairing are made directly in the database
+before the server starts, the way an admin's CLI would. Chromium is Debian's (no downloads).
+
+Every page made through `browser_context` records the requests it makes; at the end of the test
+each must be to the app's own origin (or a blob:/data: URL the page made itself).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from models.account import Role
+from models.accounts import create_user, pair
+from models.db import reset_engines, session_scope
+from models.migrate import upgrade
+from models.settings import Settings
+from tests.conftest import REPO
+
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct-horse-battery"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    role: Role
+    id: str = ""
+
+
+@dataclass
+class LiveApp:
+    url: str
+    settings: Settings
+    people: dict[str, Person]
+    server_log: Path
+    worker_log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def _seed(settings: Settings) -> dict[str, Person]:
+    wanted = {
+        "mentor": Person("mentor@school.example", "Morgan Mentor", Role.mentor),
+        "ect": Person("ect@school.example", "Eli Early", Role.ect),
+        "other_ect": Person("other@school.example", "Olu Other", Role.ect),
+        "admin": Person("admin@school.example", "Ada Admin", Role.admin),
+    }
+    people: dict[str, Person] = {}
+    with session_scope(settings.database_url) as session:
+        users = {}
+        for key, person in wanted.items():
+            user, _ = create_user(session, person.email, person.name, person.role, PASSWORD)
+            users[key] = user
+            people[key] = Person(person.email, person.name, person.role, user.id)
+        pair(session, users["mentor"], users["ect"])
+    return people
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    data_dir = tmp_path_factory.mktemp("browser-app") / "data"
+    data_dir.mkdir()
+    env = {
+        **os.environ,
+        "CLIPCOACH_DATA_DIR": str(data_dir),
+        "CLIPCOACH_SECRET_KEY": "browser-test-secret-key-long-enough-for-hs256",
+        "CLIPCOACH_SEED_DEMO": "false",
+        "CLIPCOACH_DATABASE_URL": "",
+        "CLIPCOACH_STORAGE_URL": "",
+        "CLIPCOACH_BROKER_URL": "",
+    }
+    settings = Settings(data_dir=data_dir, database_url="", storage_url="", broker_url="")
+    upgrade(settings.database_url)
+    people = _seed(settings)
+    reset_engines()
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_log, worker_log = data_dir / "server.log", data_dir / "worker.log"
+    with open(server_log, "wb") as server_out, open(worker_log, "wb") as worker_out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "info", "--no-access-log"],
+            cwd=REPO, env=env, stdout=server_out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--queues",
+             "media,transcribe", "--concurrency", "1", "--pool", "prefork", "--loglevel", "info",
+             "--without-gossip", "--without-mingle"],
+            cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            _wait_until_up(url, server, server_log)
+            yield LiveApp(url, settings, people, server_log, worker_log)
+        finally:
+            _stop(server)
+            _stop(worker)
+            reset_engines()
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{url}/signin", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the server did not start in {START_TIMEOUT} s: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Requests:
+    """Every URL any page of the test asked for."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def foreign(self, origin: str) -> list[str]:
+        return [
+            u
+            for u in self.urls
+            if not (u == origin or u.startswith(origin + "/") or u.startswith(("blob:", "data:")))
+        ]
+
+
+@pytest.fixture
+def requests_seen(live_app: LiveApp) -> Iterator[Requests]:
+    seen = Requests()
+    yield seen
+    assert seen.urls, "no requests were recorded"
+    foreign = seen.foreign(live_app.url)
+    assert not foreign, f"requests to other hosts: {foreign[:10]}"
+
+
+@pytest.fixture
+def browser_context(
+    browser: Browser, live_app: LiveApp, requests_seen: Requests
+) -> Iterator[Callable[[], BrowserContext]]:
+    """Make fresh browser contexts (one per person), each recording its requests."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(viewport=DESKTOP, base_url=live_app.url)
+        context.set_default_timeout(15_000)
+        context.on("request", lambda request: requests_seen.urls.append(request.url))
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class Shots:
+    """Screenshots under artifacts/screenshots/, named after the test and a step."""
+
+    def __init__(self, test_name: str) -> None:
+        self.prefix = re.sub(r"[^A-Za-z0-9_-]+", "-", test_name).strip("-")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.taken: list[Path] = []
+
+    def take(self, page: Page, step: str, *, phone: bool = False, full_page: bool = True) -> Path:
+        path = SCREENSHOTS / f"{self.prefix}--{step}{'--phone' if phone else ''}.png"
+        if phone:
+            page.set_viewport_size(PHONE)
+        try:
+            page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        finally:
+            if phone:
+                page.set_viewport_size(DESKTOP)
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Shots:
+    return Shots(request.node.name)
+
+
+def sign_in(page: Page, person: Person, next_path: str = "/") -> None:
+    """Sign in through the page like a person would."""
+    page.goto(f"/signin?next={next_path}")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"^(?!.*/signin).*$"))
+    page.locator("#who").filter(has_text=person.name).wait_for()
