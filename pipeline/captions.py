@@ -23,6 +23,8 @@ from pipeline.transcript import Segment, Transcript, Word
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
 MAX_CUE_SECONDS = 6.0
+MAX_GAP_SECONDS = 1.5
+"""A pause this long inside a cue ends it, so no caption stays up over silence."""
 MIN_CUE_SECONDS = 0.7
 """Short cues are stretched to this when the next cue leaves room, so they can be read."""
 PARAGRAPH_PAUSE_SECONDS = 3.0
@@ -90,7 +92,10 @@ def _group_words(
         candidate = [*current, word]
         too_long = not _fits([w.text for w in candidate], max_chars, max_lines)
         too_slow = bool(current) and word.end - current[0].start > max_seconds
-        if current and (too_long or too_slow):
+        if current and word.start - current[-1].end >= MAX_GAP_SECONDS:
+            groups.append(current)
+            current = []
+        elif current and (too_long or too_slow):
             # Move the break back to the last punctuation in the second half of the cue.
             cut = len(current)
             for i in range(len(current) - 1, len(current) // 2, -1):

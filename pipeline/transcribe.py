@@ -210,6 +210,10 @@ class TranscribeOptions:
     vad: VadSettings | None = field(default_factory=VadSettings)
     """None turns VAD off (not recommended: words appear in silence)."""
     guard: SilenceGuard | None = field(default_factory=SilenceGuard)
+    pause_split_seconds: float | None = 1.5
+    """Split a model segment where its words pause this long. With VAD on, Whisper sees the
+    speech with the silences cut out and happily runs one segment across a 6 s pause; the
+    segmenter and the plain-text paragraphs want a boundary there."""
     batch_size: int = 0
     """0 decodes window by window; > 0 uses BatchedInferencePipeline (needs VAD)."""
 
@@ -303,19 +307,36 @@ def _start(
     return str(info.language or options.language or ""), iter(fw_segments)
 
 
+def split_at_pauses(segment: Segment, gap: float | None) -> list[Segment]:
+    """Break a segment where consecutive words are at least `gap` seconds apart."""
+    if gap is None or len(segment.words) < 2:
+        return [segment]
+    runs: list[list[Word]] = [[segment.words[0]]]
+    for word in segment.words[1:]:
+        if word.start - runs[-1][-1].end >= gap:
+            runs.append([])
+        runs[-1].append(word)
+    if len(runs) == 1:
+        return [segment]
+    return [
+        Segment(run[0].start, run[-1].end, " ".join(w.text for w in run), tuple(run))
+        for run in runs
+    ]
+
+
 def _convert(
-    fw_segments: Iterator[Any], duration: float, guard: SilenceGuard | None
+    fw_segments: Iterator[Any], duration: float, options: TranscribeOptions
 ) -> Iterator[Segment]:
     floor = 0.0
     try:
         for fw_segment in fw_segments:
-            if not _keep(fw_segment, guard):
+            if not _keep(fw_segment, options.guard):
                 continue
             segment = _to_segment(fw_segment, duration, floor)
             if not segment.words:
                 continue
             floor = segment.end
-            yield segment
+            yield from split_at_pauses(segment, options.pause_split_seconds)
     except Exception as exc:
         raise TranscriptionError(
             "the speech model failed part-way through this recording",
@@ -335,7 +356,7 @@ def iter_segments(
     if duration == 0:
         return iter(())
     _language, fw_segments = _start(audio, model, options)
-    return _convert(fw_segments, duration, options.guard)
+    return _convert(fw_segments, duration, options)
 
 
 def transcribe(
@@ -356,7 +377,7 @@ def transcribe(
     stream: Iterator[Segment] = iter(())
     if duration > 0:
         language, fw_segments = _start(audio, model, options)
-        stream = _convert(fw_segments, duration, options.guard)
+        stream = _convert(fw_segments, duration, options)
     for segment in stream:
         segments.append(segment)
         if on_progress and duration > 0:
@@ -388,6 +409,7 @@ __all__ = [
     "default_model_path",
     "iter_segments",
     "load_model",
+    "split_at_pauses",
     "transcribe",
     "vocabulary_from_lines",
 ]

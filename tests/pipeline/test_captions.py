@@ -176,6 +176,16 @@ def test_a_long_segment_is_split_at_punctuation_and_time() -> None:
     assert all(c.end_ms - c.start_ms <= MAX_CUE_SECONDS * 1000 for c in cues)
 
 
+def test_a_pause_ends_a_cue() -> None:
+    transcript = _transcript(
+        (1.0, 1.5, "Pens"), (1.6, 2.0, "down."), (5.0, 5.5, "Thank"), (5.6, 6, "you.")
+    )
+    assert [(c.text, c.start_ms) for c in build_cues(transcript)] == [
+        ("Pens down.", 1000),
+        ("Thank you.", 5000),
+    ]
+
+
 def test_vtt_text_is_escaped_and_times_formatted() -> None:
     transcript = _transcript(
         (3661.5, 3662.25, "Fish"), (3662.3, 3662.9, "&"), (3663, 3664, "<chips>"), duration=4000

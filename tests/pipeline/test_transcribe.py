@@ -23,10 +23,11 @@ from pipeline.transcribe import (
     _to_segment,
     default_model_path,
     load_model,
+    split_at_pauses,
     transcribe,
     vocabulary_from_lines,
 )
-from pipeline.transcript import Transcript
+from pipeline.transcript import Segment, Transcript, Word
 
 JFK_REFERENCE = (
     "And so my fellow Americans, ask not what your country can do for you, "
@@ -255,3 +256,18 @@ def test_segment_times_are_clamped_into_the_audio_and_ordered() -> None:
         (10.1, 10.2, "you"),
     ]
     assert (segment.start, segment.end, segment.text) == (9.6, 10.2, "ask what you")
+
+
+def test_a_segment_is_split_where_its_words_pause() -> None:
+    words = (Word(0, 0.4, "minute."), Word(6.4, 6.8, "Pens"), Word(6.9, 7.2, "down."))
+    segment = Segment(0, 7.2, "minute. Pens down.", words)
+    first, second = split_at_pauses(segment, 1.5)
+    assert (first.text, first.start, first.end) == ("minute.", 0, 0.4)
+    assert (second.text, second.start, second.end, second.words) == (
+        "Pens down.",
+        6.4,
+        7.2,
+        words[1:],
+    )
+    assert split_at_pauses(segment, None) == [segment]
+    assert split_at_pauses(segment, 10.0) == [segment]
