@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from celery import Celery
 
@@ -18,8 +19,30 @@ from models.settings import Settings, get_settings
 TASK_PREFIX = "clipcoach."
 MEDIA_QUEUE = "media"
 TRANSCRIBE_QUEUE = "transcribe"
+MAINTENANCE_QUEUE = "maintenance"
+"""The sweep's queue, consumed by whichever worker runs the beat scheduler (`--beat`)."""
 PROCESS_LESSON = f"{TASK_PREFIX}lesson.process"
 RENDER_CLIP = f"{TASK_PREFIX}clip.render"
+SWEEP = f"{TASK_PREFIX}sweep"
+
+TASK_ROUTES = {
+    f"{TASK_PREFIX}stage.transcribe": {"queue": TRANSCRIBE_QUEUE},
+    SWEEP: {"queue": MAINTENANCE_QUEUE},
+    f"{TASK_PREFIX}*": {"queue": MEDIA_QUEUE},  # probe, normalise, thumbnails, scenes, clips
+}
+"""Routing by task name: the senders (API, stage tasks) never need to know where a task runs."""
+KEY_PREFIX_OPTION = "key_prefix"
+"""`redis://host:6379/0?key_prefix=school-a:` keeps deployments (or test runs) sharing one Redis
+apart: kombu prefixes every key it writes."""
+
+
+def _split_redis_url(url: str) -> tuple[str, str]:
+    """The broker URL without our own `key_prefix` option, and that prefix ('' if none)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = "".join(v for k, v in query if k == KEY_PREFIX_OPTION)
+    rest = urlencode([(k, v) for k, v in query if k != KEY_PREFIX_OPTION])
+    return urlunsplit(parts._replace(query=rest)), prefix
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -32,8 +55,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_ignore_result": True,
         "result_backend": None,
         "task_default_queue": MEDIA_QUEUE,
-        "task_routes": {f"{TASK_PREFIX}stage.transcribe": {"queue": TRANSCRIBE_QUEUE}},
+        "task_routes": TASK_ROUTES,
         "broker_connection_retry_on_startup": True,
+        # A worker that loses the broker cancels what it runs: its unacked messages go back to
+        # the queue (Redis restores them), or the sweep requeues them if the broker lost them.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A stage past its own timeout (the pipeline enforces it) is killed as a last resort.
+        "task_time_limit": int(settings.stage_timeout_seconds) + 300,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "task_serializer": "json",
@@ -52,9 +80,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "polling_interval": 0.2,
         }
     elif settings.broker_url.startswith(("redis://", "rediss://")):
-        # A stage may run for an hour; Redis must not hand its unacked message to another worker.
+        url, prefix = _split_redis_url(settings.broker_url)
+        config["broker_url"] = url
         config["broker_transport_options"] = {
+            # A stage may run for hours; Redis must not hand its unacked message to another
+            # worker before the stage's hard time limit has passed.
             "visibility_timeout": int(settings.stage_timeout_seconds) + 600,
+            "socket_connect_timeout": 5,
+            "socket_timeout": 30,
+            "retry_on_timeout": True,
+            "health_check_interval": 25,
+            **({"global_keyprefix": prefix} if prefix else {}),
         }
     return config
 
@@ -70,6 +106,7 @@ def _client(broker_url: str) -> Celery:
     return make_celery(get_settings())
 
 
-def send_task(name: str, *args: Any, queue: str = MEDIA_QUEUE) -> None:
-    """Enqueue the task called `name`; what runs it is the workers' business."""
+def send_task(name: str, *args: Any, queue: str | None = None) -> None:
+    """Enqueue the task called `name` (routed by TASK_ROUTES unless `queue` is given); what runs
+    it is the workers' business."""
     _client(get_settings().broker_url).send_task(name, args=list(args), queue=queue)

@@ -7,10 +7,21 @@ from typing import Any
 from celery.signals import worker_process_init
 
 from models.db import reset_engines
-from models.queue import make_celery
+from models.queue import SWEEP, make_celery
+
+SWEEP_INTERVAL_SECONDS = 60.0
 
 app = make_celery()
 app.conf.include = ["workers.tasks"]
+# Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
+# --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
+app.conf.beat_schedule = {
+    "sweep-stale-lessons": {
+        "task": SWEEP,
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS},  # a backlog of sweeps is pointless
+    }
+}
 
 
 @worker_process_init.connect

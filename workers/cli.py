@@ -133,7 +133,19 @@ class _stage_progress:  # noqa: N801 - used as a context manager, reads like a f
         self.progress.__exit__(None, None, None)
 
 
-def _worker_command(queues: str, concurrency: int, loglevel: str) -> list[str]:
+def _worker_command(
+    queues: str, concurrency: int, loglevel: str, *, beat: bool = False
+) -> list[str]:
+    """The Celery worker command; with `beat`, it also schedules the sweep and consumes it."""
+    extra: list[str] = []
+    if beat:
+        from models.queue import MAINTENANCE_QUEUE
+
+        if MAINTENANCE_QUEUE not in queues.split(","):
+            queues = f"{queues},{MAINTENANCE_QUEUE}"
+        schedule = get_settings().data_dir / "celerybeat-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        extra = ["--beat", "--schedule", str(schedule)]
     return [
         sys.executable,
         "-m",
@@ -151,6 +163,7 @@ def _worker_command(queues: str, concurrency: int, loglevel: str) -> list[str]:
         loglevel,
         "--without-gossip",
         "--without-mingle",
+        *extra,
     ]
 
 
@@ -161,13 +174,22 @@ def worker(
     ),
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     loglevel: Annotated[str, typer.Option()] = "info",
+    beat: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the scheduler that sweeps stuck lessons every minute "
+            "(exactly one worker per deployment should)."
+        ),
+    ] = False,
 ) -> None:
     """Start a Celery worker pool for the given queues (the transcription model loads once each)."""
     settings = get_settings()
     from models.migrate import upgrade
 
     upgrade(settings.database_url)
-    command = _worker_command(queues, concurrency or settings.worker_concurrency, loglevel)
+    command = _worker_command(
+        queues, concurrency or settings.worker_concurrency, loglevel, beat=beat
+    )
     os.execv(command[0], command)  # noqa: S606 - replaces this process with the pool; no shell
 
 
@@ -197,7 +219,7 @@ def serve(
     worker_proc = None
     if with_worker:
         worker_proc = subprocess.Popen(
-            _worker_command("media,transcribe", settings.worker_concurrency, "info")
+            _worker_command("media,transcribe", settings.worker_concurrency, "info", beat=True)
         )
     try:
         uvicorn.run(

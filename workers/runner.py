@@ -21,6 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, STAGES, run_stage
 from workers import status
 from workers.options import lesson_options, model_spec
+from workers.sweep import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ def execute_stage(
     settings.scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{lesson_id}-{stage}-", dir=settings.scratch))
     try:
-        _fetch_inputs(storage, ctx, stage, workdir)
+        with Heartbeat(db, lesson_id, stage):  # fetching a large source takes a while too
+            _fetch_inputs(storage, ctx, stage, workdir)
         options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
 
         def model():
@@ -78,9 +80,10 @@ def execute_stage(
 
             return load_model(model_spec(settings, ctx.options))
 
-        outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
-        for name in outcome.outputs:
-            storage.put_file(f"lessons/{lesson_id}/{name}", workdir / name)
+        with Heartbeat(db, lesson_id, stage):
+            outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
+            for name in outcome.outputs:
+                storage.put_file(f"lessons/{lesson_id}/{name}", workdir / name)
     except PipelineError as exc:
         log.warning(
             "lesson %s: stage %s failed: %s %s\n%s", lesson_id, stage, exc.code, exc, exc.detail
@@ -92,6 +95,26 @@ def execute_stage(
 
     for next_stage in status.finish_stage(db, lesson_id, stage, outcome):
         enqueue(lesson_id, next_stage)
+
+
+TRANSIENT_MESSAGES = {
+    "storage_unavailable": "The media store could not be reached for a long time while "
+    "processing this recording, so processing stopped at the {stage} step. Try again later.",
+    "database_unavailable": "The database could not be reached for a long time while "
+    "processing this recording, so processing stopped at the {stage} step. Try again later.",
+}
+
+
+def fail_transient(settings: Settings, lesson_id: str, stage: str, exc: Exception) -> None:
+    """Retries ran out on a storage or database outage: fail with the reason, not as a bug.
+    (If the database itself is still down this raises too, and the sweep finishes the job.)"""
+    code = getattr(exc, "code", None)
+    if code not in TRANSIENT_MESSAGES:
+        code = "database_unavailable"
+    log.warning("lesson %s: stage %s gave up after retries: %s", lesson_id, stage, exc)
+    status.fail_stage(
+        settings.database_url, lesson_id, stage, code, TRANSIENT_MESSAGES[code].format(stage=stage)
+    )
 
 
 def fail_unexpectedly(settings: Settings, lesson_id: str, stage: str) -> None:

@@ -12,15 +12,19 @@ import functools
 import logging
 from typing import Any
 
-from models.queue import PROCESS_LESSON, TASK_PREFIX
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+from models.queue import PROCESS_LESSON, SWEEP, TASK_PREFIX
 from models.settings import get_settings
-from models.storage import Storage, open_storage
+from models.storage import Storage, StorageUnavailableError, open_storage
 from pipeline.lesson import STAGES
-from workers import status
+from workers import status, sweep
 from workers.app import app
-from workers.runner import execute_stage, fail_unexpectedly
+from workers.runner import execute_stage, fail_transient, fail_unexpectedly
 
 log = logging.getLogger(__name__)
+
 
 def stage_task_name(stage: str) -> str:
     return f"{TASK_PREFIX}stage.{stage}"
@@ -35,7 +39,18 @@ def enqueue_stage(lesson_id: str, stage: str) -> None:
     app.send_task(stage_task_name(stage), args=[lesson_id], queue=STAGES[stage].queue)
 
 
-@app.task(name=PROCESS_LESSON)
+TRANSIENT = (StorageUnavailableError, OperationalError)
+"""Storage or database unavailable: worth retrying, the same input will likely work later."""
+RETRY: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,  # 5, 10, 20, 40 ... seconds
+    "retry_backoff_max": 300,  # below workers.sweep.STALE_RUNNING, so the sweep waits for it
+    "retry_jitter": True,
+    "max_retries": 8,  # about 20 minutes of trying before the lesson fails with the reason
+}
+
+
+@app.task(name=PROCESS_LESSON, **RETRY)
 def process_lesson(lesson_id: str) -> None:
     """Start (or restart) a lesson's processing from its first stage."""
     for stage in status.start_lesson(get_settings().database_url, lesson_id):
@@ -43,10 +58,14 @@ def process_lesson(lesson_id: str) -> None:
 
 
 def _make_stage_task(stage: str) -> Any:
-    @app.task(name=stage_task_name(stage))
-    def run(lesson_id: str) -> None:
+    @app.task(name=stage_task_name(stage), bind=True, **RETRY)
+    def run(self: Task, lesson_id: str) -> None:
         try:
             execute_stage(get_settings(), _storage(), lesson_id, stage, enqueue_stage)
+        except TRANSIENT as exc:
+            if self.request.retries < (self.max_retries or 0):
+                raise  # autoretry_for sends it again after the backoff
+            fail_transient(get_settings(), lesson_id, stage, exc)
         except Exception:
             fail_unexpectedly(get_settings(), lesson_id, stage)
 
@@ -55,3 +74,25 @@ def _make_stage_task(stage: str) -> Any:
 
 
 stage_tasks = {stage: _make_stage_task(stage) for stage in STAGES}
+
+
+def _queue_depth(queue: str) -> int:
+    """Messages waiting in `queue` on the broker (0 if the queue does not exist yet)."""
+    with app.connection_for_read() as connection:
+        try:
+            return int(connection.default_channel.queue_declare(queue, passive=True).message_count)
+        except connection.channel_errors:
+            return 0
+
+
+@app.task(name=SWEEP, ignore_result=True)
+def sweep_stale() -> None:
+    """Requeue or fail lessons stuck in a stage (see workers.sweep); run every minute by beat."""
+    report = sweep.sweep(get_settings().database_url, enqueue_stage, _queue_depth)
+    if report.requeued or report.resent or report.failed:
+        log.info(
+            "sweep: requeued %s, resent %s, failed %s",
+            report.requeued,
+            report.resent,
+            report.failed,
+        )

@@ -1,0 +1,216 @@
+"""The sweep and the retries: stuck stages are requeued or failed with a reason, lost messages are
+sent again, waiting ones are left alone, and transient errors are retried before failing."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from models.db import session_scope, utcnow
+from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
+from models.settings import Settings
+from models.storage import StorageUnavailableError
+from workers import status, sweep
+
+
+@pytest.fixture
+def lesson_id(settings: Settings) -> str:
+    with session_scope(settings.database_url) as session:
+        lesson = Lesson(source_key="lessons/x/source.mp4", title="Year 9 forces")
+        session.add(lesson)
+        session.flush()
+        lesson_id = lesson.id
+    assert status.start_lesson(settings.database_url, lesson_id) == ["probe"]
+    return lesson_id
+
+
+def _stage(settings: Settings, lesson_id: str, name: str) -> LessonStage:
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(
+            select(LessonStage).where(LessonStage.lesson_id == lesson_id, LessonStage.name == name)
+        ).one()
+        session.expunge(row)
+        return row
+
+
+def _age(settings: Settings, lesson_id: str, minutes: float) -> None:
+    """Pretend the lesson and its stages were last touched `minutes` ago."""
+    past = utcnow() - timedelta(minutes=minutes)
+    with session_scope(settings.database_url) as session:
+        session.execute(
+            update(LessonStage)
+            .where(LessonStage.lesson_id == lesson_id, LessonStage.heartbeat_at.is_not(None))
+            .values(heartbeat_at=past)
+        )
+        session.execute(update(Lesson).where(Lesson.id == lesson_id).values(updated_at=past))
+
+
+class Recorder:
+    def __init__(self, depth: int = 0) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.depth = depth
+
+    def enqueue(self, lesson_id: str, stage: str) -> None:
+        self.sent.append((lesson_id, stage))
+
+    def queue_depth(self, queue: str) -> int:
+        return self.depth
+
+
+def test_a_running_stage_with_a_fresh_heartbeat_is_left_alone(
+    settings: Settings, lesson_id: str
+) -> None:
+    status.begin_stage(settings.database_url, lesson_id, "probe")
+    recorder = Recorder()
+    report = sweep.sweep(settings.database_url, recorder.enqueue, recorder.queue_depth)
+    assert recorder.sent == [] and report.requeued == report.failed == []
+    assert _stage(settings, lesson_id, "probe").status == StageStatus.running
+
+
+def test_a_stage_whose_worker_died_is_requeued_then_failed(
+    settings: Settings, lesson_id: str
+) -> None:
+    db = settings.database_url
+    recorder = Recorder()
+    for attempt in range(1, sweep.MAX_ATTEMPTS + 1):
+        status.begin_stage(db, lesson_id, "probe")  # a worker picks it up ... and dies
+        assert _stage(settings, lesson_id, "probe").attempts == attempt
+        _age(settings, lesson_id, minutes=11)
+        report = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+        if attempt < sweep.MAX_ATTEMPTS:
+            assert report.requeued == [(lesson_id, "probe")]
+            assert _stage(settings, lesson_id, "probe").status == StageStatus.queued
+            # a second sweep straight after does nothing more
+            assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).requeued == []
+    assert recorder.sent == [(lesson_id, "probe")] * (sweep.MAX_ATTEMPTS - 1)
+    assert report.failed == [(lesson_id, "probe")]
+    with session_scope(db) as session:
+        lesson = session.get(Lesson, lesson_id)
+        assert lesson is not None
+        assert lesson.status == LessonStatus.failed
+        assert lesson.error_code == "stage_stalled"
+        assert lesson.error_message and "probe" in lesson.error_message
+
+
+def test_a_queued_stage_whose_message_was_lost_is_sent_again(
+    settings: Settings, lesson_id: str
+) -> None:
+    db = settings.database_url
+    waiting = Recorder(depth=5)
+    _age(settings, lesson_id, minutes=30)
+    # other messages are still in the queue: this one is waiting its turn
+    assert sweep.sweep(db, waiting.enqueue, waiting.queue_depth).resent == []
+    # the queue is empty, yet the stage is still queued: the broker lost it
+    lost = Recorder(depth=0)
+    assert sweep.sweep(db, lost.enqueue, lost.queue_depth).resent == [(lesson_id, "probe")]
+    assert lost.sent == [(lesson_id, "probe")]
+    # resent just now: not again until LOST_QUEUED has passed
+    assert sweep.sweep(db, lost.enqueue, lost.queue_depth).resent == []
+
+
+def test_a_freshly_queued_stage_is_not_resent(settings: Settings, lesson_id: str) -> None:
+    recorder = Recorder(depth=0)
+    assert sweep.sweep(settings.database_url, recorder.enqueue, recorder.queue_depth).resent == []
+
+
+def test_finished_and_failed_lessons_are_ignored(settings: Settings, lesson_id: str) -> None:
+    db = settings.database_url
+    status.begin_stage(db, lesson_id, "probe")
+    status.fail_stage(db, lesson_id, "probe", "not_media", "Not a recording.")
+    _age(settings, lesson_id, minutes=60)
+    recorder = Recorder()
+    report = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+    assert (report.requeued, report.resent, report.failed, recorder.sent) == ([], [], [], [])
+
+
+def test_heartbeat_thread_keeps_a_running_stage_alive(settings: Settings, lesson_id: str) -> None:
+    db = settings.database_url
+    status.begin_stage(db, lesson_id, "probe")
+    _age(settings, lesson_id, minutes=30)
+    with sweep.Heartbeat(db, lesson_id, "probe", interval=0.1):
+        time.sleep(0.5)
+    beat = _stage(settings, lesson_id, "probe").heartbeat_at
+    assert beat is not None
+    recorder = Recorder()
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).requeued == []
+
+
+# -- retries of transient errors ----------------------------------------------------------------
+
+
+@pytest.fixture
+def eager(settings: Settings) -> Any:
+    from workers.app import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = False
+    yield app
+    app.conf.task_always_eager = False
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (
+            StorageUnavailableError("object storage at 127.0.0.1:9 is unavailable"),
+            "storage_unavailable",
+        ),
+        (OperationalError("select 1", {}, Exception("connection refused")), "database_unavailable"),
+    ],
+)
+def test_transient_errors_are_retried_then_fail_with_the_reason(
+    settings: Settings,
+    lesson_id: str,
+    eager: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    code: str,
+) -> None:
+    from workers import tasks
+
+    calls: list[str] = []
+
+    def unavailable(*args: Any) -> None:
+        calls.append(args[2])
+        raise error
+
+    monkeypatch.setattr(tasks, "execute_stage", unavailable)
+    tasks.stage_tasks["probe"].apply(args=[lesson_id])
+    assert len(calls) == 1 + tasks.RETRY["max_retries"]
+    with session_scope(settings.database_url) as session:
+        lesson = session.get(Lesson, lesson_id)
+        assert lesson is not None
+        assert (lesson.status, lesson.error_code) == (LessonStatus.failed, code)
+        assert lesson.error_message and "Try again later" in lesson.error_message
+
+
+def test_a_transient_error_that_clears_is_not_a_failure(
+    settings: Settings, lesson_id: str, eager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import tasks
+
+    calls: list[str] = []
+
+    def flaky(*args: Any) -> None:
+        calls.append(args[2])
+        if len(calls) < 3:
+            raise StorageUnavailableError("down for a moment")
+
+    monkeypatch.setattr(tasks, "execute_stage", flaky)
+    tasks.stage_tasks["probe"].apply(args=[lesson_id])
+    assert len(calls) == 3
+    with session_scope(settings.database_url) as session:
+        lesson = session.get(Lesson, lesson_id)
+        assert lesson is not None and lesson.status != LessonStatus.failed
+
+
+def test_retry_backoff_stays_below_the_sweep_threshold() -> None:
+    from workers import tasks
+
+    assert tasks.RETRY["retry_backoff_max"] < sweep.STALE_RUNNING.total_seconds()
+    assert sweep.HEARTBEAT_SECONDS * 4 < sweep.STALE_RUNNING.total_seconds()

@@ -1,0 +1,204 @@
+"""The sweep: reconcile the status rows with reality when a worker or the broker lost a stage.
+
+The status rows are the truth about what should be happening; the broker only carries messages.
+Two things can break the link, and the sweep (task `clipcoach.sweep`, every minute from the beat
+scheduler) repairs both:
+
+- A worker died mid-stage (SIGKILL, out of memory, host lost): its stage is `running` but its
+  heartbeat (every HEARTBEAT_SECONDS while a stage runs) has stopped. Celery would redeliver the
+  unacked message only after Redis's visibility timeout (hours); the sweep requeues the stage
+  after STALE_RUNNING instead, up to MAX_ATTEMPTS attempts, then fails the lesson with
+  `stage_stalled` and a message saying so.
+- The broker lost a message (Redis restarted without persistence): the stage is `queued` but its
+  queue is empty and nothing has touched the lesson for LOST_QUEUED. The sweep sends it again.
+  A queued stage whose queue still holds messages is only waiting its turn and is left alone,
+  however long the batch.
+
+Every change is a conditional UPDATE on the state the sweep saw, so a worker that wakes up in
+between wins and the sweep does nothing. A duplicate delivery is harmless: stages are idempotent
+and `status.begin_stage` ignores a finished stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from models.db import session_scope, utcnow
+from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
+from pipeline.lesson import STAGES
+from workers import status
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30.0
+STALE_RUNNING = timedelta(minutes=10)
+"""Longer than the stage tasks' longest retry backoff (5 min), during which no heartbeat runs."""
+LOST_QUEUED = timedelta(minutes=2)
+MAX_ATTEMPTS = 3
+STALLED_CODE = "stage_stalled"
+STALLED_MESSAGE = (
+    "Processing stopped at the {stage} step {attempts} times without finishing (the worker "
+    "running it was lost). Try again; if it keeps happening, tell your administrator."
+)
+
+Enqueue = Callable[[str, str], None]
+QueueDepth = Callable[[str], int]
+"""Messages waiting in a broker queue, by queue name."""
+
+
+def heartbeat(db_url: str, lesson_id: str, stage: str) -> None:
+    """Say that `stage` of `lesson_id` is still being worked on."""
+    with session_scope(db_url) as session:
+        session.execute(
+            update(LessonStage)
+            .where(
+                LessonStage.lesson_id == lesson_id,
+                LessonStage.name == stage,
+                LessonStage.status == StageStatus.running,
+            )
+            .values(heartbeat_at=utcnow())
+        )
+
+
+class Heartbeat:
+    """A daemon thread beating for one running stage; a missed beat (database down) is logged
+    and tried again, it never fails the stage."""
+
+    def __init__(
+        self, db_url: str, lesson_id: str, stage: str, interval: float = HEARTBEAT_SECONDS
+    ) -> None:
+        self._args = (db_url, lesson_id, stage)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"heartbeat-{lesson_id}-{stage}", daemon=True
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                heartbeat(*self._args)
+            except SQLAlchemyError as exc:
+                log.warning(
+                    "lesson %s: heartbeat of %s missed: %s", self._args[1], self._args[2], exc
+                )
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._interval + 5)
+
+
+@dataclass
+class SweepReport:
+    requeued: list[tuple[str, str]] = field(default_factory=list)
+    resent: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _aware(moment: datetime | None) -> datetime:
+    """SQLite hands datetimes back without their zone; every stored time is UTC."""
+    if moment is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sweep(
+    db_url: str,
+    enqueue: Enqueue,
+    queue_depth: QueueDepth,
+    *,
+    stale_running: timedelta = STALE_RUNNING,
+    lost_queued: timedelta = LOST_QUEUED,
+    max_attempts: int = MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> SweepReport:
+    """Requeue or fail the stages of active lessons that nobody is working on."""
+    now = now or utcnow()
+    report = SweepReport()
+    with session_scope(db_url) as session:
+        rows = session.execute(
+            select(LessonStage, Lesson)
+            .join(Lesson, Lesson.id == LessonStage.lesson_id)
+            .where(
+                Lesson.status.in_([LessonStatus.queued, LessonStatus.processing]),
+                LessonStage.status.in_([StageStatus.running, StageStatus.queued]),
+            )
+        ).all()
+        candidates = [
+            (row.lesson_id, row.name, row.status, row.heartbeat_at, row.attempts, lesson.updated_at)
+            for row, lesson in rows
+        ]
+
+    depths: dict[str, int] = {}
+    for lesson_id, name, state, beat, attempts, touched in candidates:
+        if name not in STAGES:
+            continue
+        if state == StageStatus.running:
+            if now - _aware(beat) < stale_running:
+                continue
+            if attempts >= max_attempts:
+                message = STALLED_MESSAGE.format(stage=name, attempts=attempts)
+                log.warning(
+                    "lesson %s: stage %s stalled %d times: failing", lesson_id, name, attempts
+                )
+                status.fail_stage(db_url, lesson_id, name, STALLED_CODE, message)
+                report.failed.append((lesson_id, name))
+            elif _claim(db_url, lesson_id, name, StageStatus.running, beat, now):
+                log.warning("lesson %s: stage %s lost its worker: requeued", lesson_id, name)
+                enqueue(lesson_id, name)
+                report.requeued.append((lesson_id, name))
+        else:
+            since = max(_aware(beat), _aware(touched))
+            if now - since < lost_queued:
+                continue
+            queue = STAGES[name].queue
+            if queue not in depths:
+                depths[queue] = queue_depth(queue)
+            if depths[queue] > 0:
+                continue  # waiting its turn behind other lessons
+            if _claim(db_url, lesson_id, name, StageStatus.queued, beat, now):
+                log.warning("lesson %s: stage %s lost its message: sent again", lesson_id, name)
+                enqueue(lesson_id, name)
+                report.resent.append((lesson_id, name))
+    return report
+
+
+def _claim(
+    db_url: str,
+    lesson_id: str,
+    name: str,
+    seen: StageStatus,
+    beat: datetime | None,
+    now: datetime,
+) -> bool:
+    """Move the stage to `queued` (stamped now) only if it is still as the sweep saw it."""
+    with session_scope(db_url) as session:
+        where = [
+            LessonStage.lesson_id == lesson_id,
+            LessonStage.name == name,
+            LessonStage.status == seen,
+            LessonStage.heartbeat_at.is_(None)
+            if beat is None
+            else LessonStage.heartbeat_at == beat,
+        ]
+        result = session.execute(
+            update(LessonStage).where(*where).values(status=StageStatus.queued, heartbeat_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
