@@ -765,34 +765,24 @@ def _die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
-def worker_command(concurrency: int, loglevel: str = "info") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--queues",
-        "media,transcribe",
-        "--concurrency",
-        str(concurrency),
-        "--pool",
-        "prefork",
-        "--loglevel",
-        loglevel,
-        "--hostname",
-        f"batch-{os.getpid()}@%h",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+def worker_command(concurrency: int, schedule: Path, loglevel: str = "info") -> list[str]:
+    """`clipcoach worker`'s own command (so queues and the sweep stay in step with it), with a
+    host name of its own and a beat schedule file of its own: a `clipcoach serve` worker on the
+    same data folder may be running beside it."""
+    from workers.cli import _worker_command  # the CLI imports this module: import late
+
+    command = _worker_command("media,transcribe", concurrency, loglevel, beat=True)
+    if "--schedule" in command:
+        command[command.index("--schedule") + 1] = str(schedule)
+    return [*command, "--hostname", f"batch-{os.getpid()}@%h"]
 
 
 class LocalWorkers:
     """A Celery worker with `count` pool processes for the length of a batch.
 
-    Its log goes to a file (the terminal belongs to the progress display). Stopped with SIGTERM
-    (warm: running stages finish) and, past `stop_timeout`, killed.
+    Its log goes to a file (the terminal belongs to the progress display). It runs the sweep
+    (beat), which requeues a stage whose worker or message was lost, e.g. by a killed earlier
+    run. Stopped with SIGTERM (warm: running stages finish) and, past `stop_timeout`, killed.
     """
 
     def __init__(self, count: int, log_path: Path, *, stop_timeout: float = 60.0) -> None:
@@ -800,12 +790,13 @@ class LocalWorkers:
         self.log_path = log_path
         self.stop_timeout = stop_timeout
         self.proc: subprocess.Popen[bytes] | None = None
+        self._schedule = log_path.parent / f".batch-beat-{os.getpid()}"
 
     def __enter__(self) -> LocalWorkers:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log_file:
             self.proc = subprocess.Popen(
-                worker_command(self.count),
+                worker_command(self.count, self._schedule),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -822,11 +813,14 @@ class LocalWorkers:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=self.stop_timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+        finally:
+            for leftover in self._schedule.parent.glob(f"{self._schedule.name}*"):
+                leftover.unlink(missing_ok=True)
