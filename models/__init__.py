@@ -3,4 +3,4 @@
 Importing the package registers every table on `Base.metadata` (Alembic and tests rely on that).
 """
 
-from models import account, lesson  # noqa: F401 - imported for their tables
+from models import account, audit, coaching, framework, lesson, upload  # noqa: F401 - tables

@@ -1,0 +1,65 @@
+"""The FastAPI application: `api.app:app` for uvicorn, `create_app()` for tests.
+
+Routes live under /api/v1, one router per resource; the OpenAPI schema is at /openapi.json.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from api import errors, pages
+from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from api.ratelimit import LoginLimiter
+from api.routes import admin, auth, clips, feed, frameworks, lessons, uploads
+from api.schemas import Health
+from models.settings import get_settings
+
+API_PREFIX = "/api/v1"
+CLIP_RENDER_WAIT_SECONDS = 30.0
+BODY_SLACK = 1024 * 1024
+"""Room for multipart headers and form fields around a recording of the maximum size."""
+
+DESCRIPTION = """
+Lesson-video coaching for early career teachers.
+
+The story: an ECT uploads a lesson (`POST /uploads`, `PATCH /uploads/{id}` in chunks, then
+`POST /lessons`); processing makes it watchable and searchable (`GET /lessons/{id}` shows the
+stage and progress); their mentor clips moments (`POST /clips`), tags framework strands
+(`POST /clips/{id}/tags`), comments (`POST /clips/{id}/comments`) and shares
+(`POST /clips/{id}/shares`); the ECT reviews `GET /feed` and replies.
+
+Sign in with `POST /auth/token` (OAuth2 password flow, email as username) and send the token as
+`Authorization: Bearer ...`. Errors are `{"detail": ...}`; anything you may not see is 404.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="clipcoach",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+    )
+    app.state.login_limiter = LoginLimiter()
+    app.state.clip_render_wait = CLIP_RENDER_WAIT_SECONDS
+    errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + BODY_SLACK)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """Liveness: the app is up (no sign-in needed)."""
+        return Health()
+
+    for module in (auth, uploads, lessons, clips, feed, frameworks, admin):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(pages.router)
+    app.include_router(pages.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,95 @@
+"""Every error reaches a client as `{"detail": ...}` with the status that names it.
+
+    404  NotVisibleError: missing, or not the caller's to know about (never 403 for those)
+    403  NotAllowedError: visible, but the caller's role may not do this
+    401  no token, or an expired or revoked one (with WWW-Authenticate: Bearer)
+    409  a state conflict: wrong upload offset, lesson not ready, recording without sound
+    413  too large; 415 not a recording (by content); 422 invalid input; 429 too many attempts
+    503  storage or queue unavailable for a moment (with Retry-After)
+
+Processing failures are data on the lesson (status, error_code, error_message), never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from models.access import NotAllowedError, NotVisibleError
+from models.storage import ObjectMissingError, StorageUnavailableError
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "clip not found"}]})
+
+    detail: str | list[dict[str, Any]] | dict[str, Any]
+
+
+DESCRIPTIONS = {
+    400: "The request cannot be understood.",
+    401: "Not signed in, or the token has expired or was revoked.",
+    403: "Visible to you, but your role may not do this.",
+    404: "Not found, or not yours to see.",
+    409: "Conflicts with the current state (the detail says which).",
+    413: "Too large: over the upload or chunk size limit.",
+    415: "Not a recording (judged by the file's content, not its name).",
+    422: "Invalid input (the detail says which field and why).",
+    429: "Too many attempts; retry after the number of seconds in Retry-After.",
+    503: "Temporarily unavailable; retry after the number of seconds in Retry-After.",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can return (401 and 422 always can)."""
+    wanted = sorted({*codes, 401, 422})
+    return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
+
+
+def public_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Like `responses` for routes that need no token."""
+    wanted = sorted({*codes, 422})
+    return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
+
+
+async def _not_visible(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=403)
+
+
+async def _missing(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "That file does not exist (yet)."}, status_code=404)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("storage unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "Storage is unavailable for a moment; try again shortly."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(NotVisibleError, _not_visible)
+    app.add_exception_handler(NotAllowedError, _not_allowed)
+    app.add_exception_handler(ObjectMissingError, _missing)
+    app.add_exception_handler(StorageUnavailableError, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)

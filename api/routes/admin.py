@@ -1,0 +1,167 @@
+"""Administration: accounts, mentor-ECT pairings and the audit log (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentUser, SessionDep, client_of
+from api.errors import responses
+from api.schemas import (
+    AuditEventPublic,
+    PairingCreate,
+    PairingPublic,
+    UserBrief,
+    UserCreate,
+    UserCreated,
+    UserPublic,
+    UserUpdate,
+)
+from models import audit
+from models.access import NotVisibleError, require_admin
+from models.account import Pairing, Role, User
+from models.accounts import DuplicateEmailError, PairingError, create_user, hash_password, pair
+from models.audit import AuditEvent
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+ADMIN_ERRORS = (403,)
+
+
+@router.get("/users", response_model=list[UserPublic], responses=responses(*ADMIN_ERRORS))
+def list_users(user: CurrentUser, session: SessionDep, role: Role | None = None) -> list[User]:
+    require_admin(user)
+    stmt = select(User).order_by(User.email)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    return list(session.scalars(stmt))
+
+
+@router.post("/users", status_code=201, response_model=UserCreated, responses=responses(403, 409))
+def add_user(
+    body: UserCreate, request: Request, user: CurrentUser, session: SessionDep
+) -> UserCreated:
+    """Create an account; without a password one is generated and returned once."""
+    require_admin(user)
+    try:
+        created, password = create_user(session, body.email, body.name, body.role, body.password)
+    except DuplicateEmailError as exc:
+        raise HTTPException(409, str(exc).capitalize() + ".") from None
+    audit.record(
+        session, user.id, "user.create", "user", created.id, client=client_of(request),
+        role=created.role.value,
+    )  # fmt: skip
+    session.commit()
+    return UserCreated.model_validate(created).model_copy(
+        update={"password": None if body.password else password}
+    )
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, responses=responses(403, 404))
+def update_user(
+    user_id: str, body: UserUpdate, request: Request, user: CurrentUser, session: SessionDep
+) -> User:
+    require_admin(user)
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotVisibleError("user")
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    for field, value in changes.items():
+        if value is not None:
+            setattr(target, field, value)
+    if body.password:
+        target.password_hash = hash_password(body.password)
+        changes["password"] = "changed"  # noqa: S105 - a marker for the audit, not a secret
+    audit.record(
+        session, user.id, "user.update", "user", target.id, client=client_of(request),
+        fields=sorted(changes),
+    )  # fmt: skip
+    session.commit()
+    return target
+
+
+def _pairing_public(session: Session, pairing: Pairing) -> PairingPublic:
+    mentor, ect = session.get(User, pairing.mentor_id), session.get(User, pairing.ect_id)
+    assert mentor is not None  # pairings cascade with users
+    assert ect is not None
+    return PairingPublic(
+        id=pairing.id,
+        mentor=UserBrief.model_validate(mentor),
+        ect=UserBrief.model_validate(ect),
+        created_at=pairing.created_at,
+    )
+
+
+@router.get("/pairings", response_model=list[PairingPublic], responses=responses(*ADMIN_ERRORS))
+def list_pairings(user: CurrentUser, session: SessionDep) -> list[PairingPublic]:
+    require_admin(user)
+    return [
+        _pairing_public(session, p)
+        for p in session.scalars(select(Pairing).order_by(Pairing.created_at))
+    ]
+
+
+@router.post(
+    "/pairings", status_code=201, response_model=PairingPublic, responses=responses(403, 404)
+)
+def add_pairing(
+    body: PairingCreate, request: Request, user: CurrentUser, session: SessionDep
+) -> PairingPublic:
+    """Pair a mentor with an ECT: the mentor then sees the ECT's lessons."""
+    require_admin(user)
+    mentor, ect = session.get(User, body.mentor_id), session.get(User, body.ect_id)
+    if mentor is None:
+        raise NotVisibleError("mentor")
+    if ect is None:
+        raise NotVisibleError("ECT")
+    try:
+        pairing = pair(session, mentor, ect)
+    except PairingError as exc:
+        raise HTTPException(422, str(exc).capitalize() + ".") from None
+    audit.record(
+        session, user.id, "pairing.create", "pairing", pairing.id, client=client_of(request),
+        mentor_id=mentor.id, ect_id=ect.id,
+    )  # fmt: skip
+    session.commit()
+    return _pairing_public(session, pairing)
+
+
+@router.delete("/pairings/{pairing_id}", status_code=204, responses=responses(403, 404))
+def remove_pairing(
+    pairing_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    require_admin(user)
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        raise NotVisibleError("pairing")
+    session.delete(pairing)
+    audit.record(
+        session, user.id, "pairing.delete", "pairing", pairing_id, client=client_of(request)
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/audit", response_model=list[AuditEventPublic], responses=responses(403))
+def read_audit(
+    user: CurrentUser,
+    session: SessionDep,
+    action: str | None = None,
+    actor_id: str | None = None,
+    object_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AuditEvent]:
+    """Who viewed, downloaded, shared or revoked what, newest first."""
+    require_admin(user)
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    stmt = stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(stmt))

@@ -1,0 +1,613 @@
+"""Clips of a lesson, their media and captions, strand tags, comments and shares."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CurrentUser, SessionDep, StorageDep, client_of
+from api.errors import responses
+from api.media import MEDIA_RESPONSES, is_first_request, serve_object
+from api.schemas import (
+    ClipCreate,
+    ClipPublic,
+    ClipUpdate,
+    CommentCreate,
+    CommentPublic,
+    ShareCreate,
+    SharePublic,
+    TagCreate,
+    TagPublic,
+    UserBrief,
+)
+from models import audit, queue
+from models.access import (
+    NotVisibleError,
+    active_share,
+    clip_filter,
+    require_clip_author,
+    require_clip_coaching,
+    require_clip_create,
+    require_lesson_content,
+    visible_clip,
+    visible_lesson,
+)
+from models.account import User
+from models.coaching import (
+    MAX_CLIP_SECONDS,
+    MIN_CLIP_SECONDS,
+    Clip,
+    ClipTag,
+    Comment,
+    RenderStatus,
+    Share,
+)
+from models.db import get_sessionmaker, utcnow
+from models.framework import Strand, ensure_builtin
+from models.lesson import Lesson, LessonStatus
+from models.settings import get_settings
+from models.storage import Storage
+from models.transcripts import transcript_words
+
+router = APIRouter(prefix="/clips", tags=["clips"])
+
+RENDER_STALE = timedelta(minutes=15)
+"""A render queued longer ago than this is assumed lost (worker died) and is queued again."""
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without a zone; every stored time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def user_brief(session: Session, user_id: str | None) -> UserBrief | None:
+    user = session.get(User, user_id) if user_id else None
+    return UserBrief.model_validate(user) if user else None
+
+
+def tags_of(session: Session, clip_ids: Sequence[str]) -> dict[str, list[TagPublic]]:
+    rows = session.execute(
+        select(ClipTag, Strand)
+        .join(Strand, Strand.id == ClipTag.strand_id)
+        .where(ClipTag.clip_id.in_(clip_ids))
+        .order_by(Strand.framework_id, Strand.position)
+    )
+    found: dict[str, list[TagPublic]] = {cid: [] for cid in clip_ids}
+    for tag, strand in rows:
+        found[tag.clip_id].append(
+            TagPublic(
+                strand_id=strand.id,
+                framework_id=strand.framework_id,
+                code=strand.code,
+                title=strand.title,
+                kind=strand.kind,
+                tagged_at=tag.created_at,
+            )
+        )
+    return found
+
+
+def comment_counts(session: Session, clip_ids: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Comment.clip_id, func.count())
+        .where(Comment.clip_id.in_(clip_ids))
+        .group_by(Comment.clip_id)
+    )
+    counts = {cid: 0 for cid in clip_ids}
+    counts.update({cid: n for cid, n in rows.tuples()})
+    return counts
+
+
+def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
+    ids = [c.id for c in clips]
+    tags, counts = tags_of(session, ids), comment_counts(session, ids)
+    titles = dict(
+        session.execute(
+            select(Lesson.id, Lesson.title).where(Lesson.id.in_({c.lesson_id for c in clips}))
+        ).tuples()
+    )
+    return [
+        ClipPublic(
+            id=c.id,
+            lesson_id=c.lesson_id,
+            lesson_title=titles.get(c.lesson_id, ""),
+            author=user_brief(session, c.author_id),
+            title=c.title,
+            note=c.note,
+            start=c.start,
+            end=c.end,
+            duration=round(c.end - c.start, 3),
+            word_start=c.word_start,
+            word_end=c.word_end,
+            render_status=c.render_status,
+            render_error_code=c.render_error_code,
+            render_error_message=c.render_error_message,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            tags=tags[c.id],
+            comment_count=counts[c.id],
+        )
+        for c in clips
+    ]
+
+
+def check_range(lesson: Lesson, start: float, end: float) -> None:
+    """A clip lies inside the lesson, starts before it ends, and is 1 s to 10 min long."""
+    duration = lesson.duration or 0.0
+    if end <= start:
+        raise HTTPException(
+            422, f"The clip must start before it ends (start {start:.2f} s, end {end:.2f} s)."
+        )
+    if start < 0 or end > duration + 0.05:
+        raise HTTPException(
+            422,
+            f"The clip ({start:.2f}-{end:.2f} s) must lie inside the lesson, which is "
+            f"{duration:.2f} s long.",
+        )
+    if end - start < MIN_CLIP_SECONDS:
+        raise HTTPException(
+            422,
+            f"The clip is {end - start:.2f} s long; clips must be at least "
+            f"{MIN_CLIP_SECONDS:.0f} s.",
+        )
+    if end - start > MAX_CLIP_SECONDS:
+        raise HTTPException(
+            422,
+            f"The clip is {end - start:.0f} s long; clips may be at most "
+            f"{MAX_CLIP_SECONDS / 60:.0f} minutes.",
+        )
+
+
+def _ready_lesson(lesson: Lesson) -> None:
+    if lesson.status != LessonStatus.ready or not lesson.duration:
+        raise HTTPException(
+            409, f"The lesson is {lesson.status.value}; clips can be made once it is ready."
+        )
+
+
+@router.post("", status_code=201, response_model=ClipPublic, responses=responses(403, 404, 409))
+def create_clip(
+    body: ClipCreate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+    response: Response,
+) -> ClipPublic:
+    """Clip a lesson by seconds, or by an inclusive range of its transcript's words."""
+    lesson = visible_lesson(session, user, body.lesson_id)
+    require_clip_create(session, user, lesson)
+    _ready_lesson(lesson)
+    if body.word_start is not None and body.word_end is not None:
+        key = lesson.artefact_key("transcript.json")
+        if not storage.exists(key):
+            raise HTTPException(409, "This lesson has no transcript to clip words from.")
+        words = transcript_words(storage.get_bytes(key))
+        if not body.word_start <= body.word_end < len(words):
+            raise HTTPException(
+                422,
+                f"Word range {body.word_start}-{body.word_end} is outside the transcript, which "
+                f"has {len(words)} words (indexes 0-{len(words) - 1}).",
+            )
+        start, end = words[body.word_start].start, words[body.word_end].end
+    else:
+        assert body.start is not None  # ClipCreate checked both are given
+        assert body.end is not None
+        start, end = body.start, body.end
+    check_range(lesson, start, end)
+    clip = Clip(
+        lesson_id=lesson.id,
+        author_id=user.id,
+        title=body.title.strip(),
+        note=body.note,
+        start=round(start, 3),
+        end=round(min(end, lesson.duration or end), 3),
+        word_start=body.word_start,
+        word_end=body.word_end,
+    )
+    session.add(clip)
+    session.flush()
+    audit.record(session, user.id, "clip.create", "clip", clip.id, client=client_of(request))
+    session.commit()
+    response.headers["Location"] = f"/api/v1/clips/{clip.id}"
+    return clip_public(session, [clip])[0]
+
+
+@router.get("", response_model=list[ClipPublic], responses=responses())
+def list_clips(
+    user: CurrentUser,
+    session: SessionDep,
+    lesson_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ClipPublic]:
+    """Clips you may see, newest first; `lesson_id` narrows to one lesson."""
+    stmt = select(Clip).where(clip_filter(user))
+    if lesson_id is not None:
+        stmt = stmt.where(Clip.lesson_id == lesson_id)
+    stmt = stmt.order_by(Clip.created_at.desc(), Clip.id).limit(limit).offset(offset)
+    return clip_public(session, list(session.scalars(stmt)))
+
+
+@router.get("/{clip_id}", response_model=ClipPublic, responses=responses(404))
+def get_clip(clip_id: str, request: Request, user: CurrentUser, session: SessionDep) -> ClipPublic:
+    clip = visible_clip(session, user, clip_id)
+    audit.record(session, user.id, "clip.view", "clip", clip.id, client=client_of(request))
+    session.commit()
+    return clip_public(session, [clip])[0]
+
+
+@router.patch("/{clip_id}", response_model=ClipPublic, responses=responses(403, 404))
+def update_clip(
+    clip_id: str, body: ClipUpdate, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> ClipPublic:
+    """Change a clip's title, note or range (a new range is rendered afresh when asked for)."""
+    clip = visible_clip(session, user, clip_id)
+    require_clip_author(user, clip)
+    if body.title is not None:
+        clip.title = body.title.strip()
+    if body.note is not None:
+        clip.note = body.note
+    if body.start is not None or body.end is not None:
+        lesson = session.get(Lesson, clip.lesson_id)
+        assert lesson is not None  # the foreign key cascades
+        start = body.start if body.start is not None else clip.start
+        end = body.end if body.end is not None else clip.end
+        check_range(lesson, start, end)
+        if (start, end) != (clip.start, clip.end):
+            _forget_render(storage, clip)
+            clip.start, clip.end = round(start, 3), round(end, 3)
+            clip.word_start = clip.word_end = None
+    session.commit()
+    return clip_public(session, [clip])[0]
+
+
+def _forget_render(storage: Storage, clip: Clip) -> None:
+    for key in (clip.media_key, clip.captions_key):
+        if key:
+            storage.delete(key)
+    clip.media_key = clip.captions_key = None
+    clip.render_status = RenderStatus.none
+    clip.render_error_code = clip.render_error_message = None
+
+
+@router.delete("/{clip_id}", status_code=204, responses=responses(403, 404))
+def delete_clip(
+    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> None:
+    clip = visible_clip(session, user, clip_id)
+    require_clip_author(user, clip)
+    keys = [k for k in (clip.media_key, clip.captions_key) if k]
+    session.delete(clip)
+    audit.record(session, user.id, "clip.delete", "clip", clip_id, client=client_of(request))
+    session.commit()
+    for key in keys:
+        storage.delete(key)
+
+
+# media
+
+
+def _rendered_key(clip: Clip, storage: Storage, which: str) -> str | None:
+    key = clip.media_key if which == "media" else clip.captions_key
+    if clip.render_status == RenderStatus.ready and key and storage.exists(key):
+        return key
+    return None
+
+
+def _request_render(session: Session, clip: Clip) -> None:
+    """Queue a render unless one is already on its way (and not stale)."""
+    requested = as_utc(clip.render_requested_at)
+    in_flight = clip.render_status in (RenderStatus.queued, RenderStatus.rendering)
+    if in_flight and requested is not None and utcnow() - requested < RENDER_STALE:
+        return
+    clip.render_status = RenderStatus.queued
+    clip.render_requested_at = utcnow()
+    clip.render_error_code = clip.render_error_message = None
+    session.commit()
+    queue.send_task(queue.RENDER_CLIP, clip.id)
+
+
+async def _wait_for_render(
+    request: Request, session: Session, storage: Storage, clip: Clip, which: str
+) -> str:
+    """The key of the rendered file, rendering it first (waiting up to the app's limit)."""
+    key = _rendered_key(clip, storage, which)
+    if key is not None:
+        return key
+    if clip.render_status == RenderStatus.ready:  # files went missing: render again
+        clip.render_status = RenderStatus.none
+    failed_before = clip.render_status == RenderStatus.failed
+    await run_in_threadpool(_request_render, session, clip)
+    deadline = time.monotonic() + request.app.state.clip_render_wait
+    maker = get_sessionmaker(get_settings().database_url)
+    while True:
+        with maker() as fresh:
+            current = fresh.get(Clip, clip.id)
+            if current is None:
+                raise NotVisibleError("clip")
+            if current.render_status == RenderStatus.ready:
+                session.refresh(clip)
+                key = _rendered_key(clip, storage, which)
+                if key is not None:
+                    return key
+            if current.render_status == RenderStatus.failed:
+                raise HTTPException(
+                    409 if failed_before else 503,
+                    f"The clip could not be made [{current.render_error_code}]: "
+                    f"{current.render_error_message}",
+                    headers=None if failed_before else {"Retry-After": "5"},
+                )
+        if time.monotonic() >= deadline:
+            raise HTTPException(
+                503,
+                "The clip is still being made; try again in a few seconds.",
+                headers={"Retry-After": "5"},
+            )
+        await asyncio.sleep(0.25)
+
+
+@router.get(
+    "/{clip_id}/media",
+    response_class=Response,
+    responses={**responses(404, 409, 503), **MEDIA_RESPONSES},
+)
+async def get_clip_media(
+    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    """The clip as an MP4, rendered on first request; supports Range requests (206)."""
+    clip = visible_clip(session, user, clip_id)
+    key = await _wait_for_render(request, session, storage, clip, "media")
+    if is_first_request(request):
+        audit.record(session, user.id, "clip.download", "clip", clip.id, client=client_of(request))
+        session.commit()
+    return serve_object(storage, key, "video/mp4")
+
+
+@router.get(
+    "/{clip_id}/captions.vtt",
+    response_class=Response,
+    responses={**responses(404, 409, 503), 200: {"content": {"text/vtt": {}}}},
+)
+async def get_clip_captions(
+    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    """The clip's captions as WebVTT, timed from the start of the clip."""
+    clip = visible_clip(session, user, clip_id)
+    lesson = session.get(Lesson, clip.lesson_id)
+    if lesson is not None and lesson.has_audio is False:
+        raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
+    key = await _wait_for_render(request, session, storage, clip, "captions")
+    return Response(
+        storage.get_bytes(key),
+        media_type="text/vtt; charset=utf-8",
+        headers={"Cache-Control": "private"},
+    )
+
+
+# tags
+
+
+@router.get("/{clip_id}/tags", response_model=list[TagPublic], responses=responses(404))
+def list_tags(clip_id: str, user: CurrentUser, session: SessionDep) -> list[TagPublic]:
+    clip = visible_clip(session, user, clip_id)
+    return tags_of(session, [clip.id])[clip.id]
+
+
+@router.post("/{clip_id}/tags", response_model=list[TagPublic], responses=responses(403, 404))
+def add_tags(
+    clip_id: str, body: TagCreate, user: CurrentUser, session: SessionDep
+) -> list[TagPublic]:
+    """Tag the clip as evidence of practice in one or more strands (mentors of the ECT)."""
+    clip = visible_clip(session, user, clip_id)
+    require_clip_coaching(session, user, clip, "tag clips")
+    ensure_builtin(session)
+    wanted = list(dict.fromkeys(body.strand_ids))
+    known = set(session.scalars(select(Strand.id).where(Strand.id.in_(wanted))))
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise HTTPException(
+            422, f"Unknown strand ids: {', '.join(unknown)}. See GET /api/v1/frameworks."
+        )
+    present = set(session.scalars(select(ClipTag.strand_id).where(ClipTag.clip_id == clip.id)))
+    for strand_id in wanted:
+        if strand_id not in present:
+            session.add(ClipTag(clip_id=clip.id, strand_id=strand_id, tagged_by=user.id))
+    session.commit()
+    return tags_of(session, [clip.id])[clip.id]
+
+
+@router.delete("/{clip_id}/tags/{strand_id}", status_code=204, responses=responses(403, 404))
+def remove_tag(clip_id: str, strand_id: str, user: CurrentUser, session: SessionDep) -> None:
+    clip = visible_clip(session, user, clip_id)
+    require_clip_coaching(session, user, clip, "tag clips")
+    tag = session.get(ClipTag, (clip.id, strand_id))
+    if tag is None:
+        raise NotVisibleError("tag")
+    session.delete(tag)
+    session.commit()
+
+
+# comments
+
+
+@router.get("/{clip_id}/comments", response_model=list[CommentPublic], responses=responses(404))
+def list_comments(clip_id: str, user: CurrentUser, session: SessionDep) -> list[CommentPublic]:
+    """Comments in clip time order, each with its replies (oldest first)."""
+    clip = visible_clip(session, user, clip_id)
+    rows = list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.clip_id == clip.id)
+            .order_by(Comment.at, Comment.created_at, Comment.id)
+        )
+    )
+    public = {
+        c.id: CommentPublic(
+            id=c.id,
+            clip_id=c.clip_id,
+            parent_id=c.parent_id,
+            author=user_brief(session, c.author_id),
+            at=c.at,
+            kind=c.kind,
+            body=c.body,
+            created_at=c.created_at,
+        )
+        for c in rows
+    }
+    top = []
+    for c in sorted(rows, key=lambda r: (r.parent_id is not None, as_utc(r.created_at))):
+        if c.parent_id and c.parent_id in public:
+            public[c.parent_id].replies.append(public[c.id])
+    for c in rows:
+        if not c.parent_id or c.parent_id not in public:
+            top.append(public[c.id])
+    return top
+
+
+@router.post(
+    "/{clip_id}/comments",
+    status_code=201,
+    response_model=CommentPublic,
+    responses=responses(404),
+)
+def add_comment(
+    clip_id: str, body: CommentCreate, request: Request, user: CurrentUser, session: SessionDep
+) -> CommentPublic:
+    """Comment at a moment of the clip, or reply to a comment (the ECT answers and reflects)."""
+    clip = visible_clip(session, user, clip_id)
+    at = body.at
+    if at > clip.end - clip.start + 0.05:
+        raise HTTPException(
+            422, f"`at` is {at:.2f} s but the clip is {clip.end - clip.start:.2f} s long."
+        )
+    if body.parent_id is not None:
+        parent = session.get(Comment, body.parent_id)
+        if parent is None or parent.clip_id != clip.id:
+            raise NotVisibleError("comment to reply to")
+    comment = Comment(
+        clip_id=clip.id,
+        parent_id=body.parent_id,
+        author_id=user.id,
+        at=round(at, 3),
+        kind=body.kind,
+        body=body.body,
+    )
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session, user.id, "comment.create", "clip", clip.id,
+        client=client_of(request), comment_id=comment.id,
+    )  # fmt: skip
+    session.commit()
+    return CommentPublic(
+        id=comment.id,
+        clip_id=clip.id,
+        parent_id=comment.parent_id,
+        author=UserBrief.model_validate(user),
+        at=comment.at,
+        kind=comment.kind,
+        body=comment.body,
+        created_at=comment.created_at,
+    )
+
+
+# shares
+
+
+def share_public(session: Session, share: Share) -> SharePublic:
+    recipient = user_brief(session, share.recipient_id)
+    assert recipient is not None  # recipients cascade
+    until, revoked = as_utc(share.until), as_utc(share.revoked_at)
+    return SharePublic(
+        id=share.id,
+        clip_id=share.clip_id,
+        recipient=recipient,
+        shared_by=user_brief(session, share.shared_by),
+        created_at=share.created_at,
+        until=until,
+        revoked_at=revoked,
+        active=revoked is None and (until is None or until > utcnow()),
+    )
+
+
+@router.get("/{clip_id}/shares", response_model=list[SharePublic], responses=responses(403, 404))
+def list_shares(clip_id: str, user: CurrentUser, session: SessionDep) -> list[SharePublic]:
+    clip = visible_clip(session, user, clip_id)
+    require_clip_coaching(session, user, clip, "see a clip's shares")
+    rows = session.scalars(
+        select(Share).where(Share.clip_id == clip.id).order_by(Share.created_at.desc())
+    )
+    return [share_public(session, s) for s in rows]
+
+
+@router.post(
+    "/{clip_id}/shares",
+    status_code=201,
+    response_model=SharePublic,
+    responses=responses(403, 404, 409),
+)
+def share_clip(
+    clip_id: str, body: ShareCreate, request: Request, user: CurrentUser, session: SessionDep
+) -> SharePublic:
+    """Share the clip with the ECT whose lesson it is, until a date or until revoked."""
+    clip = visible_clip(session, user, clip_id)
+    require_clip_coaching(session, user, clip, "share clips")
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # coaching implies a lesson with an ECT owner
+    assert lesson.owner_id is not None
+    require_lesson_content(user, lesson)
+    until = body.until
+    if until is not None:
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        if until <= utcnow():
+            raise HTTPException(422, "`until` must be in the future.")
+    existing = session.scalar(
+        select(Share).where(
+            Share.clip_id == clip.id, Share.recipient_id == lesson.owner_id, active_share()
+        )
+    )
+    if existing is not None:
+        existing.until = until
+        share = existing
+    else:
+        share = Share(clip_id=clip.id, recipient_id=lesson.owner_id, shared_by=user.id, until=until)
+        session.add(share)
+        session.flush()
+    audit.record(
+        session, user.id, "share.create", "clip", clip.id, client=client_of(request),
+        share_id=share.id, recipient_id=lesson.owner_id,
+        until=until.isoformat() if until else None,
+    )  # fmt: skip
+    session.commit()
+    return share_public(session, share)
+
+
+@router.delete("/{clip_id}/shares/{share_id}", status_code=204, responses=responses(403, 404, 409))
+def revoke_share(
+    clip_id: str, share_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> None:
+    """Revoke a share: the clip leaves the ECT's feed at once."""
+    clip = visible_clip(session, user, clip_id)
+    require_clip_coaching(session, user, clip, "revoke shares")
+    share = session.get(Share, share_id)
+    if share is None or share.clip_id != clip.id:
+        raise NotVisibleError("share")
+    if share.revoked_at is None:
+        share.revoked_at = utcnow()
+        share.revoked_by = user.id
+        audit.record(
+            session, user.id, "share.revoke", "clip", clip.id,
+            client=client_of(request), share_id=share.id,
+        )  # fmt: skip
+        session.commit()

@@ -1,0 +1,410 @@
+"""Lessons: create from a finished upload (or one multipart request), list, read, delete, and
+everything processing made: transcript, segments, thumbnails track, poster, media."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
+from api.errors import responses
+from api.media import MEDIA_RESPONSES, is_first_request, serve_object
+from api.routes.uploads import too_large_detail
+from api.schemas import LessonCreate, LessonPublic, SegmentPublic, TranscriptPublic
+from models import audit, queue
+from models.access import (
+    lesson_filter,
+    own_upload,
+    require_lesson_content,
+    require_lesson_delete,
+    require_uploader,
+    visible_lesson,
+)
+from models.account import User
+from models.lesson import Lesson, LessonStatus
+from models.mediatype import NotARecordingError, sniff
+from models.settings import Settings
+from models.storage import Storage
+from models.upload import discard, part_path, read_head, sha256_file, uploads_dir
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/lessons", tags=["lessons"])
+
+MULTIPART_SCHEMA = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The recording."},
+        "title": {"type": "string", "maxLength": 300},
+        "transcribe": {"type": "boolean", "default": True},
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=LessonPublic,
+    responses=responses(403, 404, 409, 413, 415, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": LessonCreate.model_json_schema()},
+                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            },
+        }
+    },
+)
+async def create_lesson(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    response: Response,
+) -> Lesson:
+    """Create a lesson from a finished upload (JSON), or from a file in this request (multipart).
+
+    The content is checked by its first bytes (415 for anything that is not a recording), stored
+    under a generated key and queued for processing. On any failure nothing is left behind.
+    """
+    require_uploader(user)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        lesson = await _from_multipart(request, user, session, settings, storage)
+    else:
+        lesson = await _from_upload(request, user, session, settings, storage)
+    response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
+    return lesson
+
+
+async def _from_upload(
+    request: Request, user: User, session: Session, settings: Settings, storage: Storage
+) -> Lesson:
+    raw = await request.body()
+    try:
+        body = LessonCreate.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    upload = own_upload(session, user, body.upload_id)
+    if not upload.complete:
+        raise HTTPException(
+            409,
+            f"The upload is not finished: {upload.offset} of {upload.size} bytes have arrived.",
+        )
+    path = part_path(settings.data_dir, upload.id)
+    filename, sha = upload.filename, upload.sha256
+    try:
+        lesson = await _make_lesson(
+            session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
+            client_of(request),
+        )  # fmt: skip
+    finally:
+        # The upload is used up either way: a lesson took its bytes, or they were refused.
+        session.delete(upload)
+        session.commit()
+        discard(settings.data_dir, upload.id)
+    return lesson
+
+
+async def _from_multipart(
+    request: Request, user: User, session: Session, settings: Settings, storage: Storage
+) -> Lesson:
+    async with request.form(max_files=1, max_fields=4) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ["body", "file"], "msg": "Field required"}]
+            )
+        title = form.get("title")
+        transcribe = str(form.get("transcribe", "true")).lower() not in ("false", "0", "no")
+        if file.size is not None and file.size > settings.max_upload_bytes:
+            raise HTTPException(413, too_large_detail(file.size, settings.max_upload_bytes))
+        path = uploads_dir(settings.data_dir) / f".multipart-{id(file):x}-{user.id}.part"
+        try:
+            with open(path, "wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, file.file, out, 1024 * 1024)
+            return await _make_lesson(
+                session, settings, storage, user, path, file.filename or "recording",
+                title if isinstance(title, str) else "", transcribe, None, client_of(request),
+            )  # fmt: skip
+        finally:
+            path.unlink(missing_ok=True)
+
+
+async def _make_lesson(
+    session: Session,
+    settings: Settings,
+    storage: Storage,
+    user: User,
+    path: Path,
+    filename: str,
+    title: str,
+    transcribe: bool,
+    sha256: str | None,
+    client: str,
+) -> Lesson:
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes:
+        raise HTTPException(413, too_large_detail(size, settings.max_upload_bytes))
+    try:
+        media = sniff(read_head(path))
+    except NotARecordingError as exc:
+        raise HTTPException(415, str(exc)) from None
+    display = filename.replace("\x00", "")[:1024]
+    lesson = Lesson(
+        owner_id=user.id,
+        title=(title.strip() or PurePosixPath(display.replace("\\", "/")).stem)[:300],
+        source_filename=display,
+        source_key="",
+        source_size=size,
+        source_sha256=sha256 or await run_in_threadpool(sha256_file, path),
+        transcribe=transcribe,
+    )
+    session.add(lesson)
+    session.flush()
+    lesson.source_key = lesson.artefact_key("source" + media.extension)
+    prefix = f"lessons/{lesson.id}"
+    try:
+        await run_in_threadpool(storage.put_file, lesson.source_key, path, media.content_type)
+        audit.record(session, user.id, "lesson.create", "lesson", lesson.id, client=client)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        storage.delete_prefix(prefix)
+        raise
+    try:
+        queue.send_task(queue.PROCESS_LESSON, lesson.id)
+    except Exception:
+        log.warning("lesson %s: could not queue processing", lesson.id, exc_info=True)
+        session.delete(lesson)
+        session.commit()
+        storage.delete_prefix(prefix)
+        raise HTTPException(
+            503,
+            "The processing queue is unavailable; nothing was kept. Try again shortly.",
+            headers={"Retry-After": "10"},
+        ) from None
+    session.refresh(lesson)
+    return lesson
+
+
+@router.get("", response_model=list[LessonPublic], responses=responses())
+def list_lessons(
+    user: CurrentUser,
+    session: SessionDep,
+    status: LessonStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[Lesson]:
+    """The lessons you may see, newest first."""
+    stmt = select(Lesson).where(lesson_filter(user))
+    if status is not None:
+        stmt = stmt.where(Lesson.status == status)
+    stmt = stmt.order_by(Lesson.created_at.desc(), Lesson.id).limit(limit).offset(offset)
+    return list(session.scalars(stmt))
+
+
+@router.get("/{lesson_id}", response_model=LessonPublic, responses=responses(404))
+def get_lesson(lesson_id: str, user: CurrentUser, session: SessionDep) -> Lesson:
+    """Status, current stage, progress, and on failure an error code and message."""
+    return visible_lesson(session, user, lesson_id)
+
+
+@router.delete("/{lesson_id}", status_code=204, responses=responses(403, 404))
+def delete_lesson(
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> None:
+    """Delete a lesson, its clips and every stored file made from it (owner or admin)."""
+    lesson = visible_lesson(session, user, lesson_id)
+    require_lesson_delete(user, lesson)
+    session.delete(lesson)
+    audit.record(session, user.id, "lesson.delete", "lesson", lesson_id, client=client_of(request))
+    session.commit()
+    storage.delete_prefix(f"lessons/{lesson_id}")
+
+
+def _watchable(session: Session, user: User, lesson_id: str) -> Lesson:
+    lesson = visible_lesson(session, user, lesson_id)
+    require_lesson_content(user, lesson)
+    return lesson
+
+
+def _not_ready(lesson: Lesson, what: str) -> HTTPException:
+    if lesson.status == LessonStatus.failed:
+        return HTTPException(
+            404,
+            f"Processing failed, so there is no {what} [{lesson.error_code}]: "
+            f"{lesson.error_message}",
+        )
+    if lesson.status != LessonStatus.ready:
+        return HTTPException(
+            404,
+            f"The {what} is not ready yet: the lesson is {lesson.status.value}"
+            + (f" (stage {lesson.stage}, {lesson.progress}%)." if lesson.stage else "."),
+        )
+    return HTTPException(404, f"This lesson has no {what}.")
+
+
+def _no_transcript(lesson: Lesson) -> HTTPException:
+    if lesson.has_audio is False:
+        return HTTPException(409, "This recording has no sound, so it has no transcript.")
+    if not lesson.transcribe:
+        return HTTPException(409, "Transcription was switched off for this lesson.")
+    return _not_ready(lesson, "transcript")
+
+
+def _artefact(storage: Storage, lesson: Lesson, name: str) -> bytes | None:
+    key = lesson.artefact_key(name)
+    return storage.get_bytes(key) if storage.exists(key) else None
+
+
+TRANSCRIPT_TYPES = {
+    "json": "application/json",
+    "vtt": "text/vtt; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+}
+
+
+@router.get(
+    "/{lesson_id}/transcript",
+    response_model=None,
+    responses={
+        **responses(403, 404, 409),
+        200: {
+            "description": "The transcript in the asked format.",
+            "content": {
+                "application/json": {"schema": TranscriptPublic.model_json_schema()},
+                "text/vtt": {"schema": {"type": "string"}},
+                "application/x-subrip": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        },
+    },
+)
+def get_transcript(
+    lesson_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+    format: Literal["json", "vtt", "srt", "txt"] = "json",
+) -> Response:
+    """The transcript as JSON (segments with word timings), WebVTT, SRT or plain text."""
+    lesson = _watchable(session, user, lesson_id)
+    data = _artefact(storage, lesson, f"transcript.{format}")
+    if data is None:
+        raise _no_transcript(lesson)
+    audit.record(
+        session, user.id, "lesson.transcript", "lesson", lesson.id,
+        client=client_of(request), format=format,
+    )  # fmt: skip
+    session.commit()
+    return Response(data, media_type=TRANSCRIPT_TYPES[format], headers={"Cache-Control": "private"})
+
+
+@router.get(
+    "/{lesson_id}/segments", response_model=list[SegmentPublic], responses=responses(403, 404)
+)
+def get_segments(
+    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> list[SegmentPublic]:
+    """Candidate clips found from pauses, scene changes and sentence ends."""
+    lesson = _watchable(session, user, lesson_id)
+    data = _artefact(storage, lesson, "segments.json")
+    if data is None:
+        raise _not_ready(lesson, "segment list")
+    items: list[Any] = json.loads(data)
+    return [SegmentPublic.model_validate(item) for item in items]
+
+
+@router.get(
+    "/{lesson_id}/thumbnails.vtt",
+    response_class=Response,
+    responses={**responses(403, 404), 200: {"content": {"text/vtt": {}}}},
+)
+def get_thumbnails_track(
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    """A WebVTT thumbnails track for scrubbing, its images pointing at this API."""
+    lesson = _watchable(session, user, lesson_id)
+    data = _artefact(storage, lesson, "thumbnails.vtt")
+    if data is None:
+        raise _not_ready(lesson, "thumbnails track")
+    base = f"{request.scope.get('root_path', '')}/api/v1/lessons/{lesson.id}"
+    return Response(
+        rewrite_sprite_urls(data.decode("utf-8"), base),
+        media_type="text/vtt; charset=utf-8",
+        headers={"Cache-Control": "private"},
+    )
+
+
+def rewrite_sprite_urls(vtt: str, base: str) -> str:
+    """Point each cue's image (`sprite.jpg#xywh=...`) at the API route that serves it."""
+    lines = []
+    for line in vtt.splitlines():
+        if "#xywh=" in line and "-->" not in line:
+            url, _, fragment = line.partition("#")
+            name = url.rsplit("/", 1)[-1]
+            if name == "sprite.jpg":
+                line = f"{base}/sprite.jpg#{fragment}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _image(name: str, lesson_id: str, user: User, session: Session, storage: Storage) -> Response:
+    lesson = _watchable(session, user, lesson_id)
+    key = lesson.artefact_key(name)
+    if not storage.exists(key):
+        raise _not_ready(lesson, name)
+    return serve_object(storage, key, "image/jpeg")
+
+
+IMAGE_RESPONSES = {**responses(403, 404), 200: {"content": {"image/jpeg": {}}}}
+
+
+@router.get("/{lesson_id}/poster.jpg", response_class=Response, responses=IMAGE_RESPONSES)
+def get_poster(
+    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    return _image("poster.jpg", lesson_id, user, session, storage)
+
+
+@router.get("/{lesson_id}/sprite.jpg", response_class=Response, responses=IMAGE_RESPONSES)
+def get_sprite(
+    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    return _image("sprite.jpg", lesson_id, user, session, storage)
+
+
+@router.get(
+    "/{lesson_id}/media",
+    response_class=Response,
+    responses={**responses(403, 404), **MEDIA_RESPONSES},
+)
+def get_media(
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> Response:
+    """The browser-playable recording; supports Range requests (206) or redirects (307)."""
+    lesson = _watchable(session, user, lesson_id)
+    if not lesson.media_key or not storage.exists(lesson.media_key):
+        raise _not_ready(lesson, "playable recording")
+    if is_first_request(request):
+        audit.record(
+            session, user.id, "lesson.view", "lesson", lesson.id, client=client_of(request)
+        )
+        session.commit()
+    media_type = "audio/mp4" if lesson.media_key.endswith(".m4a") else "video/mp4"
+    return serve_object(storage, lesson.media_key, media_type)

@@ -1,0 +1,417 @@
+"""Request and response bodies: a schema family per entity (XCreate, XUpdate, XPublic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.account import Role
+from models.coaching import CommentKind, RenderStatus
+from models.framework import StrandKind
+from models.lesson import LessonStatus, StageStatus
+
+ID = Field(min_length=1, max_length=64, examples=["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"])
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# accounts
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIs...",
+                    "token_type": "bearer",
+                    "expires_at": "2026-11-24T18:00:00Z",
+                }
+            ]
+        }
+    )
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_at: datetime
+
+
+class UserBrief(Public):
+    id: str
+    name: str
+    email: str
+    role: Role
+
+
+class UserPublic(UserBrief):
+    active: bool
+    created_at: datetime
+
+
+class MePublic(UserPublic):
+    paired_with: list[UserBrief] = Field(
+        default_factory=list, description="A mentor's ECTs, or an ECT's mentors."
+    )
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "j.khan@school.example", "name": "J Khan", "role": "ect"}]
+        }
+    )
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str | None = Field(
+        None, min_length=10, max_length=200, description="Generated when left out."
+    )
+
+
+class UserCreated(UserPublic):
+    password: str | None = Field(
+        None, description="The generated password, shown once; null when one was given."
+    )
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
+    name: str | None = Field(None, min_length=1, max_length=200)
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(None, min_length=10, max_length=200)
+
+
+class PairingCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"mentor_id": "a" * 32, "ect_id": "b" * 32}]}
+    )
+    mentor_id: str = ID
+    ect_id: str = ID
+
+
+class PairingPublic(BaseModel):
+    id: str
+    mentor: UserBrief
+    ect: UserBrief
+    created_at: datetime
+
+
+# uploads and lessons
+
+
+class UploadCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filename": "Year 8 ratio lesson.mp4",
+                    "size": 734003200,
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                }
+            ]
+        }
+    )
+    filename: str = Field(
+        min_length=1, max_length=1024, description="Kept as display text only, never as a path."
+    )
+    size: int = Field(gt=0, description="The whole file's size in bytes.")
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="Checked when the last byte arrives."
+    )
+
+
+class UploadPublic(Public):
+    id: str
+    filename: str
+    size: int
+    offset: int = Field(description="Bytes received so far: send the next chunk from here.")
+    complete: bool
+    sha256: str | None
+    created_at: datetime
+
+
+class LessonCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"upload_id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b", "title": "Y8 ratio"}]
+        }
+    )
+    upload_id: str = ID
+    title: str = Field("", max_length=300)
+    transcribe: bool = True
+
+
+class StagePublic(Public):
+    name: str
+    status: StageStatus
+    progress: float
+
+
+class LessonPublic(Public):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b",
+                    "title": "Y8 ratio",
+                    "source_filename": "Year 8 ratio lesson.mp4",
+                    "owner_id": "b" * 32,
+                    "status": "processing",
+                    "stage": "transcribe",
+                    "progress": 42,
+                    "error_code": None,
+                    "error_message": None,
+                    "warnings": [],
+                    "duration": 3120.5,
+                    "has_video": True,
+                    "has_audio": True,
+                    "transcribe": True,
+                    "created_at": "2026-11-24T09:00:00Z",
+                    "ready_at": None,
+                    "stages": [{"name": "probe", "status": "done", "progress": 1.0}],
+                }
+            ]
+        },
+    )
+    id: str
+    title: str
+    source_filename: str
+    owner_id: str | None
+    status: LessonStatus
+    stage: str | None
+    progress: int
+    error_code: str | None
+    error_message: str | None
+    warnings: list[str]
+    duration: float | None
+    has_video: bool | None
+    has_audio: bool | None
+    transcribe: bool
+    created_at: datetime
+    ready_at: datetime | None
+    stages: list[StagePublic] = Field(default_factory=list)
+
+
+class WordPublic(BaseModel):
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+class TranscriptSegmentPublic(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[WordPublic] = Field(default_factory=list)
+
+
+class TranscriptPublic(BaseModel):
+    """transcript.json: segments with word timings (the word list indexes clip word ranges)."""
+
+    language: str
+    duration: float
+    segments: list[TranscriptSegmentPublic]
+
+
+class SegmentPublic(BaseModel):
+    start: float
+    end: float
+    title: str = ""
+    text: str = ""
+
+
+# frameworks
+
+
+class FrameworkPublic(Public):
+    id: str
+    name: str
+    version: str
+    source: str
+    strand_count: int
+
+
+class StrandPublic(Public):
+    id: str
+    framework_id: str
+    standard: int
+    kind: StrandKind
+    code: str
+    title: str
+    parent_id: str | None
+
+
+# clips
+
+
+class ClipCreate(BaseModel):
+    """A clip by seconds (start, end) or by transcript words (word_start, word_end inclusive)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lesson_id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b",
+                    "start": 61.5,
+                    "end": 95.0,
+                    "title": "Cold-call after wait time",
+                    "note": "Look at how many hands go up after the pause.",
+                },
+                {
+                    "lesson_id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b",
+                    "word_start": 120,
+                    "word_end": 164,
+                },
+            ]
+        }
+    )
+    lesson_id: str = ID
+    start: float | None = Field(None, ge=0)
+    end: float | None = Field(None, ge=0)
+    word_start: int | None = Field(None, ge=0, description="Index into the transcript's words.")
+    word_end: int | None = Field(None, ge=0, description="Inclusive.")
+    title: str = Field("", max_length=300)
+    note: str = Field("", max_length=5000)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ClipCreate:
+        by_time = self.start is not None or self.end is not None
+        by_words = self.word_start is not None or self.word_end is not None
+        if by_time == by_words:
+            raise ValueError("give either start and end (seconds) or word_start and word_end")
+        if by_time and (self.start is None or self.end is None):
+            raise ValueError("give both start and end")
+        if by_words and (self.word_start is None or self.word_end is None):
+            raise ValueError("give both word_start and word_end")
+        return self
+
+
+class ClipUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Wait time", "end": 98}]})
+    title: str | None = Field(None, max_length=300)
+    note: str | None = Field(None, max_length=5000)
+    start: float | None = Field(None, ge=0)
+    end: float | None = Field(None, ge=0)
+
+
+class TagCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"strand_ids": ["ecf-2019:4e", "ecf-2019:6b"]}]}
+    )
+    strand_ids: list[str] = Field(min_length=1, max_length=20)
+
+
+class TagPublic(BaseModel):
+    strand_id: str
+    framework_id: str
+    code: str
+    title: str
+    kind: StrandKind
+    tagged_at: datetime
+
+
+class ClipPublic(BaseModel):
+    id: str
+    lesson_id: str
+    lesson_title: str
+    author: UserBrief | None
+    title: str
+    note: str
+    start: float
+    end: float
+    duration: float
+    word_start: int | None
+    word_end: int | None
+    render_status: RenderStatus
+    render_error_code: str | None
+    render_error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    tags: list[TagPublic]
+    comment_count: int
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"at": 12.5, "kind": "strength", "body": "Clear signal for attention here."},
+                {"at": 12.5, "kind": "note", "body": "I noticed it too.", "parent_id": "c" * 32},
+            ]
+        }
+    )
+    at: float = Field(0.0, ge=0, description="Seconds from the start of the clip.")
+    kind: CommentKind = CommentKind.note
+    body: str = Field(min_length=1, max_length=5000)
+    parent_id: str | None = Field(None, max_length=64, description="Reply to this comment.")
+
+
+class CommentPublic(BaseModel):
+    id: str
+    clip_id: str
+    parent_id: str | None
+    author: UserBrief | None
+    at: float
+    kind: CommentKind
+    body: str
+    created_at: datetime
+    replies: list[CommentPublic] = Field(default_factory=list)
+
+
+class ShareCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"until": "2026-12-31T23:59:00Z"}]})
+    until: datetime | None = Field(None, description="Share expires then; none: until revoked.")
+
+
+class SharePublic(BaseModel):
+    id: str
+    clip_id: str
+    recipient: UserBrief
+    shared_by: UserBrief | None
+    created_at: datetime
+    until: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+class FeedClip(BaseModel):
+    id: str
+    title: str
+    note: str
+    start: float
+    end: float
+    duration: float
+    lesson_id: str
+    lesson_title: str
+
+
+class FeedItem(BaseModel):
+    share_id: str
+    shared_at: datetime
+    until: datetime | None
+    shared_by: UserBrief | None
+    clip: FeedClip
+    tags: list[TagPublic]
+    comment_count: int
+
+
+class AuditEventPublic(Public):
+    id: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    object_type: str
+    object_id: str
+    client: str
+    detail: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: str = "ok"

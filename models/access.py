@@ -1,0 +1,174 @@
+"""Who sees what: the one place that decides, as query filters every route goes through.
+
+Lessons a user can see (`lesson_filter`):
+    everyone        lessons they uploaded (owner)
+    mentor          lessons of the ECTs paired with them
+    coach           lessons in batches they submitted (rules added by `add_lesson_rule`)
+    admin           every lesson's record, to manage retention, but not its content
+
+Clips a user can see (`clip_filter`):
+    mentor          clips on lessons of the ECTs paired with them
+    anyone          clips shared with them by an active share (not revoked, not expired)
+A clip is a mentor's working note until shared: the ECT who owns the lesson sees a clip only
+through a share, and a share always goes to the lesson's owner, so no ECT ever sees another ECT's
+recording by any route.
+
+What cannot be seen does not exist for the caller (NotVisibleError -> 404), so ids reveal
+nothing. A visible thing the caller may not change or use raises NotAllowedError (-> 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from models.account import Pairing, Role, User
+from models.coaching import Clip, Share
+from models.db import utcnow
+from models.lesson import Lesson
+from models.upload import Upload
+
+
+class AccessError(Exception):
+    pass
+
+
+class NotVisibleError(AccessError):
+    """The thing does not exist or the caller may not know that it does."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"{kind} not found")
+        self.kind = kind
+
+
+class NotAllowedError(AccessError):
+    """The caller can see the thing but their role may not do this to it."""
+
+
+LessonRule = Callable[[User], ColumnElement[bool] | None]
+_extra_lesson_rules: list[LessonRule] = []
+
+
+def add_lesson_rule(rule: LessonRule) -> None:
+    """Let another feature widen lesson visibility, e.g. a coach's batches.
+
+    `rule(user)` returns a condition on `Lesson` (or None when it does not apply to the user); a
+    lesson is visible when any rule holds. Register at import time of the feature's models module.
+    """
+    if rule not in _extra_lesson_rules:
+        _extra_lesson_rules.append(rule)
+
+
+def paired_ect_ids(user: User) -> ScalarSelect[str]:
+    return select(Pairing.ect_id).where(Pairing.mentor_id == user.id).scalar_subquery()
+
+
+def lesson_filter(user: User) -> ColumnElement[bool]:
+    """The condition on `Lesson` for lessons whose record `user` may see."""
+    if user.role == Role.admin:
+        return true()
+    conditions: list[ColumnElement[bool]] = [Lesson.owner_id == user.id]
+    if user.role == Role.mentor:
+        conditions.append(Lesson.owner_id.in_(paired_ect_ids(user)))
+    for rule in _extra_lesson_rules:
+        condition = rule(user)
+        if condition is not None:
+            conditions.append(condition)
+    return or_(*conditions)
+
+
+def active_share(now: datetime | None = None) -> ColumnElement[bool]:
+    """The condition on `Share` for a share that is neither revoked nor expired."""
+    now = now or utcnow()
+    return and_(Share.revoked_at.is_(None), or_(Share.until.is_(None), Share.until > now))
+
+
+def clip_filter(user: User, now: datetime | None = None) -> ColumnElement[bool]:
+    """The condition on `Clip` for clips `user` may see."""
+    shared = exists().where(
+        Share.clip_id == Clip.id, Share.recipient_id == user.id, active_share(now)
+    )
+    if user.role == Role.mentor:
+        coached = Clip.lesson_id.in_(
+            select(Lesson.id).where(Lesson.owner_id.in_(paired_ect_ids(user)))
+        )
+        return or_(coached, shared)
+    if user.role == Role.admin:
+        return false()
+    return shared
+
+
+def visible_lesson(session: Session, user: User, lesson_id: str) -> Lesson:
+    lesson = session.scalar(select(Lesson).where(Lesson.id == lesson_id, lesson_filter(user)))
+    if lesson is None:
+        raise NotVisibleError("lesson")
+    return lesson
+
+
+def visible_clip(session: Session, user: User, clip_id: str) -> Clip:
+    clip = session.scalar(select(Clip).where(Clip.id == clip_id, clip_filter(user)))
+    if clip is None:
+        raise NotVisibleError("clip")
+    return clip
+
+
+def own_upload(session: Session, user: User, upload_id: str) -> Upload:
+    upload = session.get(Upload, upload_id)
+    if upload is None or upload.owner_id != user.id:
+        raise NotVisibleError("upload")
+    return upload
+
+
+def is_mentor_of(session: Session, user: User, ect_id: str | None) -> bool:
+    if user.role != Role.mentor or ect_id is None:
+        return False
+    found = session.scalar(
+        select(Pairing.id).where(Pairing.mentor_id == user.id, Pairing.ect_id == ect_id)
+    )
+    return found is not None
+
+
+# what a visible thing's viewer may do
+
+
+def require_uploader(user: User) -> None:
+    if user.role == Role.admin:
+        raise NotAllowedError("Administrators manage accounts; they do not upload lessons.")
+
+
+def require_lesson_content(user: User, lesson: Lesson) -> None:
+    """Watching a recording (media, transcript, pictures) is for those who coach or own it."""
+    if user.role == Role.admin and lesson.owner_id != user.id:
+        raise NotAllowedError(
+            "Administrators manage lesson records but do not watch recordings or read transcripts."
+        )
+
+
+def require_lesson_delete(user: User, lesson: Lesson) -> None:
+    if lesson.owner_id != user.id and user.role != Role.admin:
+        raise NotAllowedError("Only the person who uploaded a lesson or an admin may delete it.")
+
+
+def require_clip_create(session: Session, user: User, lesson: Lesson) -> None:
+    if not is_mentor_of(session, user, lesson.owner_id):
+        raise NotAllowedError("Only a mentor paired with the lesson's ECT may make clips of it.")
+
+
+def require_clip_author(user: User, clip: Clip) -> None:
+    if clip.author_id != user.id:
+        raise NotAllowedError("Only the mentor who made this clip may change or delete it.")
+
+
+def require_clip_coaching(session: Session, user: User, clip: Clip, what: str) -> None:
+    """Tagging and sharing are for mentors paired with the clip's ECT."""
+    lesson = session.get(Lesson, clip.lesson_id)
+    if lesson is None or not is_mentor_of(session, user, lesson.owner_id):
+        raise NotAllowedError(f"Only a mentor paired with the lesson's ECT may {what}.")
+
+
+def require_admin(user: User) -> None:
+    if user.role != Role.admin:
+        raise NotAllowedError("This needs an administrator.")

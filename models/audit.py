@@ -1,0 +1,53 @@
+"""The audit trail: who viewed, downloaded, shared or revoked what, and when.
+
+Rows are only ever added. Recording an event is part of the same transaction as the action it
+describes, so an action that rolls back leaves no event and an event never describes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.db import Base, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+def record(
+    session: Session,
+    actor_id: str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    *,
+    client: str = "",
+    **detail: Any,
+) -> None:
+    """Add an event to `session`; it is written when the caller commits."""
+    session.add(
+        AuditEvent(
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            client=client[:64],
+            detail=detail,
+        )
+    )
