@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, run_all
-from workers import cli_batch
+from workers import cli_admin, cli_batch
 
 app = typer.Typer(
     help="clipcoach: lesson-video coaching for early career teachers.",
@@ -238,11 +238,14 @@ def serve(
                 worker_proc.kill()
 
 
-def _after_migrate_hooks(settings: object) -> None:
-    """Seeding for first runs; the accounts module adds the demo users here."""
+def _after_migrate_hooks(settings: Settings) -> None:
+    """Seeding for first runs: demo admin, mentor and ECT (credentials printed once)."""
+    if settings.seed_demo:
+        cli_admin.seed_demo_accounts(settings)
 
 
 cli_batch.register(app)
+cli_admin.register(app)
 
 
 def main() -> None:

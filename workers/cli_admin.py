@@ -1,0 +1,117 @@
+"""`clipcoach users add`, `clipcoach pair` and `clipcoach frameworks load`: administration from
+the command line, through the same model functions as the admin API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from models.account import Role
+from models.accounts import (
+    DuplicateEmailError,
+    PairingError,
+    create_user,
+    pair,
+    seed_demo,
+    user_by_email,
+)
+from models.db import session_scope
+from models.framework import FrameworkFileError, load_framework, read_framework_file
+from models.settings import Settings, get_settings
+
+console = Console(stderr=True)
+out = Console()
+
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+frameworks_app = typer.Typer(help="The ECF/ITTECF taxonomies.", no_args_is_help=True)
+
+
+def _migrated() -> Settings:
+    from models.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return settings
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[Role, typer.Option(help="admin, coach, mentor or ect.")],
+    password: Annotated[
+        str | None, typer.Option(help="Leave out to generate one (printed once).")
+    ] = None,
+) -> None:
+    """Create an account."""
+    settings = _migrated()
+    try:
+        with session_scope(settings.database_url) as session:
+            user, used = create_user(session, email, name, role, password)
+            user_email = user.email
+    except DuplicateEmailError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"created {role.value} {user_email}", highlight=False)
+    if password is None:
+        out.print(f"password: {used}", highlight=False)
+
+
+def pair_command(
+    mentor_email: Annotated[str, typer.Argument(help="The mentor's email.")],
+    ect_email: Annotated[str, typer.Argument(help="The ECT's email.")],
+) -> None:
+    """Pair a mentor with an ECT: the mentor then sees the ECT's lessons."""
+    settings = _migrated()
+    try:
+        with session_scope(settings.database_url) as session:
+            mentor, ect = user_by_email(session, mentor_email), user_by_email(session, ect_email)
+            missing = [e for e, u in ((mentor_email, mentor), (ect_email, ect)) if u is None]
+            if missing:
+                raise PairingError(f"no account for {', '.join(missing)}")
+            assert mentor is not None  # checked just above
+            assert ect is not None
+            pair(session, mentor, ect)
+    except PairingError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"paired mentor {mentor_email} with ECT {ect_email}", highlight=False)
+
+
+@frameworks_app.command("load")
+def frameworks_load(
+    file: Annotated[Path, typer.Argument(help="A framework as YAML or JSON.")],
+) -> None:
+    """Load a framework (e.g. a school's copy of the official wording) over the built-in one."""
+    settings = _migrated()
+    if not file.is_file():
+        console.print(f"[red]error:[/red] {file}: no such file", highlight=False)
+        raise typer.Exit(1)
+    try:
+        framework = read_framework_file(file)
+    except FrameworkFileError as exc:
+        console.print(f"[red]error:[/red] {file.name}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    with session_scope(settings.database_url) as session:
+        count = load_framework(session, framework, f"file:{file.name}")
+    out.print(f"loaded {framework.id} ({framework.name} {framework.version}): {count} strands")
+
+
+def seed_demo_accounts(settings: Settings) -> None:
+    """First run on an empty database: demo accounts, credentials printed once."""
+    with session_scope(settings.database_url) as session:
+        created = seed_demo(session)
+    if not created:
+        return
+    console.print("[bold]Demo accounts (shown once; change them for real use):[/bold]")
+    for email, role, password in created:
+        console.print(f"  {role.value:<7} {email:<28} password: {password}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(frameworks_app, name="frameworks")
+    app.command("pair")(pair_command)

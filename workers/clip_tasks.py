@@ -1,0 +1,141 @@
+"""Rendering a clip on a worker: cut the lesson media, shift the captions, record the outcome.
+
+`clipcoach.clip.render` takes a clip id, like every task: it re-reads the clip row, claims it
+(queued -> rendering), renders `pipeline.clip.render_clip` over the lesson's normalised media and
+`pipeline.captions.clip_transcript` over its transcript, stores the MP4 and the WebVTT under the
+lesson's prefix, and marks the clip ready. If the clip's range changed while it rendered, the
+result is thrown away instead of being recorded against the wrong range. Safe to redeliver.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from models.coaching import Clip, RenderStatus, clip_captions_key, clip_media_key
+from models.db import session_scope, utcnow
+from models.lesson import Lesson
+from models.queue import RENDER_CLIP
+from models.settings import Settings, get_settings
+from models.storage import Storage, open_storage
+from pipeline.errors import PipelineError
+from workers.app import app
+
+log = logging.getLogger(__name__)
+
+EMPTY_VTT = "WEBVTT\n\n"
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    clip_id: str
+    lesson_id: str
+    media_key: str
+    start: float
+    end: float
+
+
+@functools.cache
+def _storage() -> Storage:
+    return open_storage(get_settings().storage_url)
+
+
+@app.task(name=RENDER_CLIP)
+def render_clip_task(clip_id: str) -> None:
+    """Render one clip's MP4 and captions."""
+    settings = get_settings()
+    try:
+        render(settings, _storage(), clip_id)
+    except Exception:
+        log.exception("clip %s: render crashed", clip_id)
+        _finish_failed(
+            settings.database_url,
+            clip_id,
+            "internal_error",
+            "Something went wrong on our side while making this clip; try again later.",
+        )
+
+
+def _claim(db_url: str, clip_id: str) -> ClipJob | None:
+    with session_scope(db_url) as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None or clip.render_status == RenderStatus.ready:
+            return None
+        lesson = session.get(Lesson, clip.lesson_id)
+        if lesson is None or not lesson.media_key:
+            clip.render_status = RenderStatus.failed
+            clip.render_error_code = "not_ready"
+            clip.render_error_message = "The lesson has no playable recording yet."
+            return None
+        clip.render_status = RenderStatus.rendering
+        return ClipJob(clip.id, lesson.id, lesson.media_key, clip.start, clip.end)
+
+
+def _finish_failed(db_url: str, clip_id: str, code: str, message: str) -> None:
+    with session_scope(db_url) as session:
+        clip = session.get(Clip, clip_id)
+        if clip is not None:
+            clip.render_status = RenderStatus.failed
+            clip.render_error_code, clip.render_error_message = code, message
+
+
+def render(settings: Settings, storage: Storage, clip_id: str) -> None:
+    """Render `clip_id` if it still needs it; the clip row records success or failure."""
+    db = settings.database_url
+    job = _claim(db, clip_id)
+    if job is None:
+        return
+    settings.scratch.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"clip-{clip_id}-", dir=settings.scratch))
+    media_key = clip_media_key(job.lesson_id, job.clip_id, job.start, job.end)
+    captions_key = clip_captions_key(media_key)
+    try:
+        from pipeline.clip import render_clip
+
+        source = storage.local_path(job.media_key)
+        if source is None:
+            source = workdir / PurePosixPath(job.media_key).name
+            storage.get_file(job.media_key, source)
+        dst = workdir / "clip.mp4"
+        render_clip(source, dst, job.start, job.end)
+        vtt = workdir / "clip.vtt"
+        vtt.write_text(_captions(storage, job), encoding="utf-8")
+        storage.put_file(media_key, dst, "video/mp4")
+        storage.put_file(captions_key, vtt, "text/vtt")
+    except PipelineError as exc:
+        log.warning("clip %s: render failed: %s %s\n%s", clip_id, exc.code, exc, exc.detail)
+        _finish_failed(db, clip_id, exc.code, exc.message)
+        return
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    with session_scope(db) as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None or (clip.start, clip.end) != (job.start, job.end):
+            stale = True  # deleted or re-ranged meanwhile: this render answers nothing
+        else:
+            stale = False
+            clip.media_key, clip.captions_key = media_key, captions_key
+            clip.render_status = RenderStatus.ready
+            clip.rendered_at = utcnow()
+            clip.render_error_code = clip.render_error_message = None
+    if stale:
+        storage.delete(media_key)
+        storage.delete(captions_key)
+
+
+def _captions(storage: Storage, job: ClipJob) -> str:
+    """The lesson's transcript cut to the clip and timed from its start, as WebVTT."""
+    key = f"lessons/{job.lesson_id}/transcript.json"
+    if not storage.exists(key):
+        return EMPTY_VTT
+    from pipeline.captions import clip_transcript, to_vtt
+    from pipeline.transcript import Transcript
+
+    transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
+    return to_vtt(clip_transcript(transcript, job.start, job.end))
