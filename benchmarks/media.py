@@ -127,10 +127,7 @@ def piece(fmt: LessonFormat, seconds: float, work: Path = WORK) -> Path:
         return path
     speech = speech_track(work)
     tmp = path.with_name(f".tmp.{path.name}")
-    vf = (
-        f"scale={fmt.width}:{fmt.height}:flags=bicubic,fps=25,"
-        "noise=alls=10:allf=t,format=yuv420p"
-    )
+    vf = f"scale={fmt.width}:{fmt.height}:flags=bicubic,fps=25,noise=alls=10:allf=t,format=yuv420p"
     ffmpeg(
         *("-stream_loop", "-1", "-i", SAMPLE_LESSON),
         *("-stream_loop", "-1", "-i", speech),
@@ -143,9 +140,7 @@ def piece(fmt: LessonFormat, seconds: float, work: Path = WORK) -> Path:
     return path
 
 
-def lesson(
-    fmt_name: str, minutes: float, *, piece_minutes: float = 8.0, work: Path = WORK
-) -> Path:
+def lesson(fmt_name: str, minutes: float, *, piece_minutes: float = 8.0, work: Path = WORK) -> Path:
     """A lesson of `minutes` in format `fmt_name` ("h264" or "hevc"), from cached pieces."""
     fmt = FORMATS[fmt_name]
     seconds = minutes * 60
