@@ -96,19 +96,36 @@ def run_tool(
                 continue
             tail.append(line)
 
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    # Each pipe has exactly one reader thread; communicate() would race the stderr reader for the
+    # same pipe and can deadlock once stdout fills its buffer.
+    chunks: list[bytes] = []
+
+    def read_stdout() -> None:
+        stream = proc.stdout
+        assert stream is not None
+        while chunk := stream.read(1 << 16):
+            chunks.append(chunk)
+
+    readers = [
+        threading.Thread(target=read_stderr, daemon=True),
+        threading.Thread(target=read_stdout, daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        stdout, _ = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        reader.join(timeout=5)
+        for reader in readers:
+            reader.join(timeout=5)
         raise StageTimeoutError(
             f"{Path(args[0]).name} took longer than {timeout:.0f} s and was stopped",
             detail=_tail(tail),
         ) from None
-    reader.join(timeout=5)
+    for reader in readers:
+        reader.join(timeout=timeout)
+    stdout = b"".join(chunks)
     if proc.returncode != 0:
         raise error(message, detail=_tail(tail))
     return stdout
