@@ -106,6 +106,15 @@ def reset_engines() -> None:
     _sessionmakers.clear()
 
 
+def dispose_engines() -> None:
+    """Close every pooled connection this process opened, then forget the engines (tests and
+    shutdown; after a fork use `reset_engines`, which leaves the parent's sockets alone)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _sessionmakers.clear()
+
+
 @contextlib.contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

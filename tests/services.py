@@ -14,6 +14,10 @@ Reusable by any test package. Import the fixtures you need into your package's c
   the run made is deleted afterwards (models.queue turns `key_prefix` into kombu's
   `global_keyprefix`, so parallel runs never see each other's queues).
 
+Helpers without fixtures: `scaleout_env(...)` (the environment of a clipcoach process on these
+services) and `WorkerProcess` (`clipcoach worker --queues Q` as a real subprocess, with
+`wait_ready`, `stop` (warm) and `kill` (SIGKILL, for fault tests)).
+
 Nothing is skipped: if PostgreSQL or Redis is down the helpers start them the way
 scripts/services.sh does, and fail loudly (with the reason) if they still cannot be reached. The
 weed server is always started here and stopped at the end of the session; nothing of it remains.
@@ -257,9 +261,9 @@ def fresh_postgres_database(prefix: str = "clipcoach_test") -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        from models.db import reset_engines
+        from models.db import dispose_engines
 
-        reset_engines()  # let go of pooled connections before dropping
+        dispose_engines()  # close pooled connections before dropping
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -336,3 +340,93 @@ def redis_broker_url() -> Iterator[str]:
         yield f"redis://{REDIS_HOST}:{REDIS_PORT}/0?key_prefix={prefix}"
     finally:
         delete_redis_prefix(prefix)
+
+
+# -- clipcoach worker processes ----------------------------------------------------------------
+
+
+def scaleout_env(
+    data_dir: Path, *, database_url: str, storage_url: str, broker_url: str
+) -> dict[str, str]:
+    """The environment of a clipcoach process on the scale-out backends (and nothing from the
+    caller's CLIPCOACH_* variables, so a developer's .env cannot leak in)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPCOACH_")}
+    env.update(
+        CLIPCOACH_DATA_DIR=str(data_dir),
+        CLIPCOACH_DATABASE_URL=database_url,
+        CLIPCOACH_STORAGE_URL=storage_url,
+        CLIPCOACH_BROKER_URL=broker_url,
+        CLIPCOACH_SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256",
+        CLIPCOACH_SEED_DEMO="false",
+    )
+    return env
+
+
+@dataclass
+class WorkerProcess:
+    """`clipcoach worker --queues Q` as a real subprocess (its own process group), logging to
+    `log_path`. Use as a context manager, or call `stop()` in a finally."""
+
+    queues: str
+    env: dict[str, str]
+    log_path: Path
+    concurrency: int = 1
+    scratch: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        clipcoach = Path(sys.executable).with_name("clipcoach")
+        assert clipcoach.exists(), f"{clipcoach} missing: pip install -e . in the virtualenv"
+        env = dict(self.env)
+        if self.scratch is not None:
+            env["CLIPCOACH_SCRATCH_DIR"] = str(self.scratch)
+        command = [str(clipcoach), "worker", "--queues", self.queues]
+        command += ["--concurrency", str(self.concurrency), "--loglevel", "info"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until Celery says the worker is ready (it logs `ready.` once consuming)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                pytest.fail(f"worker {self.queues} exited early:\n{self.log_tail()}")
+            if " ready." in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+        pytest.fail(f"worker {self.queues} not ready after {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (parent and pool): a host lost mid-stage."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Warm shutdown (SIGTERM), then SIGKILL if it does not stop in time."""
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> WorkerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 import models  # noqa: F401 - registers every table on Base.metadata
-from models.db import Base, make_engine, reset_engines
+from models.db import Base, dispose_engines, make_engine, reset_engines
 from models.migrate import MIGRATIONS, alembic_config, downgrade, upgrade
 
 
@@ -93,4 +93,4 @@ def test_postgres_engine_pool_and_fork_safety(postgres_url: str) -> None:
     assert get_engine(postgres_url) is first
     reset_engines()
     assert get_engine(postgres_url) is not first
-    reset_engines()
+    dispose_engines()
