@@ -141,17 +141,18 @@ def piece(fmt: LessonFormat, seconds: float, work: Path = WORK) -> Path:
 
 
 def lesson(fmt_name: str, minutes: float, *, piece_minutes: float = 8.0, work: Path = WORK) -> Path:
-    """A lesson of `minutes` in format `fmt_name` ("h264" or "hevc"), from cached pieces."""
+    """A lesson of `minutes` in format `fmt_name` ("h264" or "hevc"), joined from pieces of
+    `piece_minutes` (give every length of one run the same piece, so it is encoded once)."""
     fmt = FORMATS[fmt_name]
     seconds = minutes * 60
-    piece_seconds = min(piece_minutes * 60, seconds)
-    path = work / f"lesson_{fmt.name}_{fmt.height}p_{minutes:g}min.mp4"
+    piece_seconds = piece_minutes * 60
+    source = piece(fmt, piece_seconds, work)
+    if abs(seconds - piece_seconds) < 0.5:
+        return source
+    path = work / f"lesson_{fmt.name}_{fmt.height}p_{minutes:g}min_p{piece_minutes:g}.mp4"
     if path.exists():
         return path
-    source = piece(fmt, piece_seconds, work)
     copies = math.ceil(seconds / piece_seconds)
-    if copies == 1:
-        return source
     listing = work / f".concat_{path.stem}.txt"
     listing.write_text("".join(f"file '{source.name}'\n" for _ in range(copies)))
     tmp = path.with_name(f".tmp.{path.name}")
