@@ -58,12 +58,12 @@ def wav_duration(path: Path) -> float:
 def extract_audio(
     src: Path,
     dst: Path,
-    probe: ProbeResult | None = None,
     options: AudioOptions = AudioOptions(),
     *,
+    probe: ProbeResult | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> AudioResult:
-    """Write `src`'s first audio stream to `dst` as 16 kHz mono WAV; `NoAudioError` if it has none."""
+    """Write `src`'s first audio stream to `dst` as 16 kHz mono WAV, or raise `NoAudioError`."""
     src, dst = Path(src), Path(dst)
     info = probe if probe is not None else probe_media(src)
     if not info.has_audio:

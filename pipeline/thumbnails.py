@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.errors import FfmpegError, NoVideoError
 from pipeline.probe import ProbeResult
+from pipeline.probe import probe as probe_media
 from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
 
 NICE_INTERVALS = (2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300)
@@ -168,12 +169,16 @@ def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> None:
 def make_thumbnails(
     src: Path,
     out_dir: Path,
-    probe: ProbeResult,
     options: ThumbnailOptions = ThumbnailOptions(),
     *,
+    probe: ProbeResult | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ThumbnailResult:
-    """Write poster.jpg, the sprite and thumbnails.vtt for a (normalised) video into `out_dir`."""
+    """Write poster.jpg, the sprite and thumbnails.vtt for a (normalised) video into `out_dir`.
+
+    `probe` saves a second look at the file when the caller already has one.
+    """
+    probe = probe if probe is not None else probe_media(Path(src))
     if probe.video is None:
         raise NoVideoError("The recording has no pictures, so it has no thumbnails.")
     src, out_dir = Path(src), Path(out_dir)

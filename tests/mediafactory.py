@@ -26,13 +26,14 @@ FFPROBE = shutil.which("ffprobe") or "ffprobe"
 
 SCENE_SOURCES = (
     "testsrc2=s={w}x{h}:r={fps}",
-    "color=c=0x102060:s={w}x{h}:r={fps}",
+    "mandelbrot=s={w}x{h}:r={fps}",
     "smptebars=s={w}x{h}:r={fps}",
-    "color=c=0xf0e0a0:s={w}x{h}:r={fps}",
+    "cellauto=s={w}x{h}:r={fps}:rule=110",
     "rgbtestsrc=s={w}x{h}:r={fps}",
-    "color=c=0x206020:s={w}x{h}:r={fps}",
+    "life=s={w}x{h}:r={fps}:mold=10:life_color=#00ff00:death_color=#aa0000",
 )
-"""Scene pictures in order; neighbours differ strongly in brightness and colour."""
+"""Textured scene pictures in order (encoders only mark cuts between detailed pictures);
+neighbours differ strongly in colour and layout."""
 
 COUNTER_BITS = 10
 
