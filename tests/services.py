@@ -372,6 +372,8 @@ class WorkerProcess:
     log_path: Path
     concurrency: int = 1
     scratch: Path | None = None
+    beat: bool = False
+    """Also run the beat scheduler (`--beat`), which sends `clipcoach.sweep` every minute."""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
@@ -382,6 +384,7 @@ class WorkerProcess:
             env["CLIPCOACH_SCRATCH_DIR"] = str(self.scratch)
         command = [str(clipcoach), "worker", "--queues", self.queues]
         command += ["--concurrency", str(self.concurrency), "--loglevel", "info"]
+        command += ["--beat"] if self.beat else []
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

@@ -1,0 +1,113 @@
+"""The sweep end to end: `clipcoach worker --beat` schedules `clipcoach.sweep` on Redis, and a
+stage whose worker vanished (no heartbeat for longer than STALE_RUNNING) is put back on its queue.
+Takes a little over a minute: beat's first sweep is one interval after it starts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select, update
+
+from models.db import dispose_engines, reset_engines, session_scope, utcnow
+from models.lesson import Lesson, LessonStage, StageStatus
+from models.migrate import upgrade
+from models.settings import Settings, get_settings
+from tests.services import WorkerProcess, scaleout_env
+from workers import status
+from workers.app import SWEEP_INTERVAL_SECONDS
+from workers.sweep import STALE_RUNNING
+
+
+@pytest.fixture
+def scaleout(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    postgres_url: str,
+    s3_url: str,
+    redis_broker_url: str,
+) -> Iterator[Settings]:
+    env = scaleout_env(
+        tmp_path / "data",
+        database_url=postgres_url,
+        storage_url=s3_url,
+        broker_url=redis_broker_url,
+    )
+    for key, value in env.items():
+        if key.startswith("CLIPCOACH_"):
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    reset_engines()
+    settings = get_settings()
+    upgrade(settings.database_url)
+    yield settings
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+def _media_queue_length(broker_url: str) -> int:
+    prefix = broker_url.split("key_prefix=", 1)[1]
+    client = redis.Redis("127.0.0.1", 6379, db=0)
+    try:
+        return int(client.llen(f"{prefix}media"))
+    finally:
+        client.close()
+
+
+@pytest.mark.services
+def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
+    scaleout: Settings, tmp_path: Path
+) -> None:
+    db = scaleout.database_url
+    with session_scope(db) as session:
+        lesson = Lesson(source_key="lessons/x/source.mp4", title="Lost")
+        session.add(lesson)
+        session.flush()
+        lesson_id = lesson.id
+    status.start_lesson(db, lesson_id)
+    status.begin_stage(db, lesson_id, "probe")  # ... and the worker running it is gone
+    with session_scope(db) as session:
+        session.execute(
+            update(LessonStage)
+            .where(LessonStage.lesson_id == lesson_id)
+            .values(heartbeat_at=utcnow() - STALE_RUNNING - timedelta(minutes=1))
+        )
+
+    scheduler = WorkerProcess(
+        "maintenance",
+        scaleout_env(
+            scaleout.data_dir,
+            database_url=db,
+            storage_url=scaleout.storage_url,
+            broker_url=scaleout.broker_url,
+        ),
+        tmp_path / "scheduler.log",
+        beat=True,
+    )
+    try:
+        scheduler.start()
+        scheduler.wait_ready()
+        deadline = time.monotonic() + SWEEP_INTERVAL_SECONDS + 60
+        while time.monotonic() < deadline:
+            with session_scope(db) as session:
+                state = session.scalars(
+                    select(LessonStage.status).where(
+                        LessonStage.lesson_id == lesson_id, LessonStage.name == "probe"
+                    )
+                ).one()
+            if state == StageStatus.queued:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(f"the sweep did not requeue the stage:\n{scheduler.log_tail()}")
+        log = scheduler.log_path.read_text(errors="replace")
+        assert "Scheduler: Sending due task sweep-stale-lessons (clipcoach.sweep)" in log
+        assert "lost its worker: requeued" in log
+        # the stage's message is back on the media queue, for any media worker to take
+        assert _media_queue_length(scaleout.broker_url) == 1
+    finally:
+        scheduler.stop()
