@@ -10,11 +10,11 @@ font and icon is a file under `api/web/static`, so the app never reaches another
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -121,6 +121,3 @@ def static(path: str) -> Response:
     # No build step means no content hashes in names: let browsers revalidate every time.
     response.headers["Cache-Control"] = "no-cache"
     return response
-
-
-mimetypes.add_type("text/javascript", ".js")

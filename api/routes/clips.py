@@ -104,18 +104,20 @@ def comment_counts(session: Session, clip_ids: Sequence[str]) -> dict[str, int]:
         .group_by(Comment.clip_id)
     )
     counts = {cid: 0 for cid in clip_ids}
-    counts.update({cid: n for cid, n in rows.tuples()})
+    counts.update({cid: n for cid, n in rows})
     return counts
 
 
 def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
     ids = [c.id for c in clips]
     tags, counts = tags_of(session, ids), comment_counts(session, ids)
-    titles = dict(
-        session.execute(
-            select(Lesson.id, Lesson.title).where(Lesson.id.in_({c.lesson_id for c in clips}))
-        ).tuples()
-    )
+    lesson_ids = {c.lesson_id for c in clips}
+    titles = {
+        lid: title
+        for lid, title in session.execute(
+            select(Lesson.id, Lesson.title).where(Lesson.id.in_(lesson_ids))
+        )
+    }
     return [
         ClipPublic(
             id=c.id,

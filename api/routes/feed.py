@@ -34,7 +34,7 @@ def feed(
         .order_by(Share.created_at.desc(), Share.id)
         .limit(limit)
         .offset(offset)
-    ).tuples()
+    )
     items = list(rows)
     ids = [clip.id for _, clip, _ in items]
     tags, counts = tags_of(session, ids), comment_counts(session, ids)

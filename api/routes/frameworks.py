@@ -20,11 +20,12 @@ router = APIRouter(prefix="/frameworks", tags=["frameworks"])
 def list_frameworks(_: CurrentUser, session: SessionDep) -> list[FrameworkPublic]:
     ensure_builtin(session)
     session.commit()
-    counts = dict(
-        session.execute(
+    counts = {
+        fid: n
+        for fid, n in session.execute(
             select(Strand.framework_id, func.count()).group_by(Strand.framework_id)
-        ).tuples()
-    )
+        )
+    }
     return [
         FrameworkPublic(
             id=f.id,

@@ -81,7 +81,7 @@ async function loadMedia(video, clip) {
       status.textContent = "";
       return;
     } catch (error) {
-      if (error.status !== 202 && error.status !== 409 && error.status !== 503) throw error;
+      if (error.status !== 503) throw error; // still rendering: the server says when to ask again
       status.textContent = "Preparing the clip…";
       await sleep(1000);
     }

@@ -245,10 +245,10 @@ function setUpClipPanel(me, words) {
     const q = $("strand-search").value.trim();
     const fw = frameworks.value;
     if (!fw) return;
-    const found = items(await api(`frameworks/${fw}/strands?q=${encodeURIComponent(q)}`));
+    const found = items(await api(`frameworks/${encodeURIComponent(fw)}/strands?kind=learn_how&q=${encodeURIComponent(q)}`));
     const results = $("strand-results");
     results.replaceChildren();
-    const taggable = found.filter((s) => !s.kind || s.kind === "learn_how" || q);
+    const taggable = found;
     for (const strand of taggable.slice(0, 30)) {
       const add = el("button", { type: "button", class: "result", "aria-label": `Tag ${strandLabel(strand)}` },
         el("span", { class: "code" }, strand.code), " ", strand.title);

@@ -1,0 +1,340 @@
+"""API test fixtures: a small world of accounts, lessons, clips and shares, copied per test.
+
+The world is built once per session through the model functions (fast: no HTTP, no media
+processing) into a template folder; each test gets its own copy of that folder (database and
+storage), so tests can change anything without seeing each other. Tokens are minted directly.
+
+Processing is replaced by `InlineQueue`, which stands in for `models.queue.send_task`: lessons are
+"processed" either by writing known artefacts (`fake_process`, for most tests) or by the real
+worker stage code with a fake transcriber (`process_with_workers`, for the story test), and clip
+renders run the real worker task code (`workers.clip_tasks.render`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from models import queue
+from models.account import Role
+from models.accounts import create_user, issue_token, pair
+from models.coaching import Clip, ClipTag, Comment, RenderStatus, Share, clip_media_key
+from models.db import get_engine, reset_engines, session_scope, utcnow
+from models.framework import ensure_builtin
+from models.lesson import Lesson, LessonStatus
+from models.settings import Settings, get_settings
+from models.storage import open_storage
+from tests.mediafactory import ffmpeg, make_video
+
+SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+MAX_UPLOAD = 6 * 1024 * 1024
+CHUNK_MAX = 1024 * 1024
+PASSWORD = "correct horse battery"
+
+WORDS = [
+    "Good", "morning", "everyone.", "Today", "we", "are", "looking", "at", "equivalent",
+    "fractions.", "Show", "me", "on", "your", "whiteboards", "what", "half", "of", "eight", "is.",
+]  # fmt: skip
+LESSON_SECONDS = 6.0
+
+
+def transcript_for(words: list[str], start: float, end: float) -> dict[str, Any]:
+    """A transcript.json with `words` spread evenly over [start, end], one segment per sentence."""
+    step = (end - start) / len(words)
+    segments: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for i, text in enumerate(words):
+        w0 = start + i * step
+        current.append({"start": round(w0, 3), "end": round(w0 + step * 0.8, 3), "text": text})
+        if text.endswith((".", "?", "!")) or i == len(words) - 1:
+            segments.append(
+                {
+                    "start": current[0]["start"],
+                    "end": current[-1]["end"],
+                    "text": " ".join(w["text"] for w in current),
+                    "words": [{**w, "probability": 0.9} for w in current],
+                }
+            )
+            current = []
+    return {"language": "en", "duration": end, "segments": segments}
+
+
+def vtt_from(transcript: dict[str, Any]) -> str:
+    def t(s: float) -> str:
+        ms = round(s * 1000)
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+    cues = [f"{t(s['start'])} --> {t(s['end'])}\n{s['text']}" for s in transcript["segments"]]
+    return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
+
+
+@dataclass
+class Media:
+    """Small real files made once per session."""
+
+    video: Path
+    poster: Path
+    clip: Path
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
+    folder = tmp_path_factory.mktemp("media")
+    video = make_video(folder / "lesson.mp4", duration=LESSON_SECONDS, gop=25).path
+    clip = make_video(folder / "clip.mp4", duration=2.0).path
+    poster = folder / "poster.jpg"
+    ffmpeg("-i", video, "-frames:v", "1", "-q:v", "5", poster)
+    return Media(video, poster, clip)
+
+
+def store_artefacts(settings: Settings, lesson: Lesson, media: Media) -> None:
+    """What processing leaves in storage for a ready lesson, with a known transcript."""
+    storage = open_storage(settings.storage_url)
+    transcript = transcript_for(WORDS, 0.5, LESSON_SECONDS - 0.5)
+    storage.put_file(lesson.artefact_key("lesson.mp4"), media.video)
+    storage.put_bytes(lesson.artefact_key("transcript.json"), json.dumps(transcript).encode())
+    storage.put_bytes(lesson.artefact_key("transcript.vtt"), vtt_from(transcript).encode())
+    storage.put_bytes(
+        lesson.artefact_key("transcript.srt"), b"1\n00:00:00,500 --> 00:00:02,000\nGood\n"
+    )
+    storage.put_bytes(lesson.artefact_key("transcript.txt"), " ".join(WORDS).encode())
+    segments = [{"start": 0.5, "end": 3.0, "title": "Welcome", "text": " ".join(WORDS[:10])}]
+    storage.put_bytes(lesson.artefact_key("segments.json"), json.dumps(segments).encode())
+    storage.put_file(lesson.artefact_key("poster.jpg"), media.poster)
+    storage.put_file(lesson.artefact_key("sprite.jpg"), media.poster)
+    storage.put_bytes(
+        lesson.artefact_key("thumbnails.vtt"),
+        b"WEBVTT\n\n00:00:00.000 --> 00:00:03.000\nsprite.jpg#xywh=0,0,160,90\n\n"
+        b"00:00:03.000 --> 00:00:06.000\nsprite.jpg#xywh=160,0,160,90\n",
+    )
+    lesson.media_key = lesson.artefact_key("lesson.mp4")
+    lesson.status = LessonStatus.ready
+    lesson.progress = 100
+    lesson.duration = LESSON_SECONDS
+    lesson.has_video = lesson.has_audio = True
+    lesson.ready_at = utcnow()
+
+
+def fake_process(settings: Settings, lesson_id: str, media: Media) -> None:
+    with session_scope(settings.database_url) as session:
+        lesson = session.get(Lesson, lesson_id)
+        assert lesson is not None
+        store_artefacts(settings, lesson, media)
+
+
+@dataclass
+class World:
+    """Ids and tokens of the standard cast, and a client on a fresh app."""
+
+    settings: Settings
+    app: FastAPI
+    client: TestClient
+    users: dict[str, str]
+    tokens: dict[str, str]
+    ids: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {} if who == "anonymous" else {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    @property
+    def storage(self):  # type: ignore[no-untyped-def]
+        return open_storage(self.settings.storage_url)
+
+
+CAST = {
+    "admin": Role.admin,
+    "mentor": Role.mentor,
+    "mentor_b": Role.mentor,
+    "ect_a": Role.ect,
+    "ect_b": Role.ect,
+    "coach": Role.coach,
+}
+
+
+def _use_data_dir(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Settings:
+    monkeypatch.setenv("CLIPCOACH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("CLIPCOACH_SECRET_KEY", SECRET)
+    monkeypatch.setenv("CLIPCOACH_SEED_DEMO", "false")
+    monkeypatch.setenv("CLIPCOACH_MAX_UPLOAD_BYTES", str(MAX_UPLOAD))
+    monkeypatch.setenv("CLIPCOACH_UPLOAD_CHUNK_MAX_BYTES", str(CHUNK_MAX))
+    get_settings.cache_clear()
+    reset_engines()
+    return get_settings()
+
+
+def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict[str, str]]:
+    from models.migrate import upgrade
+
+    upgrade(settings.database_url)
+    users: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    storage = open_storage(settings.storage_url)
+    with session_scope(settings.database_url) as s:
+        ensure_builtin(s)
+        made = {}
+        for name, role in CAST.items():
+            user, _ = create_user(
+                s, f"{name}@school.test", name.replace("_", " ").title(), role, PASSWORD
+            )
+            made[name] = user
+            users[name] = user.id
+        ids["pairing"] = pair(s, made["mentor"], made["ect_a"]).id
+        pair(s, made["mentor_b"], made["ect_b"])
+        for key, owner in (("lesson_a", "ect_a"), ("lesson_b", "ect_b")):
+            lesson = Lesson(
+                owner_id=users[owner],
+                title=f"Lesson of {owner}",
+                source_key="",
+                source_filename="x.mp4",
+            )
+            s.add(lesson)
+            s.flush()
+            lesson.source_key = lesson.artefact_key("source.mp4")
+            storage.put_file(lesson.source_key, media.video)
+            store_artefacts(settings, lesson, media)
+            ids[key] = lesson.id
+        now = utcnow()
+        clips = {
+            "clip_shared": ("lesson_a", "mentor", {"until": now + timedelta(days=7)}),
+            "clip_expired": ("lesson_a", "mentor", {"until": now - timedelta(minutes=1)}),
+            "clip_revoked": ("lesson_a", "mentor", {"revoked_at": now - timedelta(minutes=1)}),
+            "clip_draft": ("lesson_a", "mentor", None),
+            "clip_b": ("lesson_b", "mentor_b", {}),
+        }
+        for key, (lesson_key, author, share) in clips.items():
+            clip = Clip(
+                lesson_id=ids[lesson_key], author_id=users[author], title=key, start=1.0, end=3.0
+            )
+            s.add(clip)
+            s.flush()
+            clip.media_key = clip_media_key(ids[lesson_key], clip.id, 1.0, 3.0)
+            clip.captions_key = clip.media_key.removesuffix(".mp4") + ".vtt"
+            storage.put_file(clip.media_key, media.clip)
+            storage.put_bytes(
+                clip.captions_key, b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nmorning everyone\n"
+            )
+            clip.render_status = RenderStatus.ready
+            ids[key] = clip.id
+            if share is not None:
+                owner = s.get(Lesson, ids[lesson_key]).owner_id  # type: ignore[union-attr]
+                row = Share(clip_id=clip.id, recipient_id=owner, shared_by=users[author], **share)
+                s.add(row)
+                s.flush()
+                ids[f"share_{key}"] = row.id
+            comment = Comment(clip_id=clip.id, author_id=users[author], at=0.5, body="Look here")
+            s.add(comment)
+            s.flush()
+            ids[f"comment_{key}"] = comment.id
+            s.add(ClipTag(clip_id=clip.id, strand_id="ecf-2019:4e", tagged_by=users[author]))
+        from models.upload import Upload, part_path
+
+        upload = Upload(owner_id=users["ect_a"], filename="half.mp4", size=1000)
+        s.add(upload)
+        s.flush()
+        part_path(settings.data_dir, upload.id).write_bytes(b"")
+        ids["upload_a"] = upload.id
+    return users, ids
+
+
+@pytest.fixture(scope="session")
+def world_template(
+    tmp_path_factory: pytest.TempPathFactory, media: Media
+) -> tuple[Path, dict[str, str], dict[str, str]]:
+    folder = tmp_path_factory.mktemp("world") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        settings = _use_data_dir(mp, folder)
+        users, ids = _build_world(settings, media)
+        get_engine(settings.database_url).dispose()  # checkpoints the WAL into the file
+        reset_engines()
+    get_settings.cache_clear()
+    return folder, users, ids
+
+
+@pytest.fixture
+def world(
+    world_template: tuple[Path, dict[str, str], dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[World]:
+    template, users, ids = world_template
+    data = tmp_path / "data"
+    shutil.copytree(template, data)
+    settings = _use_data_dir(monkeypatch, data)
+    from api.app import create_app
+    from models.account import User
+
+    app = create_app()
+    app.state.clip_render_wait = 5.0
+    tokens = {}
+    with session_scope(settings.database_url) as s:
+        for name, uid in users.items():
+            user = s.get(User, uid)
+            assert user is not None
+            tokens[name] = issue_token(settings, user).token
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield World(settings, app, client, users, tokens, dict(ids))
+    reset_engines()
+    get_settings.cache_clear()
+
+
+@dataclass
+class InlineQueue:
+    """Stands in for `models.queue.send_task`: runs tasks in threads, in this process."""
+
+    handlers: dict[str, Callable[..., None]]
+    sent: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+
+    def send_task(self, name: str, *args: Any, queue: str = "media") -> None:
+        self.sent.append((name, args))
+        handler = self.handlers.get(name)
+        if handler is None:
+            return
+
+        def run() -> None:
+            try:
+                handler(*args)
+            except BaseException as exc:  # reported by the fixture at teardown
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self, timeout: float = 120) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+@pytest.fixture
+def inline_queue(
+    world: World, media: Media, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InlineQueue]:
+    """Lessons are 'processed' by writing known artefacts; clips render with the real task code."""
+
+    def render(clip_id: str) -> None:
+        from workers.clip_tasks import render as render_clip
+
+        render_clip(world.settings, world.storage, clip_id)
+
+    inline = InlineQueue(
+        {
+            queue.PROCESS_LESSON: lambda lesson_id: fake_process(world.settings, lesson_id, media),
+            queue.RENDER_CLIP: render,
+        }
+    )
+    monkeypatch.setattr(queue, "send_task", inline.send_task)
+    yield inline
+    inline.join()
+    assert not inline.errors, inline.errors

@@ -1,0 +1,270 @@
+"""Every route of the API against every role and ownership case, with the status each must get.
+
+The world (tests/api/conftest.py): ect_a owns lesson_a, paired with `mentor`; ect_b owns lesson_b,
+paired with `mentor_b`; a coach and an admin. On lesson_a, `mentor` made four clips: one shared
+with ect_a, one whose share expired, one whose share was revoked, one never shared.
+
+Anything the caller may not see is 404 (never 403, so ids reveal nothing); 403 is only for a
+thing the caller sees but whose change their role does not allow. A route added to the app
+without rows here fails `test_matrix_covers_every_route`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from api.app import create_app
+from tests.api.conftest import PASSWORD, World
+
+LESSON_CASES = {
+    "anonymous": "anonymous",
+    "own": "ect_a",
+    "paired": "mentor",
+    "unrelated_ect": "ect_b",
+    "unrelated_mentor": "mentor_b",
+    "coach": "coach",
+    "admin": "admin",
+}
+CLIP_CASES = {
+    "anonymous": ("anonymous", "clip_shared"),
+    "shared": ("ect_a", "clip_shared"),
+    "expired_share": ("ect_a", "clip_expired"),
+    "revoked_share": ("ect_a", "clip_revoked"),
+    "unshared": ("ect_a", "clip_draft"),
+    "paired": ("mentor", "clip_shared"),
+    "unrelated_ect": ("ect_b", "clip_shared"),
+    "unrelated_mentor": ("mentor_b", "clip_shared"),
+    "coach": ("coach", "clip_shared"),
+    "admin": ("admin", "clip_shared"),
+}
+ACTORS = {"anonymous": "anonymous", "ect": "ect_a", "mentor": "mentor", "coach": "coach",
+          "admin": "admin"}  # fmt: skip
+
+Body = Callable[[World, dict[str, str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    case: str
+    actor: str
+    targets: tuple[tuple[str, str], ...]
+    status: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path} [{self.case}] -> {self.status}"
+
+
+ROWS: list[Row] = []
+
+
+def lesson_route(method: str, path: str, *, anonymous: int = 401, unrelated: int = 404,
+                 **statuses: int) -> None:  # fmt: skip
+    """Rows for a route about lesson_a; give own/paired/coach/admin, the rest have defaults."""
+    table = {"anonymous": anonymous, "unrelated_ect": unrelated, "unrelated_mentor": unrelated,
+             "coach": 404, **statuses}  # fmt: skip
+    for case, status in table.items():
+        ROWS.append(Row(method, path, case, LESSON_CASES[case], (("lesson_id", "lesson_a"),),
+                        status))  # fmt: skip
+
+
+def clip_route(method: str, path: str, **statuses: int) -> None:
+    """Rows for a route about a clip of lesson_a: give shared/paired, the rest default to 404."""
+    table = {case: 404 for case in CLIP_CASES} | {"anonymous": 401} | statuses
+    for case, status in table.items():
+        actor, clip = CLIP_CASES[case]
+        targets = (("clip_id", clip), ("share_id", f"share_{clip}"))
+        ROWS.append(Row(method, path, case, actor, targets, status))
+
+
+def plain_route(method: str, path: str, targets: tuple[tuple[str, str], ...] = (),
+                **statuses: int) -> None:  # fmt: skip
+    for case, status in statuses.items():
+        ROWS.append(Row(method, path, case, ACTORS[case], targets, status))
+
+
+V1 = "/api/v1"
+L = f"{V1}/lessons/{{lesson_id}}"
+C = f"{V1}/clips/{{clip_id}}"
+UP = (("upload_id", "upload_a"),)
+
+plain_route("GET", f"{V1}/health", anonymous=200, ect=200)
+plain_route("POST", f"{V1}/auth/token", anonymous=200)
+plain_route("POST", f"{V1}/auth/logout", anonymous=401, ect=204, admin=204)
+plain_route("GET", f"{V1}/auth/me", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+plain_route("POST", f"{V1}/uploads", anonymous=401, ect=201, mentor=201, coach=201, admin=403)
+for method, ok in (("HEAD", 200), ("GET", 200), ("DELETE", 204), ("PATCH", 200)):
+    plain_route(method, f"{V1}/uploads/{{upload_id}}", UP, anonymous=401, ect=ok, mentor=404,
+                coach=404, admin=404)  # fmt: skip
+    ROWS.append(Row(method, f"{V1}/uploads/{{upload_id}}", "unrelated_ect", "ect_b", UP, 404))
+# upload_a is not finished: its owner gets 409, anyone else never learns it exists
+plain_route("POST", f"{V1}/lessons", UP, anonymous=401, ect=409, mentor=404, coach=404, admin=403)
+ROWS.append(Row("POST", f"{V1}/lessons", "unrelated_ect", "ect_b", UP, 404))
+plain_route("GET", f"{V1}/lessons", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+
+lesson_route("GET", L, own=200, paired=200, admin=200)
+lesson_route("DELETE", L, own=204, paired=403, admin=204)
+for part in ("transcript", "segments", "thumbnails.vtt", "poster.jpg", "sprite.jpg", "media"):
+    lesson_route("GET", f"{L}/{part}", own=200, paired=200, admin=403)
+
+plain_route("POST", f"{V1}/clips", (("lesson_id", "lesson_a"),), anonymous=401, ect=403,
+            mentor=201, coach=404, admin=403)  # fmt: skip
+ROWS.append(Row("POST", f"{V1}/clips", "unrelated_ect", "ect_b", (("lesson_id", "lesson_a"),), 404))
+ROWS.append(
+    Row("POST", f"{V1}/clips", "unrelated_mentor", "mentor_b", (("lesson_id", "lesson_a"),), 404)
+)
+plain_route("GET", f"{V1}/clips", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+
+for path in (C, f"{C}/media", f"{C}/captions.vtt", f"{C}/tags", f"{C}/comments"):
+    clip_route("GET", path, shared=200, paired=200)
+clip_route("GET", C, shared=200, paired=200, unshared=404)
+clip_route("PATCH", C, shared=403, paired=200)
+clip_route("DELETE", C, shared=403, paired=204)
+clip_route("POST", f"{C}/tags", shared=403, paired=200)
+clip_route("DELETE", f"{C}/tags/{{strand_id}}", shared=403, paired=204)
+clip_route("POST", f"{C}/comments", shared=201, paired=201)
+clip_route("GET", f"{C}/shares", shared=403, paired=200)
+clip_route("POST", f"{C}/shares", shared=403, paired=201)
+clip_route("DELETE", f"{C}/shares/{{share_id}}", shared=403, paired=204)
+
+plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
+plain_route("GET", f"{V1}/frameworks/{{framework_id}}/strands", (("framework_id", "ecf-2019"),),
+            anonymous=401, ect=200, mentor=200)  # fmt: skip
+
+ADMIN = {"anonymous": 401, "ect": 403, "mentor": 403, "coach": 403}
+plain_route("GET", f"{V1}/admin/users", **ADMIN, admin=200)
+plain_route("POST", f"{V1}/admin/users", **ADMIN, admin=201)
+plain_route("PATCH", f"{V1}/admin/users/{{user_id}}", (("user_id", "@ect_b"),), **ADMIN, admin=200)
+plain_route("GET", f"{V1}/admin/pairings", **ADMIN, admin=200)
+plain_route("POST", f"{V1}/admin/pairings", **ADMIN, admin=201)
+plain_route("DELETE", f"{V1}/admin/pairings/{{pairing_id}}", (("pairing_id", "pairing"),), **ADMIN,
+            admin=204)  # fmt: skip
+plain_route("GET", f"{V1}/admin/audit", **ADMIN, admin=200)
+
+
+def _mp4_head(world: World, size: int) -> bytes:
+    return world.storage.get_bytes(f"lessons/{world.ids['lesson_a']}/lesson.mp4")[:size]
+
+
+BODIES: dict[tuple[str, str], Body] = {
+    ("POST", f"{V1}/auth/token"): lambda w, ids: {
+        "data": {"username": "ect_a@school.test", "password": PASSWORD}
+    },
+    ("POST", f"{V1}/uploads"): lambda w, ids: {"json": {"filename": "a.mp4", "size": 1000}},
+    ("PATCH", f"{V1}/uploads/{{upload_id}}"): lambda w, ids: {
+        "content": _mp4_head(w, 1000),
+        "headers": {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    },
+    ("POST", f"{V1}/lessons"): lambda w, ids: {"json": {"upload_id": ids["upload_id"]}},
+    ("POST", f"{V1}/clips"): lambda w, ids: {
+        "json": {"lesson_id": ids["lesson_id"], "start": 1.0, "end": 2.5, "title": "x"}
+    },
+    ("PATCH", C): lambda w, ids: {"json": {"title": "renamed"}},
+    ("POST", f"{C}/tags"): lambda w, ids: {"json": {"strand_ids": ["ecf-2019:2a"]}},
+    ("POST", f"{C}/comments"): lambda w, ids: {"json": {"at": 1.0, "body": "A reflection"}},
+    ("POST", f"{C}/shares"): lambda w, ids: {"json": {}},
+    ("POST", f"{V1}/admin/users"): lambda w, ids: {
+        "json": {"email": "new@school.test", "name": "New", "role": "ect"}
+    },
+    ("PATCH", f"{V1}/admin/users/{{user_id}}"): lambda w, ids: {"json": {"name": "Renamed"}},
+    ("POST", f"{V1}/admin/pairings"): lambda w, ids: {
+        "json": {"mentor_id": w.users["mentor_b"], "ect_id": w.users["ect_a"]}
+    },
+}
+
+
+def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
+    ids: dict[str, str] = {"strand_id": "ecf-2019:4e"}
+    for param, key in row.targets:
+        if key.startswith("@"):
+            ids[param] = world.users[key[1:]]
+        else:
+            ids[param] = world.ids.get(key, key)
+    return row.path.format(**ids), ids
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_route_answers_each_case(world: World, inline_queue: object, row: Row) -> None:
+    url, ids = _resolve(world, row)
+    body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
+    headers = {**world.auth(row.actor), **body.pop("headers", {})}
+    response = world.client.request(row.method, url, headers=headers, **body)
+    assert response.status_code == row.status, response.text
+    if response.status_code >= 400 and row.method != "HEAD":
+        assert isinstance(response.json()["detail"], str | list)
+    if response.status_code == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def _app_routes() -> set[tuple[str, str]]:
+    found = set()
+    for route in iter_route_contexts(create_app().routes):
+        path = getattr(route, "path", "")
+        if path.startswith("/api/"):
+            for method in getattr(route, "methods", None) or ():
+                found.add((method, path))
+    return found
+
+
+def test_matrix_covers_every_route(world: World) -> None:
+    covered = {(r.method, r.path) for r in ROWS}
+    missing = _app_routes() - covered
+    assert not missing, f"routes without authorization rows: {sorted(missing)}"
+    assert not covered - _app_routes(), "rows for routes that do not exist"
+
+
+def test_every_object_route_has_each_ownership_case() -> None:
+    for method, path in {(r.method, r.path) for r in ROWS}:
+        cases = {r.case for r in ROWS if (r.method, r.path) == (method, path)}
+        assert "anonymous" in cases, (method, path)
+        if "{lesson_id}" in path:
+            assert set(LESSON_CASES) <= cases, (method, path)
+        if "{clip_id}" in path:
+            assert set(CLIP_CASES) <= cases, (method, path)
+
+
+def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
+    """Lists are filtered by the same rules: ect_b sees nothing of ect_a's anywhere."""
+    a_things = {world.ids[k] for k in ("lesson_a", "clip_shared", "clip_draft", "upload_a")}
+    headers = world.auth("ect_b")
+    for path in ("/api/v1/lessons", "/api/v1/clips", "/api/v1/feed",
+                 f"/api/v1/clips?lesson_id={world.ids['lesson_a']}"):  # fmt: skip
+        response = world.client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert not a_things & set(_all_ids(response.json())), path
+
+
+def _all_ids(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k.endswith("id") and isinstance(v, str)] + [
+            i for v in value.values() for i in _all_ids(v)
+        ]
+    if isinstance(value, list):
+        return [i for v in value for i in _all_ids(v)]
+    return []
+
+
+def test_lists_show_what_each_role_may_see(world: World) -> None:
+    def ids(who: str, path: str) -> set[str]:
+        return {item["id"] for item in world.client.get(path, headers=world.auth(who)).json()}
+
+    ids_ = world.ids
+    assert ids("ect_a", "/api/v1/lessons") == {ids_["lesson_a"]}
+    assert ids("mentor", "/api/v1/lessons") == {ids_["lesson_a"]}
+    assert ids("coach", "/api/v1/lessons") == set()
+    assert ids("admin", "/api/v1/lessons") == {ids_["lesson_a"], ids_["lesson_b"]}
+    assert ids("ect_a", "/api/v1/clips") == {ids_["clip_shared"]}
+    assert ids("mentor", "/api/v1/clips") == {
+        ids_[k] for k in ("clip_shared", "clip_expired", "clip_revoked", "clip_draft")
+    }
+    assert ids("admin", "/api/v1/clips") == set()
+    feed = world.client.get("/api/v1/feed", headers=world.auth("ect_a")).json()
+    assert [item["clip"]["id"] for item in feed] == [ids_["clip_shared"]]
