@@ -1,0 +1,246 @@
+"""Frame-accurate clips of a normalised lesson, rendered in about a second ("smart cut").
+
+Only the frames before the first keyframe inside the clip (head) and from the last keyframe on
+(tail) are re-encoded; everything between is copied packet for packet. The parts are written as
+MPEG-TS, which carries the H.264 parameter sets in-band, so the copied middle and the re-encoded
+ends may differ in encoder settings and still decode cleanly once joined and muxed into MP4. The
+ends are encoded with the lesson's own profile, level, size and pixel format. Sound is re-encoded
+for the whole range: AAC is cheap and this keeps it sample-accurate.
+
+Frames are chosen by presentation time from the packet list of the clip's window alone
+(`-read_intervals`), so the cost does not grow with the lesson's length. A clip holds exactly the
+frames whose time t satisfies start <= t < end (to a quarter of a frame).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from pipeline.errors import ClipRangeError, UnreadableMediaError
+from pipeline.probe import ProbeOptions, ProbeResult
+from pipeline.probe import probe as probe_media
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, ffprobe_binary, run_tool
+
+H264_PROFILES = {"Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main"}
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    preset: str = "veryfast"
+    crf: int = 20
+    """Re-encoded ends use a slightly higher quality than the lesson so the joins do not show."""
+    audio_bitrate: str = "128k"
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Which frames are re-encoded and which copied; times are frame presentation times."""
+
+    first_frame: float
+    frame_duration: float
+    head_frames: int
+    copy_start: float | None
+    copy_frames: int
+    tail_start: float | None
+    tail_frames: int
+
+    @property
+    def total_frames(self) -> int:
+        return self.head_frames + self.copy_frames + self.tail_frames
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    path: Path
+    start: float
+    end: float
+    duration: float
+    frames: int
+    copied_frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClipResult:
+        fields = dict(data)
+        fields["path"] = Path(fields["path"])
+        return cls(**fields)
+
+
+def validate_range(start: float, end: float, duration: float) -> None:
+    if not (start >= 0 and end <= duration + 1e-3 and start < end):
+        raise ClipRangeError(
+            f"A clip must start before it ends and lie within the lesson (0 to {duration:.2f} s); "
+            f"got {start:.2f} to {end:.2f} s."
+        )
+
+
+def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: float) -> ClipPlan:
+    """Split the frames in [start, end) into re-encoded head, copied middle and re-encoded tail.
+
+    `packets` are (presentation time, is keyframe) for the video around the range, in any order.
+    """
+    frames = sorted(packets)
+    fd = 1.0 / fps if fps else 0.04
+    if len(frames) > 1:
+        steps = sorted(b[0] - a[0] for a, b in itertools.pairwise(frames))
+        fd = steps[len(steps) // 2] or fd
+    eps = fd / 4
+    inside = [(t, key) for t, key in frames if start - eps <= t < end - eps]
+    if not inside:
+        raise ClipRangeError(f"No video frame lies between {start:.2f} and {end:.2f} s.")
+    later = [key for t, key in frames if t >= end - eps]
+    # The last group of pictures may be copied only if it is whole: B-frames near its end can
+    # refer to pictures after the clip, which a copy would leave out.
+    whole_at_end = not later or later[0]
+    keys = [i for i, (_, key) in enumerate(inside) if key]
+    if not keys:
+        return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
+    first_key = keys[0]
+    last_key = len(inside) if whole_at_end else keys[-1]
+    if last_key <= first_key:
+        return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
+    tail_start = inside[last_key][0] if last_key < len(inside) else None
+    return ClipPlan(
+        first_frame=inside[0][0],
+        frame_duration=fd,
+        head_frames=first_key,
+        copy_start=inside[first_key][0],
+        copy_frames=last_key - first_key,
+        tail_start=tail_start,
+        tail_frames=len(inside) - last_key,
+    )
+
+
+def read_packets(src: Path, start: float, end: float, timeout: float) -> list[tuple[float, bool]]:
+    args = [ffprobe_binary(), "-v", "error", "-select_streams", "V:0"]
+    args += ["-read_intervals", f"{max(0.0, start - 1):.3f}%{end + 1:.3f}"]
+    args += ["-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(src)]
+    out = run_tool(args, timeout=timeout, error=UnreadableMediaError)
+    packets = []
+    for line in out.decode("ascii", "replace").splitlines():
+        pts, _, flags = line.strip().partition(",")
+        try:
+            packets.append((float(pts), "K" in flags))
+        except ValueError:
+            continue
+    return packets
+
+
+def _encode_args(probe: ProbeResult, options: ClipOptions) -> dict[str, Any]:
+    v = probe.video
+    assert v is not None
+    args: dict[str, Any] = {
+        "c:v": "libx264",
+        "preset": options.preset,
+        "crf": options.crf,
+        "pix_fmt": "yuv420p",
+        "profile:v": H264_PROFILES.get(v.profile, "high"),
+        "s": f"{v.width}x{v.height}",
+        "x264-params": "sps-id=1",
+    }
+    if v.level:
+        args["level:v"] = f"{v.level / 10:g}"
+    return args
+
+
+def part_command(
+    src: Path, dst: Path, at: float, frames: int, encode: dict[str, Any] | None
+) -> list[str]:
+    """One video part as MPEG-TS: `frames` frames from time `at`, copied when `encode` is None."""
+    inp = ffmpeg.input(str(src), ss=f"{at:.6f}")
+    codec = encode if encode is not None else {"c:v": "copy"}
+    out = ffmpeg.output(inp["V:0"], str(dst), an=None, f="mpegts", **{"frames:v": frames}, **codec)
+    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
+
+
+def join_command(
+    concat_list: Path, src: Path, dst: Path, start: float, duration: float, options: ClipOptions
+) -> list[str]:
+    video = ffmpeg.input(str(concat_list), f="concat", safe=0)
+    audio = ffmpeg.input(str(src), ss=f"{start:.6f}", t=f"{duration:.6f}")
+    out = ffmpeg.output(
+        video["v:0"],
+        audio["a:0?"],
+        str(dst),
+        movflags="+faststart",
+        f="mp4",
+        **{"c:v": "copy", "c:a": "aac", "b:a": options.audio_bitrate, "tag:v": "avc1"},
+    )
+    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
+
+
+def audio_clip_command(
+    src: Path, dst: Path, start: float, duration: float, options: ClipOptions
+) -> list[str]:
+    inp = ffmpeg.input(str(src), ss=f"{start:.6f}", t=f"{duration:.6f}")
+    out = ffmpeg.output(
+        inp["a:0"],
+        str(dst),
+        f="ipod",
+        movflags="+faststart",
+        **{"c:a": "aac", "b:a": options.audio_bitrate},
+    )
+    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
+
+
+def render_clip(
+    lesson: Path,
+    dst: Path,
+    start: float,
+    end: float,
+    options: ClipOptions = ClipOptions(),
+    *,
+    probe: ProbeResult | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ClipResult:
+    """Write the clip [start, end) of a normalised lesson to `dst` (.mp4; .m4a for sound only)."""
+    lesson, dst = Path(lesson), Path(dst)
+    info = probe if probe is not None else probe_media(lesson, ProbeOptions(scan_packets=False))
+    validate_range(start, end, info.duration)
+    end = min(end, info.duration)
+    if info.video is None:
+        with atomic_output(dst) as tmp:
+            cmd = audio_clip_command(lesson, tmp, start, end - start, options)
+            run_tool(cmd, timeout=options.timeout, message="The clip could not be cut")
+        return ClipResult(dst, start, end, round(end - start, 3), 0, 0)
+    plan = plan_clip(read_packets(lesson, start, end, options.timeout), start, end, info.video.fps)
+    encode = _encode_args(info, options)
+    eps = plan.frame_duration / 4
+    parts: list[tuple[float, int, dict[str, Any] | None]] = []
+    if plan.head_frames:
+        parts.append((plan.first_frame - eps, plan.head_frames, encode))
+    if plan.copy_start is not None and plan.copy_frames:
+        parts.append((plan.copy_start + eps, plan.copy_frames, None))
+    if plan.tail_start is not None and plan.tail_frames:
+        parts.append((plan.tail_start - eps, plan.tail_frames, encode))
+    with tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent) as work:
+        lines = []
+        for i, (at, frames, codec) in enumerate(parts):
+            part = Path(work) / f"part{i}.ts"
+            run_tool(part_command(lesson, part, at, frames, codec), timeout=options.timeout)
+            lines += [f"file '{part}'", f"duration {frames * plan.frame_duration:.6f}"]
+            if on_progress:
+                on_progress(0.8 * (i + 1) / len(parts))
+        concat_list = Path(work) / "parts.txt"
+        concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        duration = plan.total_frames * plan.frame_duration
+        with atomic_output(dst) as tmp:
+            cmd = join_command(concat_list, lesson, tmp, plan.first_frame, duration, options)
+            run_tool(cmd, timeout=options.timeout, message="The clip could not be joined")
+    if on_progress:
+        on_progress(1.0)
+    return ClipResult(dst, start, end, round(duration, 3), plan.total_frames, plan.copy_frames)
