@@ -171,9 +171,16 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
 
 @dataclass
 class Requests:
-    """Every URL any page of the test asked for."""
+    """Every URL any page of the test asked for, and every script error or console error
+    (a CSP violation is reported as a console error)."""
 
     urls: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    expected_errors: list[re.Pattern[str]] = field(default_factory=list)
+    """Errors a test causes on purpose (a connection it cuts)."""
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected_errors)]
 
     def foreign(self, origin: str) -> list[str]:
         return [
@@ -190,6 +197,8 @@ def requests_seen(live_app: LiveApp) -> Iterator[Requests]:
     assert seen.urls, "no requests were recorded"
     foreign = seen.foreign(live_app.url)
     assert not foreign, f"requests to other hosts: {foreign[:10]}"
+    errors = seen.unexpected_errors()
+    assert not errors, f"errors in the pages: {errors[:10]}"
 
 
 @pytest.fixture
@@ -203,6 +212,12 @@ def browser_context(
         context = browser.new_context(viewport=DESKTOP, base_url=live_app.url)
         context.set_default_timeout(15_000)
         context.on("request", lambda request: requests_seen.urls.append(request.url))
+        context.on("weberror", lambda error: requests_seen.errors.append(str(error.error)))
+        context.on(
+            "console",
+            lambda message: message.type == "error"
+            and requests_seen.errors.append(f"{message.text} at {message.location}"),
+        )
         contexts.append(context)
         return context
 

@@ -2,7 +2,7 @@
 
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName } from "./api.js";
 import { items } from "./coaching.js";
-import { stageName } from "./upload.js";
+import { stageName } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -2,7 +2,7 @@
 
 import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
 import { attachCaptions, attachVideo, loadThumbnails, timeline, transcriptView } from "./media.js";
-import { stageName, watchLesson } from "./upload.js";
+import { stageName, watchLesson } from "./lessons.js";
 import { commentList, items, strandLabel } from "./coaching.js";
 
 const lessonId = document.body.dataset.lessonId;

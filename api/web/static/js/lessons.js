@@ -1,0 +1,150 @@
+// Getting a lesson in: a resumable, chunked upload through the uploads API, then processing.
+//
+// The file goes up in chunks, each a PATCH stating the offset it starts at. When the connection
+// drops, the page asks the server (HEAD) how many bytes it really has and carries on from there,
+// so an interrupted upload never starts over. The upload id is remembered for this tab, so picking
+// the same file again after a reload resumes too.
+
+import { API, ApiError, api, authHeaders } from "./api.js";
+
+// Chunks of about a tenth of the file, between 256 KiB and 8 MiB: small files still show
+// progress and lose little to a dropped connection; big ones do not pay per-request overhead.
+export function chunkBytesFor(size) {
+  return Math.min(8 * 1024 * 1024, Math.max(256 * 1024, Math.ceil(size / 10)));
+}
+const MAX_RETRIES = 10;
+const POLL_MS = 1000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function rememberKey(file) {
+  return `clipcoach.upload:${file.name}:${file.size}:${file.lastModified}`;
+}
+
+// One PATCH with upload progress (fetch cannot report upload progress; XHR can).
+function sendChunk(uploadId, offset, blob, onBytes) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PATCH", `${API}/uploads/${uploadId}`);
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.setRequestHeader("Upload-Offset", String(offset));
+    xhr.setRequestHeader("Content-Type", "application/offset+octet-stream");
+    xhr.upload.onprogress = (event) => onBytes(offset + event.loaded);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        const header = xhr.getResponseHeader("Upload-Offset");
+        let next = header === null ? NaN : Number(header);
+        if (!Number.isFinite(next)) {
+          try {
+            next = Number(JSON.parse(xhr.responseText).offset);
+          } catch {
+            next = offset + blob.size;
+          }
+        }
+        resolve(next);
+      } else {
+        let detail = xhr.statusText;
+        try {
+          detail = JSON.parse(xhr.responseText).detail ?? detail;
+        } catch {
+          /* not JSON */
+        }
+        reject(new ApiError(xhr.status, detail));
+      }
+    };
+    // A dropped connection: not an answer from the server, so it is worth retrying.
+    xhr.onerror = () => reject(new TypeError("network error"));
+    xhr.onabort = () => reject(new TypeError("aborted"));
+    xhr.send(blob);
+  });
+}
+
+async function serverOffset(uploadId) {
+  const response = await api(`uploads/${uploadId}`, { method: "HEAD", raw: true });
+  const header = response.headers.get("Upload-Offset");
+  if (header === null) throw new Error("The server did not say how much it has.");
+  return Number(header);
+}
+
+async function waitForNetwork(attempt) {
+  if (!navigator.onLine) {
+    await new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+  }
+  await sleep(Math.min(500 * 2 ** attempt, 8000));
+}
+
+// Upload `file`; returns the finished upload's id. `onProgress(sent, total, note)`.
+export async function resumableUpload(file, { onProgress = () => {}, chunkBytes = chunkBytesFor(file.size) } = {}) {
+  const key = rememberKey(file);
+  let uploadId = sessionStorage.getItem(key);
+  let offset = 0;
+  if (uploadId) {
+    try {
+      offset = await serverOffset(uploadId);
+      onProgress(offset, file.size, `Resuming at ${Math.round((offset / file.size) * 100)}%`);
+    } catch {
+      uploadId = null;
+    }
+  }
+  if (!uploadId) {
+    const created = await api("uploads", {
+      method: "POST",
+      json: { filename: file.name, size: file.size },
+    });
+    uploadId = created.id;
+    offset = created.offset || 0;
+    sessionStorage.setItem(key, uploadId);
+  }
+  let failures = 0;
+  while (offset < file.size) {
+    try {
+      const end = Math.min(offset + chunkBytes, file.size);
+      const next = await sendChunk(uploadId, offset, file.slice(offset, end), (sent) =>
+        onProgress(sent, file.size),
+      );
+      offset = next;
+      failures = 0;
+      onProgress(offset, file.size);
+    } catch (error) {
+      // The server answered and refused: no retry will help (except a stale offset: 409).
+      if (error instanceof ApiError && error.status !== 409 && error.status < 500) throw error;
+      failures += 1;
+      if (failures > MAX_RETRIES) throw new Error("The connection kept dropping; try again later.");
+      onProgress(offset, file.size, "Connection lost, resuming…");
+      await waitForNetwork(failures - 1);
+      try {
+        offset = await serverOffset(uploadId);
+        onProgress(offset, file.size, `Resuming from ${Math.round((offset / file.size) * 100)}%`);
+      } catch {
+        /* still offline: the next turn of the loop retries */
+      }
+    }
+  }
+  sessionStorage.removeItem(key);
+  return uploadId;
+}
+
+const STAGE_NAMES = {
+  probe: "Checking the recording",
+  normalise: "Making it playable in any browser",
+  audio: "Extracting the sound",
+  transcribe: "Transcribing",
+  thumbnails: "Making thumbnails",
+  scenes: "Finding scene changes",
+  segment: "Suggesting clips",
+};
+
+export function stageName(stage) {
+  return STAGE_NAMES[stage] || stage || "Waiting for a worker";
+}
+
+// Poll a lesson until it is ready or failed, reporting each state.
+export async function watchLesson(lessonId, onState) {
+  for (;;) {
+    const lesson = await api(`lessons/${lessonId}`);
+    onState(lesson);
+    if (lesson.status === "ready" || lesson.status === "failed") return lesson;
+    await sleep(POLL_MS);
+  }
+}
+
