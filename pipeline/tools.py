@@ -56,6 +56,14 @@ def _tail(lines: collections.deque[str]) -> str:
     return "\n".join(lines)
 
 
+def _finish(proc: subprocess.Popen[bytes], readers: list[threading.Thread], wait: float) -> None:
+    for reader in readers:
+        reader.join(timeout=wait)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def run_tool(
     args: list[str],
     *,
@@ -117,14 +125,12 @@ def run_tool(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        for reader in readers:
-            reader.join(timeout=5)
+        _finish(proc, readers, 5)
         raise StageTimeoutError(
             f"{Path(args[0]).name} took longer than {timeout:.0f} s and was stopped",
             detail=_tail(tail),
         ) from None
-    for reader in readers:
-        reader.join(timeout=timeout)
+    _finish(proc, readers, timeout)
     stdout = b"".join(chunks)
     if proc.returncode != 0:
         raise error(message, detail=_tail(tail))

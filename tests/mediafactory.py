@@ -94,20 +94,24 @@ def make_video(
     gop: int | None = None,
     rotation: int = 0,
     cut_times: Sequence[float] = (),
+    black_lead: float = 0.0,
     extra: Sequence[str] = (),
 ) -> VideoSpec:
     """A test picture (with hard cuts at `cut_times`) and a tone, silence or no audio.
 
     The container follows `path`'s suffix. `rotation` (clockwise degrees) is stored as display
     metadata the way phones do, leaving the coded picture landscape. `audio` is "tone" or "silence";
-    `acodec=None` writes no audio stream at all.
+    `acodec=None` writes no audio stream at all. `black_lead` seconds of black open the picture,
+    like a camera that starts recording before the lens cap is off.
     """
     w, h = size
     inputs: list[str] = []
-    bounds = [0.0, *cut_times, duration]
+    bounds = [0.0, *([black_lead] if black_lead else []), *cut_times, duration]
     scenes = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     for i, (a, b) in enumerate(scenes):
         src = SCENE_SOURCES[i % len(SCENE_SOURCES)].format(w=w, h=h, fps=fps)
+        if i == 0 and black_lead:
+            src = f"color=c=black:s={w}x{h}:r={fps}"
         inputs += ["-f", "lavfi", "-t", f"{b - a:.6f}", "-i", src]
     filters = "".join(f"[{i}:v]" for i in range(len(scenes)))
     graph = f"{filters}concat=n={len(scenes)}:v=1:a=0,format=yuv420p[v]"
@@ -281,11 +285,10 @@ def add_video_to_audio(audio: Path, path: Path, *, size: tuple[int, int] = (320,
 
 
 def make_image(path: Path) -> None:
-    """One still picture; the format follows `path`'s suffix unless it is a media suffix."""
-    fmt = {".jpg": "mjpeg", ".jpeg": "mjpeg", ".png": "apng"}.get(path.suffix, "mjpeg")
+    """One still picture: PNG when `path` ends in .png, JPEG otherwise (whatever the suffix)."""
     codec = "png" if path.suffix == ".png" else "mjpeg"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240", "-frames:v", "1", "-c:v", codec, "-f",
-           "image2" if fmt != "apng" else "apng", path)  # fmt: skip
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240", "-frames:v", "1", "-c:v", codec,
+           "-update", "1", "-f", "image2", path)  # fmt: skip
 
 
 def write_text(path: Path) -> None:
