@@ -338,3 +338,106 @@ def inline_queue(
     yield inline
     inline.join()
     assert not inline.errors, inline.errors
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_media"
+
+
+def script_transcript(audio_path: Any, model: Any, options: Any = None, *, on_progress: Any = None):  # type: ignore[no-untyped-def]
+    """A fake transcriber: the sample lesson's own script, words spread over each passage."""
+    from pipeline.transcript import Segment, Transcript, Word
+
+    script = json.loads((SAMPLE / "lesson_script.json").read_text())
+    segments = []
+    for passage in script["passages"]:
+        words = passage["text"].split()
+        step = (passage["end"] - passage["start"]) / len(words)
+        timed = tuple(
+            Word(
+                round(passage["start"] + i * step, 3),
+                round(passage["start"] + (i + 0.8) * step, 3),
+                w,
+            )
+            for i, w in enumerate(words)
+        )
+        segments.append(Segment(passage["start"], passage["end"], passage["text"], timed))
+    if on_progress:
+        on_progress(1.0)
+    return Transcript(
+        language="en", duration=script["duration"], segments=tuple(segments), model="fake"
+    )
+
+
+def process_with_workers(settings: Settings, lesson_id: str) -> None:
+    """Every stage of a lesson through the workers' own stage code, one after another."""
+    from collections import deque
+
+    from workers import status
+    from workers.runner import execute_stage
+
+    storage = open_storage(settings.storage_url)
+    pending = deque(status.start_lesson(settings.database_url, lesson_id))
+    while pending:
+        stage = pending.popleft()
+        execute_stage(settings, storage, lesson_id, stage, lambda _lesson, nxt: pending.append(nxt))
+
+
+@pytest.fixture
+def worker_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[InlineQueue]:
+    """The real worker code for lessons (with a fake transcriber) and clips, in threads."""
+    import pipeline.transcribe
+
+    monkeypatch.setattr(pipeline.transcribe, "transcribe", script_transcript)
+    monkeypatch.setattr(pipeline.transcribe, "load_model", lambda *a, **k: object())
+
+    def render(clip_id: str) -> None:
+        from workers.clip_tasks import render as render_clip
+
+        render_clip(settings, open_storage(settings.storage_url), clip_id)
+
+    inline = InlineQueue(
+        {
+            queue.PROCESS_LESSON: lambda lesson_id: process_with_workers(settings, lesson_id),
+            queue.RENDER_CLIP: render,
+        }
+    )
+    monkeypatch.setattr(queue, "send_task", inline.send_task)
+    yield inline
+    inline.join()
+    assert not inline.errors, inline.errors
+
+
+@dataclass
+class LiveServer:
+    url: str
+    host: str
+    port: int
+    app: FastAPI
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app under uvicorn on 127.0.0.1, for real connections (ranges, dropped uploads)."""
+    import socket
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, app)
+    server.should_exit = True
+    thread.join(10)
