@@ -1,26 +1,7 @@
 """Normalise, and the documented outcome for every kind of input a teacher may upload.
 
-| input                                   | stage     | outcome                                                |
-| --------------------------------------- | --------- | ------------------------------------------------------ |
-| zero-byte file                          | probe     | `empty_file`                                           |
-| random bytes named .mp4                 | probe     | `not_media`                                            |
-| text file / PDF renamed .mp4            | probe     | `not_media` ("a text file", "a PDF document")          |
-| JPEG or PNG renamed .mp4                | probe     | `not_media` ("a still image")                          |
-| MP4 cut part-way, index (moov) at end   | probe     | `unreadable_media` ("looks truncated or damaged")      |
-| container with no audio or video        | probe     | `no_streams`                                           |
-| MP4 cut part-way, faststart             | normalise | lesson up to the cut + warning "truncated: readable…"  |
-| H.264/AAC within 720p, keyframes <= 2 s | normalise | remux (`-c copy`), faststart                           |
-| audio-only AAC (.m4a)                   | normalise | remux to lesson.m4a                                    |
-| audio-only MP3/WAV/FLAC                 | normalise | AAC lesson.m4a                                         |
-| video without sound                     | normalise | lesson.mp4 with video only; audio stage: `no_audio`    |
-| silent recording                        | normalise | normal lesson (transcript is empty, not an error)      |
-| rotated phone video (+ issue-134)       | normalise | upright picture, no rotation metadata                  |
-| variable frame rate                     | normalise | constant frame rate, audio in sync                     |
-| start PTS not zero (delayed_start.mp4)  | normalise | starts at 0                                            |
-| HEVC, MJPEG (AVI), VP8/Vorbis (WebM)    | normalise | H.264/AAC MP4, at most 720p, keyframes <= 2 s          |
-| 1080p                                   | normalise | scaled to 1280x720                                     |
-| name with spaces and non-ASCII letters  | all       | works                                                  |
-| ffmpeg fails mid-way                    | any       | `ffmpeg_failed`, no file or temporary left behind      |
+The table of every kind of upload and its documented outcome is in docs/inputs.md; each
+row has a test here or in test_probe.py.
 """
 
 from __future__ import annotations
