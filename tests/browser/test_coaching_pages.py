@@ -103,7 +103,8 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     words = mentor.locator("#transcript .w")
     expect(words.first).to_be_visible(timeout=STEP_TIMEOUT)
     assert words.count() > 100
-    mentor.wait_for_function("document.getElementById('video').readyState >= 1")
+    mentor.wait_for_function(
+        "() => document.getElementById('video').readyState >= 1")
     tracks = mentor.evaluate(
         "[...document.getElementById('video').textTracks].map(t => t.kind)"
     )
@@ -132,7 +133,7 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     word = words.nth(40)
     word.click()
     mentor.wait_for_function(
-        "document.querySelector('#transcript .w.current') !== null", timeout=STEP_TIMEOUT
+        "() => document.querySelector('#transcript .w.current') !== null", timeout=STEP_TIMEOUT
     )
     assert _video_state(mentor)["t"] > 5
     expect(mentor.locator("#transcript .w.current")).to_have_count(1)
@@ -192,14 +193,14 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     feed_link.click()
     ect.wait_for_url(f"**/clips/{clip_id}")
     ect.wait_for_function(
-        "document.getElementById('video').readyState >= 2", timeout=120_000
+        "() => document.getElementById('video').readyState >= 2", timeout=120_000
     )
     expect(ect.locator("#tags .chip")).to_have_count(2)
 
     # It plays: time advances, and a captions track with cues is there.
     ect.evaluate("() => { const v = document.getElementById('video'); v.muted = true; v.play(); }")
     ect.wait_for_function(
-        "document.getElementById('video').currentTime > 1", timeout=STEP_TIMEOUT
+        "() => document.getElementById('video').currentTime > 1", timeout=STEP_TIMEOUT
     )
     captions = ect.evaluate(
         "[...document.getElementById('video').textTracks]"
@@ -212,7 +213,7 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     ect.evaluate("document.getElementById('video').currentTime = 0.2")
     ect.locator("#comments .comment-jump").first.click()
     ect.wait_for_function(
-        "Math.abs(document.getElementById('video').currentTime - 3) < 0.5", timeout=STEP_TIMEOUT
+        "() => Math.abs(document.getElementById('video').currentTime - 3) < 0.5", timeout=STEP_TIMEOUT
     )
     expect(ect.locator("#comments .comment.active")).to_have_count(1)
 

@@ -36,11 +36,15 @@ onReady(async () => {
         const excerpt = c.body.length > 40 ? `${c.body.slice(0, 40)}…` : c.body;
         select.append(el("option", { value: c.id, dataset: { at: String(c.at) } }, `${formatTime(c.at)} · ${excerpt}`));
       }
-      if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+      // Until the person picks, a reply answers the first comment (usually the only one).
+      if (select.dataset.picked && [...select.options].some((o) => o.value === keep)) select.value = keep;
       else if (threads.length) select.value = threads[0].id;
     },
   });
   video.addEventListener("timeupdate", () => comments.follow(video.currentTime));
+  $("reply-to").addEventListener("change", (event) => {
+    event.target.dataset.picked = "yes";
+  });
 
   const tags = items(await api(`clips/${clipId}/tags`));
   for (const tag of tags) {
