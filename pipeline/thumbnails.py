@@ -1,7 +1,8 @@
 """Poster, sprite sheet and WebVTT thumbnails track, from one pass over keyframes only.
 
 `-skip_frame nokey` makes the decoder skip every frame but keyframes (a normalised lesson has one
-at least every 2 s), and the `fps` filter then picks one tile per interval. The same small tiles
+at least every 2 s), and the `select` filter keeps the first keyframe of each interval; `showinfo`
+reports the time each tile really shows, which the WebVTT cues use. The same small tiles
 choose the poster: the liveliest picture (brightness spread, not too dark) in the first part of the
 lesson, which avoids the black first frame most cameras record. Only that one frame is decoded
 again at full size.
@@ -10,6 +11,8 @@ again at full size.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from pipeline.probe import ProbeResult
 from pipeline.probe import probe as probe_media
 from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
 
+PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
 NICE_INTERVALS = (2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300)
 
 
@@ -91,21 +95,23 @@ def vtt_timestamp(seconds: float) -> str:
 
 
 def thumbnail_cues(
-    count: int,
-    interval: float,
+    starts: Sequence[float],
     duration: float,
     columns: int,
     tile: tuple[int, int],
     sprite_name: str = "sprite.jpg",
 ) -> str:
-    """The WebVTT track: cue i covers [i*interval, next) and points at tile i in the sprite."""
+    """The WebVTT track: cue i runs from tile i's time to the next and points at tile i.
+
+    The first cue starts at 0 and the last ends at `duration`, so scrubbing anywhere shows a tile.
+    """
     w, h = tile
     lines = ["WEBVTT", ""]
-    for i in range(count):
-        start = i * interval
-        if start >= duration:
-            break
-        end = duration if i == count - 1 else min((i + 1) * interval, duration)
+    for i, shown in enumerate(starts):
+        start = 0.0 if i == 0 else shown
+        end = duration if i == len(starts) - 1 else starts[i + 1]
+        if start >= duration or end <= start:
+            continue
         x, y = (i % columns) * w, (i // columns) * h
         lines += [f"{vtt_timestamp(start)} --> {vtt_timestamp(end)}"]
         lines += [f"{sprite_name}#xywh={x},{y},{w},{h}", ""]
@@ -139,11 +145,12 @@ def compose_sprite(tiles: np.ndarray, columns: int) -> np.ndarray:
 
 
 def build_tiles_command(src: Path, interval: float, tile: tuple[int, int]) -> list[str]:
-    inp = ffmpeg.input(str(src), skip_frame="nokey")
-    video = inp["V:0"].filter("fps", fps=f"1/{interval:g}", round="down")
+    inp = ffmpeg.input(str(src), skip_frame="nokey", skip_loop_filter="all")
+    keep = f"isnan(prev_selected_t)+gte(t-prev_selected_t,{interval - 0.01:.3f})"
+    video = inp["V:0"].filter("select", keep).filter("showinfo")
     video = video.filter("scale", tile[0], tile[1], flags="bilinear")
-    out = ffmpeg.output(video, "pipe:", f="rawvideo", pix_fmt="bgr24")
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:2")
+    out = ffmpeg.output(video, "pipe:", f="rawvideo", pix_fmt="bgr24", fps_mode="passthrough")
+    out = out.global_args("-hide_banner", "-nostdin", "-v", "info", "-progress", "pipe:2")
     return list(out.compile(cmd=ffmpeg_binary()))
 
 
@@ -186,15 +193,22 @@ def make_thumbnails(
     interval = choose_interval(probe.duration, options)
     tile = tile_size(v.display_width, v.display_height, options.tile_width)
     timeout = options.timeout or 60.0 + 0.5 * probe.duration
+    times: list[float] = []
+
+    def collect(line: str) -> None:
+        if "Parsed_showinfo" in line and (match := PTS_TIME.search(line)):
+            times.append(float(match.group(1)))
+
     raw = run_tool(
         build_tiles_command(src, interval, tile),
         timeout=timeout,
         duration=probe.duration,
         on_progress=(lambda f: on_progress(0.9 * f)) if on_progress else None,
+        on_line=collect,
         message="ffmpeg could not read pictures for the thumbnails",
     )
     frame_bytes = tile[0] * tile[1] * 3
-    count = min(len(raw) // frame_bytes, math.ceil(probe.duration / interval))
+    count = min(len(raw) // frame_bytes, len(times))
     if count == 0:
         raise FfmpegError("No pictures could be decoded for the thumbnails.")
     tiles = np.frombuffer(raw[: count * frame_bytes], dtype=np.uint8)
@@ -203,11 +217,11 @@ def make_thumbnails(
     sprite = out_dir / options.sprite_name
     _write_jpeg(sprite, compose_sprite(tiles, options.columns), options.jpeg_quality)
     vtt = out_dir / "thumbnails.vtt"
-    cues = thumbnail_cues(count, interval, probe.duration, options.columns, tile, sprite.name)
+    cues = thumbnail_cues(times[:count], probe.duration, options.columns, tile, sprite.name)
     with atomic_output(vtt) as tmp:
         tmp.write_text(cues, encoding="utf-8")
     index = pick_poster(tiles, options.poster_search_fraction)
-    poster_time = min(index * interval, max(0.0, probe.duration - 0.1))
+    poster_time = min(times[index], max(0.0, probe.duration - 0.1))
     poster = out_dir / "poster.jpg"
     with atomic_output(poster) as tmp:
         cmd = build_poster_command(src, tmp, poster_time, options.poster_height, 80)
