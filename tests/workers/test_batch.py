@@ -32,6 +32,13 @@ PHRASES = {
     "homework": "Your homework is on page twelve.",
     "science": "Put your goggles on for the science experiment.",
 }
+KEYWORDS = {
+    "fractions": "fractions",
+    "partner": "partner",
+    "homework": "page",
+    "science": "science",
+}
+"""A word of each phrase that tiny.en writes as spoken ("homework" may come out "home work")."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +295,7 @@ def test_killed_batch_resumes_without_redoing_finished_files(
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     for name in PHRASES:
         assert (out / f"{name}.vtt").is_file() and (out / f"{name}.txt").is_file()
-        assert name in (out / f"{name}.txt").read_text().lower()
+        assert KEYWORDS[name] in (out / f"{name}.txt").read_text().lower()
     skipped = [
         n for n in PHRASES if "skipped (already done)" in _summary_line(resumed.stdout, f"{n}.mp4")
     ]
