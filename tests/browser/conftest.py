@@ -215,8 +215,10 @@ def browser_context(
         context.on("weberror", lambda error: requests_seen.errors.append(str(error.error)))
         context.on(
             "console",
-            lambda message: message.type == "error"
-            and requests_seen.errors.append(f"{message.text} at {message.location}"),
+            lambda message: (
+                message.type == "error"
+                and requests_seen.errors.append(f"{message.text} at {message.location}")
+            ),
         )
         contexts.append(context)
         return context

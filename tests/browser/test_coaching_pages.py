@@ -83,6 +83,12 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     live_app: LiveApp, browser_context, requests_seen: Requests, shots: Shots
 ) -> None:
     ect_person, mentor_person = live_app.people["ect"], live_app.people["mentor"]
+    # Pages allow only the app's own scripts, styles and media, and may not be framed.
+    for path in ("/signin", "/", "/upload", "/lessons/x", "/clips/x", "/static/js/api.js"):
+        headers = httpx.get(live_app.url + path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "script-src 'self';" in headers["content-security-policy"], path
+        assert headers["x-frame-options"] == "DENY", path
 
     # The ECT signs in and uploads the sample lesson; it is processed until ready.
     ect = browser_context().new_page()
@@ -103,11 +109,8 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     words = mentor.locator("#transcript .w")
     expect(words.first).to_be_visible(timeout=STEP_TIMEOUT)
     assert words.count() > 100
-    mentor.wait_for_function(
-        "() => document.getElementById('video').readyState >= 1")
-    tracks = mentor.evaluate(
-        "[...document.getElementById('video').textTracks].map(t => t.kind)"
-    )
+    mentor.wait_for_function("() => document.getElementById('video').readyState >= 1")
+    tracks = mentor.evaluate("[...document.getElementById('video').textTracks].map(t => t.kind)")
     assert "captions" in tracks
     expect(mentor.locator("#segments .segment").first).to_be_visible()
 
@@ -192,9 +195,7 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     shots.take(ect, "ect-home-feed")
     feed_link.click()
     ect.wait_for_url(f"**/clips/{clip_id}")
-    ect.wait_for_function(
-        "() => document.getElementById('video').readyState >= 2", timeout=120_000
-    )
+    ect.wait_for_function("() => document.getElementById('video').readyState >= 2", timeout=120_000)
     expect(ect.locator("#tags .chip")).to_have_count(2)
 
     # It plays: time advances, and a captions track with cues is there.
@@ -213,7 +214,8 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     ect.evaluate("document.getElementById('video').currentTime = 0.2")
     ect.locator("#comments .comment-jump").first.click()
     ect.wait_for_function(
-        "() => Math.abs(document.getElementById('video').currentTime - 3) < 0.5", timeout=STEP_TIMEOUT
+        "() => Math.abs(document.getElementById('video').currentTime - 3) < 0.5",
+        timeout=STEP_TIMEOUT,
     )
     expect(ect.locator("#comments .comment.active")).to_have_count(1)
 
@@ -272,7 +274,11 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(
         body = request.post_data_buffer or b""
         response = route.fetch()
         patches.append(
-            (int(request.headers["upload-offset"]), len(body), int(response.headers["upload-offset"]))
+            (
+                int(request.headers["upload-offset"]),
+                len(body),
+                int(response.headers["upload-offset"]),
+            )
         )
         if len(patches) == 2:
             route.abort("connectionreset")
@@ -305,3 +311,21 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(
         assert lesson.status.value == "ready"
         assert session.query(Upload).filter(Upload.offset < Upload.size).count() == 0
     assert time.monotonic() - started < READY_TIMEOUT / 1000
+
+
+def test_a_file_that_is_not_a_recording_gets_a_clear_message(
+    live_app: LiveApp, browser_context, requests_seen: Requests, shots: Shots, tmp_path: Path
+) -> None:
+    fake = tmp_path / "lesson.mp4"
+    mediafactory.write_pdf(fake)
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"])
+    page.goto("/upload")
+    page.locator("#file-input").set_input_files(fake)
+    requests_seen.expected_errors.append(re.compile(r"status of 415"))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    message = page.get_by_role("alert").filter(has_text="Upload discarded")
+    expect(message).to_be_visible(timeout=STEP_TIMEOUT)
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_enabled()
+    shots.take(page, "not-a-recording")
+    shots.take(page, "not-a-recording", phone=True)
