@@ -42,9 +42,27 @@ CHUNK_MAX = 1024 * 1024
 PASSWORD = "correct horse battery"
 
 WORDS = [
-    "Good", "morning", "everyone.", "Today", "we", "are", "looking", "at", "equivalent",
-    "fractions.", "Show", "me", "on", "your", "whiteboards", "what", "half", "of", "eight", "is.",
-]  # fmt: skip
+    "Good",
+    "morning",
+    "everyone.",
+    "Today",
+    "we",
+    "are",
+    "looking",
+    "at",
+    "equivalent",
+    "fractions.",
+    "Show",
+    "me",
+    "on",
+    "your",
+    "whiteboards",
+    "what",
+    "half",
+    "of",
+    "eight",
+    "is.",
+]
 LESSON_SECONDS = 6.0
 
 

@@ -49,8 +49,11 @@ def test_expired_forged_and_missing_tokens_are_401(world: World) -> None:
         user = session.get(User, world.users["ect_a"])
         assert user is not None
         old = issue_token(world.settings, user, now=utcnow() - timedelta(days=2)).token
-    forged = jwt.encode({"sub": world.users["admin"], "jti": "x", "exp": 9999999999}, "a-guessed-key-" * 4,
-                        algorithm="HS256")  # fmt: skip
+    forged = jwt.encode(
+        {"sub": world.users["admin"], "jti": "x", "exp": 9999999999},
+        "a-guessed-key-" * 4,
+        algorithm="HS256",
+    )
     for headers, words in (
         ({"Authorization": f"Bearer {old}"}, "expired"),
         ({"Authorization": f"Bearer {forged}"}, "not valid"),
@@ -64,8 +67,11 @@ def test_expired_forged_and_missing_tokens_are_401(world: World) -> None:
 
 
 def test_a_deactivated_account_loses_access_at_once(world: World) -> None:
-    r = world.client.patch(f"/api/v1/admin/users/{world.users['ect_a']}",
-                           headers=world.auth("admin"), json={"active": False})  # fmt: skip
+    r = world.client.patch(
+        f"/api/v1/admin/users/{world.users['ect_a']}",
+        headers=world.auth("admin"),
+        json={"active": False},
+    )
     assert r.status_code == 200
     assert world.client.get("/api/v1/auth/me", headers=world.auth("ect_a")).status_code == 401
     assert sign_in(world, "ect_a@school.test", PASSWORD).status_code == 401
@@ -80,8 +86,9 @@ def test_failed_sign_ins_are_rate_limited_per_email_and_client(world: World) -> 
     assert "Too many failed sign-ins" in r.json()["detail"]
     # another account from the same client is not locked out by these
     assert sign_in(world, "ect_b@school.test", PASSWORD).status_code == 200
-    failures = world.client.get("/api/v1/admin/audit", params={"action": "auth.failed"},
-                                headers=world.auth("admin")).json()  # fmt: skip
+    failures = world.client.get(
+        "/api/v1/admin/audit", params={"action": "auth.failed"}, headers=world.auth("admin")
+    ).json()
     assert len(failures) == 5
 
 

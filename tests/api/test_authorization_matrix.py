@@ -42,8 +42,13 @@ CLIP_CASES = {
     "coach": ("coach", "clip_shared"),
     "admin": ("admin", "clip_shared"),
 }
-ACTORS = {"anonymous": "anonymous", "ect": "ect_a", "mentor": "mentor", "coach": "coach",
-          "admin": "admin"}  # fmt: skip
+ACTORS = {
+    "anonymous": "anonymous",
+    "ect": "ect_a",
+    "mentor": "mentor",
+    "coach": "coach",
+    "admin": "admin",
+}
 
 Body = Callable[[World, dict[str, str]], dict[str, Any]]
 
@@ -65,14 +70,21 @@ class Row:
 ROWS: list[Row] = []
 
 
-def lesson_route(method: str, path: str, *, anonymous: int = 401, unrelated: int = 404,
-                 **statuses: int) -> None:  # fmt: skip
+def lesson_route(
+    method: str, path: str, *, anonymous: int = 401, unrelated: int = 404, **statuses: int
+) -> None:
     """Rows for a route about lesson_a; give own/paired/coach/admin, the rest have defaults."""
-    table = {"anonymous": anonymous, "unrelated_ect": unrelated, "unrelated_mentor": unrelated,
-             "coach": 404, **statuses}  # fmt: skip
+    table = {
+        "anonymous": anonymous,
+        "unrelated_ect": unrelated,
+        "unrelated_mentor": unrelated,
+        "coach": 404,
+        **statuses,
+    }
     for case, status in table.items():
-        ROWS.append(Row(method, path, case, LESSON_CASES[case], (("lesson_id", "lesson_a"),),
-                        status))  # fmt: skip
+        ROWS.append(
+            Row(method, path, case, LESSON_CASES[case], (("lesson_id", "lesson_a"),), status)
+        )
 
 
 def clip_route(method: str, path: str, **statuses: int) -> None:
@@ -84,8 +96,9 @@ def clip_route(method: str, path: str, **statuses: int) -> None:
         ROWS.append(Row(method, path, case, actor, targets, status))
 
 
-def plain_route(method: str, path: str, targets: tuple[tuple[str, str], ...] = (),
-                **statuses: int) -> None:  # fmt: skip
+def plain_route(
+    method: str, path: str, targets: tuple[tuple[str, str], ...] = (), **statuses: int
+) -> None:
     for case, status in statuses.items():
         ROWS.append(Row(method, path, case, ACTORS[case], targets, status))
 
@@ -101,8 +114,16 @@ plain_route("POST", f"{V1}/auth/logout", anonymous=401, ect=204, admin=204)
 plain_route("GET", f"{V1}/auth/me", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("POST", f"{V1}/uploads", anonymous=401, ect=201, mentor=201, coach=201, admin=403)
 for method, ok in (("HEAD", 200), ("GET", 200), ("DELETE", 204), ("PATCH", 200)):
-    plain_route(method, f"{V1}/uploads/{{upload_id}}", UP, anonymous=401, ect=ok, mentor=404,
-                coach=404, admin=404)  # fmt: skip
+    plain_route(
+        method,
+        f"{V1}/uploads/{{upload_id}}",
+        UP,
+        anonymous=401,
+        ect=ok,
+        mentor=404,
+        coach=404,
+        admin=404,
+    )
     ROWS.append(Row(method, f"{V1}/uploads/{{upload_id}}", "unrelated_ect", "ect_b", UP, 404))
 # upload_a is not finished: its owner gets 409, anyone else never learns it exists
 plain_route("POST", f"{V1}/lessons", UP, anonymous=401, ect=409, mentor=404, coach=404, admin=403)
@@ -114,8 +135,16 @@ lesson_route("DELETE", L, own=204, paired=403, admin=204)
 for part in ("transcript", "segments", "thumbnails.vtt", "poster.jpg", "sprite.jpg", "media"):
     lesson_route("GET", f"{L}/{part}", own=200, paired=200, admin=403)
 
-plain_route("POST", f"{V1}/clips", (("lesson_id", "lesson_a"),), anonymous=401, ect=403,
-            mentor=201, coach=404, admin=403)  # fmt: skip
+plain_route(
+    "POST",
+    f"{V1}/clips",
+    (("lesson_id", "lesson_a"),),
+    anonymous=401,
+    ect=403,
+    mentor=201,
+    coach=404,
+    admin=403,
+)
 ROWS.append(Row("POST", f"{V1}/clips", "unrelated_ect", "ect_b", (("lesson_id", "lesson_a"),), 404))
 ROWS.append(
     Row("POST", f"{V1}/clips", "unrelated_mentor", "mentor_b", (("lesson_id", "lesson_a"),), 404)
@@ -136,8 +165,14 @@ clip_route("DELETE", f"{C}/shares/{{share_id}}", shared=403, paired=204)
 
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
-plain_route("GET", f"{V1}/frameworks/{{framework_id}}/strands", (("framework_id", "ecf-2019"),),
-            anonymous=401, ect=200, mentor=200)  # fmt: skip
+plain_route(
+    "GET",
+    f"{V1}/frameworks/{{framework_id}}/strands",
+    (("framework_id", "ecf-2019"),),
+    anonymous=401,
+    ect=200,
+    mentor=200,
+)
 
 ADMIN = {"anonymous": 401, "ect": 403, "mentor": 403, "coach": 403}
 plain_route("GET", f"{V1}/admin/users", **ADMIN, admin=200)
@@ -145,8 +180,13 @@ plain_route("POST", f"{V1}/admin/users", **ADMIN, admin=201)
 plain_route("PATCH", f"{V1}/admin/users/{{user_id}}", (("user_id", "@ect_b"),), **ADMIN, admin=200)
 plain_route("GET", f"{V1}/admin/pairings", **ADMIN, admin=200)
 plain_route("POST", f"{V1}/admin/pairings", **ADMIN, admin=201)
-plain_route("DELETE", f"{V1}/admin/pairings/{{pairing_id}}", (("pairing_id", "pairing"),), **ADMIN,
-            admin=204)  # fmt: skip
+plain_route(
+    "DELETE",
+    f"{V1}/admin/pairings/{{pairing_id}}",
+    (("pairing_id", "pairing"),),
+    **ADMIN,
+    admin=204,
+)
 plain_route("GET", f"{V1}/admin/audit", **ADMIN, admin=200)
 
 
@@ -235,8 +275,12 @@ def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
     """Lists are filtered by the same rules: ect_b sees nothing of ect_a's anywhere."""
     a_things = {world.ids[k] for k in ("lesson_a", "clip_shared", "clip_draft", "upload_a")}
     headers = world.auth("ect_b")
-    for path in ("/api/v1/lessons", "/api/v1/clips", "/api/v1/feed",
-                 f"/api/v1/clips?lesson_id={world.ids['lesson_a']}"):  # fmt: skip
+    for path in (
+        "/api/v1/lessons",
+        "/api/v1/clips",
+        "/api/v1/feed",
+        f"/api/v1/clips?lesson_id={world.ids['lesson_a']}",
+    ):
         response = world.client.get(path, headers=headers)
         assert response.status_code == 200
         assert not a_things & set(_all_ids(response.json())), path

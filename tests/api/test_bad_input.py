@@ -35,8 +35,9 @@ def storage_keys(world: World) -> set[str]:
     return set(world.storage.list_keys("lessons"))
 
 
-def asgi_request(world: World, method: str, path: str, headers: dict[str, str],
-                 chunks: Iterable[bytes]) -> tuple[int, bytes, int]:  # fmt: skip
+def asgi_request(
+    world: World, method: str, path: str, headers: dict[str, str], chunks: Iterable[bytes]
+) -> tuple[int, bytes, int]:
     """Drive the app with a streamed body; returns status, body and how many chunks it read."""
     pulled = 0
     source = iter(chunks)
@@ -57,11 +58,19 @@ def asgi_request(world: World, method: str, path: str, headers: dict[str, str],
             response["body"] += message.get("body", b"")
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "server": ("test", 80), "client": ("127.0.0.1", 1234),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 1234),
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }  # fmt: skip
+    }
     asyncio.run(world.app(scope, receive, send))
     return response["status"], response["body"], pulled
 
@@ -102,8 +111,11 @@ def test_unknown_ids_are_404_with_a_detail(world: World, method: str, path: str,
 
 
 def test_clip_of_an_unknown_lesson_is_404(world: World) -> None:
-    r = world.client.post("/api/v1/clips", headers=world.auth("mentor"),
-                          json={"lesson_id": "nope", "start": 1, "end": 2})  # fmt: skip
+    r = world.client.post(
+        "/api/v1/clips",
+        headers=world.auth("mentor"),
+        json={"lesson_id": "nope", "start": 1, "end": 2},
+    )
     assert r.status_code == 404
     assert r.json() == {"detail": "lesson not found"}
 
@@ -125,8 +137,11 @@ def test_clip_of_an_unknown_lesson_is_404(world: World) -> None:
 )
 def test_clip_ranges_are_checked(world: World, body: dict[str, float], expected: str) -> None:
     before = count(world, Clip)
-    r = world.client.post("/api/v1/clips", headers=world.auth("mentor"),
-                          json={"lesson_id": world.ids["lesson_a"], **body})  # fmt: skip
+    r = world.client.post(
+        "/api/v1/clips",
+        headers=world.auth("mentor"),
+        json={"lesson_id": world.ids["lesson_a"], **body},
+    )
     assert r.status_code == 422, r.text
     assert expected in r.json()["detail"]
     assert count(world, Clip) == before
@@ -134,8 +149,11 @@ def test_clip_ranges_are_checked(world: World, body: dict[str, float], expected:
 
 def test_clip_needs_one_way_of_giving_its_range(world: World) -> None:
     for body in ({}, {"start": 1}, {"start": 1, "end": 2, "word_start": 0, "word_end": 3}):
-        r = world.client.post("/api/v1/clips", headers=world.auth("mentor"),
-                              json={"lesson_id": world.ids["lesson_a"], **body})  # fmt: skip
+        r = world.client.post(
+            "/api/v1/clips",
+            headers=world.auth("mentor"),
+            json={"lesson_id": world.ids["lesson_a"], **body},
+        )
         assert r.status_code == 422
         assert isinstance(r.json()["detail"], list)
 
@@ -149,16 +167,23 @@ def test_clip_edit_outside_the_lesson_is_refused(world: World) -> None:
 
 def test_comment_beyond_the_clip_and_share_in_the_past(world: World) -> None:
     clip = world.ids["clip_draft"]
-    r = world.client.post(f"/api/v1/clips/{clip}/comments", headers=world.auth("mentor"),
-                          json={"at": 30, "body": "x"})  # fmt: skip
+    r = world.client.post(
+        f"/api/v1/clips/{clip}/comments", headers=world.auth("mentor"), json={"at": 30, "body": "x"}
+    )
     assert r.status_code == 422
     assert "clip is 2.00 s long" in r.json()["detail"]
-    r = world.client.post(f"/api/v1/clips/{clip}/shares", headers=world.auth("mentor"),
-                          json={"until": "2001-01-01T00:00:00Z"})  # fmt: skip
+    r = world.client.post(
+        f"/api/v1/clips/{clip}/shares",
+        headers=world.auth("mentor"),
+        json={"until": "2001-01-01T00:00:00Z"},
+    )
     assert r.status_code == 422
     assert "future" in r.json()["detail"]
-    r = world.client.post(f"/api/v1/clips/{clip}/tags", headers=world.auth("mentor"),
-                          json={"strand_ids": ["ecf-2019:2a", "made-up"]})  # fmt: skip
+    r = world.client.post(
+        f"/api/v1/clips/{clip}/tags",
+        headers=world.auth("mentor"),
+        json={"strand_ids": ["ecf-2019:2a", "made-up"]},
+    )
     assert r.status_code == 422
     assert "made-up" in r.json()["detail"]
 
@@ -226,8 +251,11 @@ def test_matching_checksum_and_a_lesson_from_the_upload(
         r = patch(world, upload, offset, data[offset : offset + CHUNK_MAX])
         assert r.status_code == 200, r.text
         offset = r.json()["offset"]
-    r = world.client.post("/api/v1/lessons", headers=world.auth("ect_a"),
-                          json={"upload_id": upload, "title": "Fractions"})  # fmt: skip
+    r = world.client.post(
+        "/api/v1/lessons",
+        headers=world.auth("ect_a"),
+        json={"upload_id": upload, "title": "Fractions"},
+    )
     assert r.status_code == 201, r.text
     lesson = r.json()
     assert lesson["title"] == "Fractions"
@@ -238,8 +266,11 @@ def test_matching_checksum_and_a_lesson_from_the_upload(
 
 def test_oversized_uploads_are_refused_early(world: World) -> None:
     before = count(world, Upload)
-    r = world.client.post("/api/v1/uploads", headers=world.auth("ect_a"),
-                          json={"filename": "big.mp4", "size": MAX_UPLOAD + 1})  # fmt: skip
+    r = world.client.post(
+        "/api/v1/uploads",
+        headers=world.auth("ect_a"),
+        json={"filename": "big.mp4", "size": MAX_UPLOAD + 1},
+    )
     assert r.status_code == 413
     assert "accepts up to" in r.json()["detail"]
     assert count(world, Upload) == before
@@ -253,9 +284,12 @@ def test_oversized_uploads_are_refused_early(world: World) -> None:
     # a streamed chunk (no Content-Length) that runs past the declared size: stopped at once
     small = new_upload(world, b"x" * 1000)
     status, body, pulled = asgi_request(
-        world, "PATCH", f"/api/v1/uploads/{small}",
-        {**world.auth("ect_a"), "Upload-Offset": "0"}, (b"\0" * 65536 for _ in range(50)),
-    )  # fmt: skip
+        world,
+        "PATCH",
+        f"/api/v1/uploads/{small}",
+        {**world.auth("ect_a"), "Upload-Offset": "0"},
+        (b"\0" * 65536 for _ in range(50)),
+    )
     assert status == 413
     assert b"past the declared size" in body
     assert pulled == 1
@@ -266,23 +300,33 @@ def test_oversized_multipart_is_refused_without_reading_the_rest(world: World) -
     lessons, keys = count(world, Lesson), storage_keys(world)
     # declared: refused from the headers alone
     status, body, pulled = asgi_request(
-        world, "POST", "/api/v1/lessons",
-        {**world.auth("ect_a"), "Content-Type": "multipart/form-data; boundary=x",
-         "Content-Length": str(MAX_UPLOAD * 3)}, (b"\0" * 65536 for _ in range(300)),
-    )  # fmt: skip
+        world,
+        "POST",
+        "/api/v1/lessons",
+        {
+            **world.auth("ect_a"),
+            "Content-Type": "multipart/form-data; boundary=x",
+            "Content-Length": str(MAX_UPLOAD * 3),
+        },
+        (b"\0" * 65536 for _ in range(300)),
+    )
     assert status == 413
     assert pulled == 0
     # streamed without a length: refused when the limit is passed, the rest never read
     boundary = "cut"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode()  # fmt: skip
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+    ).encode()
     total = (MAX_UPLOAD * 2) // 65536
     chunks = [head, *(b"\0" * 65536 for _ in range(total))]
     status, body, pulled = asgi_request(
-        world, "POST", "/api/v1/lessons",
+        world,
+        "POST",
+        "/api/v1/lessons",
         {**world.auth("ect_a"), "Content-Type": f"multipart/form-data; boundary={boundary}"},
         chunks,
-    )  # fmt: skip
+    )
     assert status == 413, body
     assert b"larger than this server accepts" in body
     assert pulled < total * 0.7
@@ -310,8 +354,11 @@ def test_wrong_content_with_a_video_name_is_415(
     maker(fake)
     lessons, keys = count(world, Lesson), storage_keys(world)
     with fake.open("rb") as handle:
-        r = world.client.post("/api/v1/lessons", headers=world.auth("ect_a"),
-                              files={"file": ("lesson.mp4", handle, "video/mp4")})  # fmt: skip
+        r = world.client.post(
+            "/api/v1/lessons",
+            headers=world.auth("ect_a"),
+            files={"file": ("lesson.mp4", handle, "video/mp4")},
+        )
     assert r.status_code == 415, r.text
     assert reason in r.json()["detail"]
     assert count(world, Lesson) == lessons
@@ -342,9 +389,12 @@ def test_storage_key_is_generated_whatever_the_name(
 ) -> None:
     name = "../../etc/passwd — Année 7.mov"
     with media.video.open("rb") as handle:
-        r = world.client.post("/api/v1/lessons", headers=world.auth("ect_a"),
-                              files={"file": (name, handle, "application/octet-stream")},
-                              data={"title": "", "transcribe": "false"})  # fmt: skip
+        r = world.client.post(
+            "/api/v1/lessons",
+            headers=world.auth("ect_a"),
+            files={"file": (name, handle, "application/octet-stream")},
+            data={"title": "", "transcribe": "false"},
+        )
     assert r.status_code == 201, r.text
     lesson = r.json()
     assert lesson["source_filename"] == name
@@ -355,8 +405,9 @@ def test_storage_key_is_generated_whatever_the_name(
     # the chunked way keeps any name as display text too, quotes and all
     quoted = "..\\\"quoted\" 'name'.avi"
     data = media.video.read_bytes()
-    r = world.client.post("/api/v1/uploads", headers=world.auth("ect_a"),
-                          json={"filename": quoted, "size": len(data)})  # fmt: skip
+    r = world.client.post(
+        "/api/v1/uploads", headers=world.auth("ect_a"), json={"filename": quoted, "size": len(data)}
+    )
     upload = r.json()["id"]
     assert patch(world, upload, 0, data).status_code == 200
     r = world.client.post(
@@ -365,8 +416,9 @@ def test_storage_key_is_generated_whatever_the_name(
     assert r.status_code == 201, r.text
     assert r.json()["source_filename"] == quoted
     assert f"lessons/{r.json()['id']}/source.mp4" in storage_keys(world)
-    assert not any("passwd" in str(p) or "quoted" in str(p)
-                   for p in world.settings.data_dir.rglob("*"))  # fmt: skip
+    assert not any(
+        "passwd" in str(p) or "quoted" in str(p) for p in world.settings.data_dir.rglob("*")
+    )
 
 
 def test_an_audio_recording_is_accepted_by_its_content(
@@ -378,8 +430,9 @@ def test_an_audio_recording_is_accepted_by_its_content(
     make_tone(tmp_path / "tone.mp3", acodec="mp3")
     audio.write_bytes((tmp_path / "tone.mp3").read_bytes())
     with audio.open("rb") as handle:
-        r = world.client.post("/api/v1/lessons", headers=world.auth("ect_a"),
-                              files={"file": ("lesson.mp4", handle)})  # fmt: skip
+        r = world.client.post(
+            "/api/v1/lessons", headers=world.auth("ect_a"), files={"file": ("lesson.mp4", handle)}
+        )
     assert r.status_code == 201, r.text
     assert f"lessons/{r.json()['id']}/source.mp3" in storage_keys(world)
 
@@ -398,8 +451,9 @@ def _set(world: World, lesson_key: str, **values: Any) -> None:
 def test_transcript_of_a_recording_without_sound_says_so(world: World) -> None:
     world.storage.delete(f"lessons/{world.ids['lesson_a']}/transcript.json")
     _set(world, "lesson_a", has_audio=False)
-    r = world.client.get(f"/api/v1/lessons/{world.ids['lesson_a']}/transcript",
-                         headers=world.auth("ect_a"))  # fmt: skip
+    r = world.client.get(
+        f"/api/v1/lessons/{world.ids['lesson_a']}/transcript", headers=world.auth("ect_a")
+    )
     assert r.status_code == 409
     assert r.json() == {"detail": "This recording has no sound, so it has no transcript."}
 
@@ -416,8 +470,13 @@ def test_before_ready_and_after_failure_the_detail_says_why(world: World) -> Non
     clip = {"lesson_id": world.ids["lesson_a"], "start": 1, "end": 2}
     r = world.client.post("/api/v1/clips", headers=world.auth("mentor"), json=clip)
     assert r.status_code == 409
-    _set(world, "lesson_a", status="failed", error_code="not_media",
-         error_message="The file is not a recording.")  # fmt: skip
+    _set(
+        world,
+        "lesson_a",
+        status="failed",
+        error_code="not_media",
+        error_message="The file is not a recording.",
+    )
     detail = world.client.get(url, headers=world.auth("ect_a")).json()
     assert (detail["status"], detail["error_code"]) == ("failed", "not_media")
     r = world.client.get(f"{url}/transcript", headers=world.auth("ect_a"))
@@ -428,8 +487,12 @@ def test_before_ready_and_after_failure_the_detail_says_why(world: World) -> Non
 
 def test_transcript_formats(world: World) -> None:
     url = f"/api/v1/lessons/{world.ids['lesson_a']}/transcript"
-    expected = {"json": "application/json", "vtt": "text/vtt", "srt": "application/x-subrip",
-                "txt": "text/plain"}  # fmt: skip
+    expected = {
+        "json": "application/json",
+        "vtt": "text/vtt",
+        "srt": "application/x-subrip",
+        "txt": "text/plain",
+    }
     for fmt, media_type in expected.items():
         r = world.client.get(url, params={"format": fmt}, headers=world.auth("ect_a"))
         assert r.status_code == 200

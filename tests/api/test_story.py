@@ -33,14 +33,21 @@ def sign_in(http: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def send_partial_chunk(server: LiveServer, path: str, headers: dict[str, str], offset: int,
-                       data: bytes, sent: int) -> None:  # fmt: skip
+def send_partial_chunk(
+    server: LiveServer, path: str, headers: dict[str, str], offset: int, data: bytes, sent: int
+) -> None:
     """A PATCH whose connection drops after `sent` of the chunk's bytes (a train going into a
     tunnel): the request line and headers promise the whole chunk, then the socket closes."""
-    head = [f"PATCH {path} HTTP/1.1", f"Host: {server.host}:{server.port}",
-            f"Upload-Offset: {offset}", f"Content-Length: {len(data)}",
-            "Content-Type: application/offset+octet-stream",
-            *(f"{k}: {v}" for k, v in headers.items()), "", ""]  # fmt: skip
+    head = [
+        f"PATCH {path} HTTP/1.1",
+        f"Host: {server.host}:{server.port}",
+        f"Upload-Offset: {offset}",
+        f"Content-Length: {len(data)}",
+        "Content-Type: application/offset+octet-stream",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        "",
+        "",
+    ]
     with socket.create_connection((server.host, server.port)) as sock:
         sock.sendall("\r\n".join(head).encode() + data[:sent])
         time.sleep(0.5)  # let the server read what arrived before the line drops
@@ -81,8 +88,11 @@ def _story(
     admin = sign_in(http, "lead@school.test", PASSWORD)
     people = {}
     for email, role in (("mentor@school.test", "mentor"), ("ect@school.test", "ect")):
-        r = http.post("/api/v1/admin/users", headers=admin,
-                      json={"email": email, "name": role.upper(), "role": role})  # fmt: skip
+        r = http.post(
+            "/api/v1/admin/users",
+            headers=admin,
+            json={"email": email, "name": role.upper(), "role": role},
+        )
         assert r.status_code == 201, r.text
         people[role] = r.json()
     pairing = {"mentor_id": people["mentor"]["id"], "ect_id": people["ect"]["id"]}
@@ -94,9 +104,15 @@ def _story(
     assert [p["id"] for p in me["paired_with"]] == [people["ect"]["id"]]
 
     # the ECT uploads in chunks; the connection drops mid-chunk; HEAD says where to resume
-    r = http.post("/api/v1/uploads", headers=ect, json={
-        "filename": "Year 7 — fractions ü.mp4", "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
+    r = http.post(
+        "/api/v1/uploads",
+        headers=ect,
+        json={
+            "filename": "Year 7 — fractions ü.mp4",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    )
     assert r.status_code == 201, r.text
     upload = r.json()
     path = f"/api/v1/uploads/{upload['id']}"
@@ -114,8 +130,11 @@ def _story(
     assert r.status_code == 409
     assert str(offset) in r.json()["detail"]
     while offset < len(data):
-        r = http.patch(path, headers={**ect, "Upload-Offset": str(offset)},
-                       content=data[offset : offset + CHUNK])  # fmt: skip
+        r = http.patch(
+            path,
+            headers={**ect, "Upload-Offset": str(offset)},
+            content=data[offset : offset + CHUNK],
+        )
         assert r.status_code == 200, r.text
         offset = r.json()["offset"]
     assert r.json()["complete"] is True
@@ -127,9 +146,14 @@ def _story(
     assert r.headers["location"] == f"/api/v1/lessons/{lesson_id}"
     assert r.json()["source_filename"] == "Year 7 — fractions ü.mp4"
     lesson = wait_until(
-        lambda: (d := http.get(f"/api/v1/lessons/{lesson_id}", headers=ect).json())["status"]
-        in ("ready", "failed") and d,
-        240, "processing")  # fmt: skip
+        lambda: (
+            (d := http.get(f"/api/v1/lessons/{lesson_id}", headers=ect).json())["status"]
+            in ("ready", "failed")
+            and d
+        ),
+        240,
+        "processing",
+    )
     assert lesson["status"] == "ready", lesson
     assert lesson["progress"] == 100
     assert lesson["has_video"] and lesson["has_audio"]
@@ -142,9 +166,17 @@ def _story(
     words = [w for s in transcript["segments"] for w in s["words"]]
     first = next(i for i, w in enumerate(words) if w["text"].startswith("pizza"))
     last = first + 12
-    r = http.post("/api/v1/clips", headers=mentor, json={
-        "lesson_id": lesson_id, "word_start": first, "word_end": last,
-        "title": "Starter question", "note": "Notice the wait time."})  # fmt: skip
+    r = http.post(
+        "/api/v1/clips",
+        headers=mentor,
+        json={
+            "lesson_id": lesson_id,
+            "word_start": first,
+            "word_end": last,
+            "title": "Starter question",
+            "note": "Notice the wait time.",
+        },
+    )
     assert r.status_code == 201, r.text
     clip = r.json()
     assert clip["start"] == words[first]["start"]
@@ -152,8 +184,11 @@ def _story(
 
     frameworks = http.get("/api/v1/frameworks", headers=mentor).json()
     assert {f["id"] for f in frameworks} >= {"ecf-2019", "ittecf-2024"}
-    found = http.get("/api/v1/frameworks/ecf-2019/strands", headers=mentor,
-                     params={"q": "questions", "kind": "learn_how"}).json()  # fmt: skip
+    found = http.get(
+        "/api/v1/frameworks/ecf-2019/strands",
+        headers=mentor,
+        params={"q": "questions", "kind": "learn_how"},
+    ).json()
     strands = [found[0]["id"], "ecf-2019:2a"]
     tags_url = f"/api/v1/clips/{clip['id']}/tags"
     r = http.post(tags_url, headers=mentor, json={"strand_ids": strands})
@@ -184,9 +219,13 @@ def _story(
     assert r.status_code == 206
     rendered = tmp_path / "clip.mp4"
     rendered.write_bytes(http.get(f"/api/v1/clips/{clip['id']}/media", headers=ect).content)
-    probed = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", rendered],
-        capture_output=True, check=True).stdout)  # fmt: skip
+    probed = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", rendered],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     assert abs(float(probed["format"]["duration"]) - (clip["end"] - clip["start"])) < 0.15
 
     r = http.get(f"/api/v1/clips/{clip['id']}/captions.vtt", headers=ect)
@@ -197,9 +236,16 @@ def _story(
     assert times[0] < 0.5, "captions start at the clip's start"
     assert max(times) <= clip["end"] - clip["start"] + 0.01
 
-    r = http.post(f"/api/v1/clips/{clip['id']}/comments", headers=ect, json={
-        "at": 2.0, "kind": "note", "body": "I waited longer than usual.",
-        "parent_id": comment["id"]})  # fmt: skip
+    r = http.post(
+        f"/api/v1/clips/{clip['id']}/comments",
+        headers=ect,
+        json={
+            "at": 2.0,
+            "kind": "note",
+            "body": "I waited longer than usual.",
+            "parent_id": comment["id"],
+        },
+    )
     assert r.status_code == 201, r.text
     thread = http.get(f"/api/v1/clips/{clip['id']}/comments", headers=mentor).json()
     assert [c["id"] for c in thread] == [comment["id"]]
@@ -214,8 +260,15 @@ def _story(
 
     # and the audit log saw it all
     actions = [e["action"] for e in http.get("/api/v1/admin/audit", headers=admin).json()]
-    for action in ("lesson.create", "lesson.transcript", "clip.create", "share.create",
-                   "clip.download", "share.revoke", "auth.sign_in"):  # fmt: skip
+    for action in (
+        "lesson.create",
+        "lesson.transcript",
+        "clip.create",
+        "share.create",
+        "clip.download",
+        "share.revoke",
+        "auth.sign_in",
+    ):
         assert action in actions, action
     assert http.post("/api/v1/auth/logout", headers=ect).status_code == 204
     assert http.get("/api/v1/auth/me", headers=ect).status_code == 401

@@ -1,0 +1,111 @@
+"""Clips render on demand: the first request for media queues the worker task and waits for it;
+a slow render is 503 with Retry-After, a failed one says why; an edited range renders afresh."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from models import queue
+from models.coaching import Clip, RenderStatus
+from models.db import session_scope
+from tests.api.conftest import InlineQueue, World
+
+
+def new_clip(world: World, start: float = 1.0, end: float = 4.0) -> str:
+    r = world.client.post(
+        "/api/v1/clips",
+        headers=world.auth("mentor"),
+        json={"lesson_id": world.ids["lesson_a"], "start": start, "end": end},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["render_status"] == "none"
+    return str(r.json()["id"])
+
+
+def duration_of(data: bytes, tmp_path: Path) -> float:
+    path = tmp_path / "got.mp4"
+    path.write_bytes(data)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", path],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return float(json.loads(out)["format"]["duration"])
+
+
+def test_media_is_rendered_on_first_request(
+    world: World, inline_queue: InlineQueue, tmp_path: Path
+) -> None:
+    clip = new_clip(world)
+    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "video/mp4"
+    assert abs(duration_of(r.content, tmp_path) - 3.0) < 0.1
+    assert [name for name, _ in inline_queue.sent] == [queue.RENDER_CLIP]
+    # served from storage afterwards, with ranges, without another render
+    r = world.client.get(
+        f"/api/v1/clips/{clip}/media", headers={**world.auth("mentor"), "Range": "bytes=0-99"}
+    )
+    assert r.status_code == 206
+    assert len(inline_queue.sent) == 1
+    captions = world.client.get(f"/api/v1/clips/{clip}/captions.vtt", headers=world.auth("mentor"))
+    assert captions.status_code == 200
+    assert captions.text.startswith("WEBVTT")
+    detail = world.client.get(f"/api/v1/clips/{clip}", headers=world.auth("mentor")).json()
+    assert detail["render_status"] == "ready"
+
+
+def test_editing_the_range_renders_afresh(
+    world: World, inline_queue: InlineQueue, tmp_path: Path
+) -> None:
+    clip = new_clip(world)
+    assert (
+        world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor")).status_code
+        == 200
+    )
+    with session_scope(world.settings.database_url) as session:
+        old_key = session.get(Clip, clip).media_key  # type: ignore[union-attr]
+    r = world.client.patch(
+        f"/api/v1/clips/{clip}", headers=world.auth("mentor"), json={"start": 2.0, "end": 5.5}
+    )
+    assert r.status_code == 200
+    assert (r.json()["start"], r.json()["end"], r.json()["render_status"]) == (2.0, 5.5, "none")
+    assert old_key is not None
+    assert not world.storage.exists(old_key)
+    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert abs(duration_of(r.content, tmp_path) - 3.5) < 0.1
+
+
+def test_a_render_that_takes_too_long_is_503_with_retry_after(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(queue, "send_task", lambda name, *args, **kw: sent.append(name))
+    world.app.state.clip_render_wait = 0.5
+    clip = new_clip(world)
+    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"
+    assert "still being made" in r.json()["detail"]
+    # asking again while it is queued does not queue it twice
+    world.client.get(f"/api/v1/clips/{clip}/captions.vtt", headers=world.auth("mentor"))
+    assert sent == [queue.RENDER_CLIP]
+
+
+def test_a_failed_render_says_why(world: World, inline_queue: InlineQueue) -> None:
+    clip = new_clip(world)
+    with session_scope(world.settings.database_url) as session:
+        row = session.get(Clip, clip)
+        assert row is not None
+        row.start, row.end = 7.0, 9.0  # past the media's end, as if the lesson had been cut short
+    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert r.status_code == 503
+    assert "could not be made [clip_out_of_range]" in r.json()["detail"]
+    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert r.status_code == 409, "a second failure is reported as final"
+    with session_scope(world.settings.database_url) as session:
+        assert session.get(Clip, clip).render_status == RenderStatus.failed  # type: ignore[union-attr]
