@@ -102,13 +102,13 @@ def boundary_strengths(
         sentence = bool(SENTENCE_END.search(prev.text))
         if gap < options.min_pause and not sentence:
             continue
-        t = round(snap(prev.end + max(gap, 0.0) / 2, spans), 3)
+        t = snap(prev.end + max(gap, 0.0) / 2, spans)
         strength = min(max(gap, 0.0), 3.0) / 3.0 + (0.5 if sentence else 0.0)
         strengths[t] = max(strengths.get(t, 0.0), strength)
     for cut in scene_cuts:
         if not 0.0 < cut < duration:
             continue
-        t = round(snap(cut, spans), 3)
+        t = snap(cut, spans)
         near = [k for k in strengths if abs(k - t) <= 1.0]
         key = min(near, key=lambda k: abs(k - t)) if near else t
         strengths[key] = strengths.get(key, 0.0) + options.scene_weight
@@ -203,5 +203,6 @@ def segment(
             title = f"Part {n}, {clock(start)}–{clock(end)}"
         else:
             title = f"No speech, {clock(start)}–{clock(end)}"
-        clips.append(CandidateClip(round(start, 3), round(end, 3), title, text))
+        # Times stay unrounded: rounding a word's edge can move it inside the word.
+        clips.append(CandidateClip(start, end, title, text))
     return clips
