@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,7 +44,7 @@ def test_clips_cover_the_lesson_in_order_without_splitting_words(
     clips = segment(transcript, cuts, duration, OPTIONS)
     assert clips[0].start == 0.0
     assert clips[-1].end == duration
-    for a, b in zip(clips, clips[1:], strict=False):
+    for a, b in itertools.pairwise(clips):
         assert a.end == b.start  # no overlap, no gap
     for clip in clips:
         assert 0.0 <= clip.start < clip.end <= duration
