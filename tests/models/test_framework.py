@@ -1,0 +1,100 @@
+"""The built-in ECF and ITTECF taxonomies, provider-style codes, stable ids, and loading a
+school's own wording over them without losing tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from models.db import session_scope
+from models.framework import (
+    BUILTIN,
+    FrameworkFileError,
+    Strand,
+    StrandKind,
+    builtin_frameworks,
+    bullet_letter,
+    ensure_builtin,
+    load_framework,
+    parse_framework,
+    read_framework_file,
+    search_strands,
+)
+from models.settings import Settings
+
+
+def test_builtin_frameworks_have_eight_standards_with_both_kinds_of_content() -> None:
+    frameworks = {f.id: f for f in builtin_frameworks()}
+    assert set(frameworks) == {"ecf-2019", "ittecf-2024"}
+    for framework in frameworks.values():
+        standards = [s for s in framework.strands if s.kind == StrandKind.standard]
+        assert [s.code for s in standards] == [str(n) for n in range(1, 9)]
+        for n in range(1, 9):
+            kinds = {s.kind for s in framework.strands if s.standard == n}
+            assert kinds == set(StrandKind), (framework.id, n)
+        codes = [s.code for s in framework.strands]
+        assert len(codes) == len(set(codes))
+    ecf = {s.id: s for s in frameworks["ecf-2019"].strands}
+    assert ecf["ecf-2019:2a"].kind == StrandKind.learn_how
+    assert ecf["ecf-2019:2.3"].kind == StrandKind.learn_that
+    assert ecf["ecf-2019:6q"].parent_id is not None, "bullets letter on across headings"
+    assert ecf["ecf-2019:2a"].parent_id == "ecf-2019:2-H1"
+
+
+def test_bullet_letters_go_past_z() -> None:
+    assert [bullet_letter(i) for i in (0, 25, 26, 27, 51, 52)] == ["a", "z", "aa", "ab", "az", "ba"]
+
+
+def test_bad_files_say_where(tmp_path: Path) -> None:
+    with pytest.raises(FrameworkFileError, match="standards"):
+        parse_framework({"id": "x", "name": "X"})
+    with pytest.raises(FrameworkFileError, match=r"standards\[0\].learn_that\[1\]"):
+        parse_framework(
+            {
+                "id": "x",
+                "name": "X",
+                "standards": [{"number": 1, "title": "T", "learn_that": ["ok", ""]}],
+            }
+        )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [unclosed")
+    with pytest.raises(FrameworkFileError, match="not valid YAML"):
+        read_framework_file(bad)
+
+
+def test_a_schools_copy_renames_in_place_and_keeps_tags(settings: Settings, tmp_path: Path) -> None:
+    from models.account import Role
+    from models.accounts import create_user
+    from models.coaching import Clip, ClipTag
+    from models.lesson import Lesson
+
+    with session_scope(settings.database_url) as session:
+        ensure_builtin(session)
+        ect, _ = create_user(session, "e@x.test", "E", Role.ect, "a long test password")
+        lesson = Lesson(owner_id=ect.id, source_key="k")
+        session.add(lesson)
+        session.flush()
+        clip = Clip(lesson_id=lesson.id, start=0, end=2)
+        session.add(clip)
+        session.flush()
+        session.add(ClipTag(clip_id=clip.id, strand_id="ecf-2019:2a"))
+    official = yaml.safe_load((BUILTIN / "ecf-2019.yaml").read_text())
+    official["standards"][1]["learn_how"][0]["bullets"][0] = "The school's official wording"
+    path = tmp_path / "ecf.json"
+    import json
+
+    path.write_text(json.dumps(official))
+    with session_scope(settings.database_url) as session:
+        load_framework(session, read_framework_file(path), "file:ecf.json")
+        ensure_builtin(session)  # must not put the summary back
+    with session_scope(settings.database_url) as session:
+        strand = session.get(Strand, "ecf-2019:2a")
+        assert strand is not None
+        assert strand.title == "The school's official wording"
+        assert session.scalars(select(ClipTag.strand_id)).all() == ["ecf-2019:2a"]
+        found = search_strands(session, "ecf-2019", "official wording")
+        assert [s.id for s in found] == ["ecf-2019:2a"]
+        assert [s.id for s in search_strands(session, "ecf-2019", "6q")] == ["ecf-2019:6q"]

@@ -1,0 +1,100 @@
+"""`clipcoach users add`, `pair`, `frameworks load`, and the demo accounts of a first run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from models.account import Pairing, User
+from models.accounts import authenticate
+from models.db import session_scope
+from models.framework import BUILTIN, Strand
+from models.settings import Settings, get_settings
+from workers.cli import _after_migrate_hooks, app
+
+runner = CliRunner()
+
+
+def test_users_add_and_pair(settings: Settings) -> None:
+    result = runner.invoke(
+        app, ["users", "add", "--email", "M@School.test", "--name", "Mo", "--role", "mentor"]
+    )
+    assert result.exit_code == 0, result.output
+    password = re.search(r"password: (\S+)", result.output)
+    assert password is not None
+    ok = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "--email",
+            "e@school.test",
+            "--name",
+            "Em",
+            "--role",
+            "ect",
+            "--password",
+            "a long chosen password",
+        ],
+    )
+    assert ok.exit_code == 0
+    assert "password:" not in ok.output
+    again = runner.invoke(
+        app, ["users", "add", "--email", "m@school.test", "--name", "X", "--role", "ect"]
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+    assert runner.invoke(app, ["pair", "m@school.test", "e@school.test"]).exit_code == 0
+    wrong = runner.invoke(app, ["pair", "e@school.test", "m@school.test"])
+    assert wrong.exit_code == 1
+    assert "not a mentor" in wrong.output
+    missing = runner.invoke(app, ["pair", "m@school.test", "nobody@school.test"])
+    assert missing.exit_code == 1
+    assert "no account for nobody@school.test" in missing.output
+    with session_scope(settings.database_url) as session:
+        assert authenticate(session, "m@school.test", password.group(1)) is not None
+        assert session.scalar(select(func.count()).select_from(Pairing)) == 1
+
+
+def test_frameworks_load(settings: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "official.yaml"
+    copy.write_text(
+        (BUILTIN / "ittecf-2024.yaml")
+        .read_text()
+        .replace("Spacing practice over time", "Official wording on spacing")
+    )
+    result = runner.invoke(app, ["frameworks", "load", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "loaded ittecf-2024" in result.output
+    with session_scope(settings.database_url) as session:
+        titles = session.scalars(select(Strand.title).where(Strand.framework_id == "ittecf-2024"))
+        assert "Official wording on spacing" in set(titles)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "x"}')
+    bad = runner.invoke(app, ["frameworks", "load", str(broken)])
+    assert bad.exit_code == 1
+    assert "standards" in bad.output
+
+
+def test_first_run_seeds_demo_accounts_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLIPCOACH_SEED_DEMO", "true")
+    get_settings.cache_clear()
+    _after_migrate_hooks(get_settings())
+    printed = capsys.readouterr().err
+    found = dict(re.findall(r"(\S+@clipcoach\.local)\s+password: (\S+)", printed))
+    assert set(found) == {"admin@clipcoach.local", "mentor@clipcoach.local", "ect@clipcoach.local"}
+    with session_scope(settings.database_url) as session:
+        for email, password in found.items():
+            assert authenticate(session, email, password) is not None
+        assert session.scalar(select(func.count()).select_from(Pairing)) == 1
+    _after_migrate_hooks(get_settings())
+    assert "password" not in capsys.readouterr().err
+    with session_scope(settings.database_url) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 3
