@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.clip import ClipResult, plan_clip, render_clip
+from pipeline.errors import ClipRangeError
+from pipeline.normalise import normalise
+from pipeline.probe import probe
+from tests import mediafactory as mf
+from tests.pipeline.conftest import SHARED_VIDEO, stray_files
+
+
+def decode_errors(path: Path) -> str:
+    cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"]
+    return subprocess.run(cmd, capture_output=True, check=True).stderr.decode()
+
+
+def counters(path: Path) -> list[int]:
+    return [mf.read_counter(frame) for frame in mf.decode_gray_frames(path)]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "last", "copied"),
+    [
+        (1.52, 3.48, 38, 86, 25),  # head re-encoded, one whole GOP copied, tail re-encoded
+        (1.0, 3.0, 25, 74, 50),  # on keyframes: all copied
+        (0.5, 0.9, 13, 22, 0),  # inside one GOP: all re-encoded
+        (3.1, 4.0, 78, 99, 0),  # up to the end of the lesson
+        (0.0, 4.0, 0, 99, 100),  # the whole lesson
+    ],
+)
+def test_clip_holds_exactly_the_frames_in_range(
+    counter_lesson: Path,
+    tmp_path: Path,
+    start: float,
+    end: float,
+    first: int,
+    last: int,
+    copied: int,
+) -> None:
+    dst = tmp_path / "clip.mp4"
+    result = render_clip(counter_lesson, dst, start, end)
+    assert counters(dst) == list(range(first, last + 1))
+    assert result.frames == last - first + 1
+    assert result.copied_frames == copied
+    assert decode_errors(dst) == ""
+    out = probe(dst)
+    assert out.has_audio
+    assert out.duration == pytest.approx(end - start, abs=0.05)
+    assert stray_files(tmp_path) == []
+    assert ClipResult.from_dict(result.to_dict()) == result
+
+
+def test_clip_of_shared_counter_matches_source_frames(tmp_path: Path) -> None:
+    lesson = tmp_path / "lesson.mp4"
+    normalise(SHARED_VIDEO / "counter.mp4", lesson, probe(SHARED_VIDEO / "counter.mp4"))
+    dst = tmp_path / "clip.mp4"
+    render_clip(lesson, dst, 0.55, 2.45)
+    source = [f.astype(float) for f in mf.decode_gray_frames(lesson)]
+    clip = [f.astype(float) for f in mf.decode_gray_frames(dst)]
+    assert len(clip) == 19  # frames 0.6 .. 2.4 at 10 fps
+    for i, frame in enumerate(clip):
+        nearest = int(np.argmin([np.abs(frame - s).mean() for s in source]))
+        assert nearest == 6 + i
+    assert decode_errors(dst) == ""
+
+
+@pytest.mark.parametrize(("start", "end"), [(-1.0, 2.0), (1.0, 9.0), (2.0, 2.0), (3.0, 1.0)])
+def test_range_outside_or_reversed_is_refused(
+    counter_lesson: Path, tmp_path: Path, start: float, end: float
+) -> None:
+    with pytest.raises(ClipRangeError) as caught:
+        render_clip(counter_lesson, tmp_path / "clip.mp4", start, end)
+    assert caught.value.code == "clip_out_of_range"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_only_lesson_gives_m4a(tone_m4a: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "clip.m4a"
+    render_clip(tone_m4a, dst, 0.5, 2.0)
+    out = probe(dst)
+    assert not out.has_video
+    assert out.duration == pytest.approx(1.5, abs=0.05)
+
+
+def test_plan_splits_at_keyframes() -> None:
+    packets = [(i * 0.04, i % 25 == 0) for i in range(100)]
+    plan = plan_clip(packets, 0.5, 3.5, 25.0)
+    assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (12, 50, 13)
+    assert plan.copy_start == pytest.approx(1.0)
+    assert plan.tail_start == pytest.approx(3.0)
