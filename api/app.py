@@ -58,7 +58,6 @@ def create_app() -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(pages.router)
-    app.include_router(pages.router)
     return app
 
 

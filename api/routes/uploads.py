@@ -82,7 +82,21 @@ def create_upload(
     return upload
 
 
-@router.head("/{upload_id}", status_code=200, responses=responses(404))
+OFFSET_HEADERS = {
+    "Upload-Offset": {"description": "Bytes received so far.", "schema": {"type": "integer"}},
+    "Upload-Length": {"description": "The upload's declared size.", "schema": {"type": "integer"}},
+}
+
+
+@router.head(
+    "/{upload_id}",
+    status_code=200,
+    response_class=Response,
+    responses={
+        **responses(404),
+        200: {"description": "The offset, in headers (no body).", "headers": OFFSET_HEADERS},
+    },
+)
 def upload_offset(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
     """The current offset, in the Upload-Offset header (no body)."""
     upload = own_upload(session, user, upload_id)
