@@ -10,6 +10,9 @@ of encoding to produce on two cores:
 2. copies of the piece are joined with ffmpeg's concat demuxer and `-c copy`, and cut to N
    minutes.
 
+Keyframes come every second, as phones record them (cameras vary: one with keyframes further
+apart than the normaliser's 2 s limit makes clipcoach transcode instead of remux).
+
 Everything lands in benchmarks/work/ (git-ignored) under names that carry the parameters, so a
 second run reuses it.
 """
@@ -132,7 +135,7 @@ def piece(fmt: LessonFormat, seconds: float, work: Path = WORK) -> Path:
         *("-stream_loop", "-1", "-i", SAMPLE_LESSON),
         *("-stream_loop", "-1", "-i", speech),
         *("-map", "0:v:0", "-map", "1:a:0", "-t", f"{seconds:.3f}"),
-        *("-vf", vf, *fmt.video_args, "-g", "250"),
+        *("-vf", vf, *fmt.video_args, "-g", "25"),
         *("-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"),
         tmp,
     )

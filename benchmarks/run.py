@@ -902,7 +902,8 @@ def render(suite: Suite, command: str, started: float, load: tuple[float, ...]) 
         "temporal noise) as the picture, and as sound the sample lesson's speech followed by "
         "every recording in shared/media/speech with pauses, so there is real speech throughout. "
         "A piece of up to 8 minutes is encoded once per format (720p H.264 at 4 Mb/s, 1080p "
-        "HEVC at 6 Mb/s, AAC 128 kb/s) and copies are joined with the concat demuxer. "
+        "HEVC at 6 Mb/s, keyframes every second as phones record, AAC 128 kb/s) and copies are "
+        "joined with the concat demuxer. "
         "Generation time is not counted. Each measured command runs as a child process; its "
         "wall time and peak resident memory (wait4) are recorded.",
         "",
