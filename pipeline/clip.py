@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -165,21 +166,22 @@ def part_command(
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 
-def join_command(
-    concat_list: Path, src: Path, dst: Path, start: float, duration: float, options: ClipOptions
-) -> list[str]:
+def join_command(concat_list: Path, audio: Path | None, dst: Path) -> list[str]:
+    """Join the video parts and the already encoded sound without encoding anything."""
     video = ffmpeg.input(str(concat_list), f="concat", safe=0)
-    audio = ffmpeg.input(str(src), ss=f"{start:.6f}", t=f"{duration:.6f}")
+    streams = [video["v:0"]]
+    if audio is not None:
+        streams.append(ffmpeg.input(str(audio))["a:0"])
     out = ffmpeg.output(
-        video["v:0"],
-        audio["a:0?"],
-        str(dst),
-        movflags="+faststart",
-        f="mp4",
-        **{"c:v": "copy", "c:a": "aac", "b:a": options.audio_bitrate, "tag:v": "avc1"},
+        *streams, str(dst), movflags="+faststart", f="mp4", **{"c": "copy", "tag:v": "avc1"}
     )
     out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
+
+
+def concat_entry(part: Path, seconds: float) -> list[str]:
+    quoted = str(part).replace("'", "'\\''")
+    return [f"file '{quoted}'", f"duration {seconds:.6f}"]
 
 
 def audio_clip_command(
@@ -227,19 +229,31 @@ def render_clip(
         parts.append((plan.copy_start + eps, plan.copy_frames, None))
     if plan.tail_start is not None and plan.tail_frames:
         parts.append((plan.tail_start - eps, plan.tail_frames, encode))
-    with tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent) as work:
+    duration = plan.total_frames * plan.frame_duration
+    with (
+        tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent) as work,
+        ThreadPoolExecutor(max_workers=len(parts) + 1) as pool,
+    ):
+        # The parts and the sound are independent ffmpeg runs: run them side by side.
+        jobs = []
+        sound = Path(work) / "audio.m4a" if info.has_audio else None
+        if sound is not None:
+            cmd = audio_clip_command(lesson, sound, plan.first_frame, duration, options)
+            jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
         lines = []
         for i, (at, frames, codec) in enumerate(parts):
             part = Path(work) / f"part{i}.ts"
-            run_tool(part_command(lesson, part, at, frames, codec), timeout=options.timeout)
-            lines += [f"file '{part}'", f"duration {frames * plan.frame_duration:.6f}"]
+            cmd = part_command(lesson, part, at, frames, codec)
+            jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
+            lines += concat_entry(part, frames * plan.frame_duration)
+        for done, job in enumerate(jobs, start=1):
+            job.result()
             if on_progress:
-                on_progress(0.8 * (i + 1) / len(parts))
+                on_progress(0.8 * done / len(jobs))
         concat_list = Path(work) / "parts.txt"
         concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        duration = plan.total_frames * plan.frame_duration
         with atomic_output(dst) as tmp:
-            cmd = join_command(concat_list, lesson, tmp, plan.first_frame, duration, options)
+            cmd = join_command(concat_list, sound, tmp)
             run_tool(cmd, timeout=options.timeout, message="The clip could not be joined")
     if on_progress:
         on_progress(1.0)
