@@ -73,14 +73,19 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        """A short name for transcripts and logs: the folder name or size name."""
+        """A short name for transcripts and logs: "tiny.en" for the bundled weights (however
+        they are named), else the folder name or the size name."""
         if not self.name_or_path:
             return BUNDLED_MODEL_NAME
-        return (
-            Path(self.name_or_path).name
-            if _looks_like_path(self.name_or_path)
-            else (self.name_or_path)
-        )
+        if not _looks_like_path(self.name_or_path):
+            return self.name_or_path
+        folder = Path(self.name_or_path).expanduser()
+        try:
+            if folder.resolve() == default_model_path().resolve():
+                return BUNDLED_MODEL_NAME
+        except TranscriptionError:
+            pass
+        return folder.name
 
 
 def _looks_like_path(name_or_path: str) -> bool:
@@ -173,7 +178,7 @@ class VadSettings:
     """
 
     threshold: float = 0.35
-    min_silence_duration_ms: int = 1000
+    min_silence_duration_ms: int = 2000
     speech_pad_ms: int = 600
     min_speech_duration_ms: int = 0
 

@@ -151,7 +151,9 @@ def test_default_model_is_the_bundled_tiny_en() -> None:
     path = default_model_path()
     assert (path / "model.bin").is_file()
     assert ModelSpec().label == "tiny.en"
-    assert ModelSpec(str(path)).label == path.name
+    assert ModelSpec(str(path)).label == "tiny.en"
+    assert ModelSpec("/models/whisper-small-en").label == "whisper-small-en"
+    assert ModelSpec("small.en").label == "small.en"
 
 
 @pytest.mark.parametrize(
