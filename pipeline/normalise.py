@@ -45,6 +45,9 @@ class NormaliseOptions:
     max_height: int = 720
     """The box the displayed picture must fit in, turned to match portrait video."""
     keyframe_interval: float = 2.0
+    remux_keyframe_interval: float | None = None
+    """Longest keyframe gap a copied source may have; None means `keyframe_interval`. Raising it
+    keeps long-GOP H.264 a fast remux at the cost of slower clip cuts and sparser thumbnails."""
     max_fps: float = 30.0
     preset: str = "veryfast"
     crf: int = 23
@@ -129,9 +132,8 @@ def _video_reasons(v: VideoStream, probe: ProbeResult, options: NormaliseOptions
     ):
         reasons.append(f"{v.display_width}x{v.display_height} is larger than allowed or odd")
     slack = 1.0 / v.fps if v.fps else 0.05
-    if v.max_keyframe_interval is None or v.max_keyframe_interval > (
-        options.keyframe_interval + slack
-    ):
+    allowed = options.remux_keyframe_interval or options.keyframe_interval
+    if v.max_keyframe_interval is None or v.max_keyframe_interval > allowed + slack:
         reasons.append(f"keyframes up to {v.max_keyframe_interval} s apart")
     if v.variable_frame_rate and not options.remux_variable_frame_rate:
         reasons.append("variable frame rate")

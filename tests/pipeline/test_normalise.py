@@ -79,6 +79,12 @@ def test_plan_transcodes_video_but_copies_fitting_audio(changes: dict, reason: s
     assert any(reason in r for r in plan.reasons)
 
 
+def test_plan_may_accept_longer_keyframe_gaps_for_remux() -> None:
+    long_gop = with_video(max_keyframe_interval=10.0)
+    assert plan_normalise(long_gop, NormaliseOptions(remux_keyframe_interval=10.0)).is_remux
+    assert not plan_normalise(long_gop).is_remux
+
+
 def test_plan_encodes_audio_but_copies_fitting_video() -> None:
     info = dataclasses.replace(READY, audio=dataclasses.replace(AUDIO, codec="opus", profile=""))
     plan = plan_normalise(info)
