@@ -16,8 +16,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.access import NotAllowedError, NotVisibleError
 from models.storage import ObjectMissingError, StorageUnavailableError
@@ -82,12 +84,25 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A body the framework cannot parse (bad UTF-8 JSON, a malformed multipart form) is 400 in
+    FastAPI and Starlette; here every invalid input is 422, with the parser's reason."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        detail = exc.detail
+        if detail == "There was an error parsing the body":
+            detail = "The request body is not valid JSON (or not UTF-8 text)."
+        return JSONResponse({"detail": detail}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotVisibleError, _not_visible)
     app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(ObjectMissingError, _missing)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from models.account import Role
 from models.coaching import CommentKind, RenderStatus
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite returns stored UTC times without a zone; answers always carry one (RFC 3339)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 ID = Field(min_length=1, max_length=64, examples=["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"])
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
@@ -37,7 +45,7 @@ class TokenOut(BaseModel):
     )
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_at: datetime
+    expires_at: UTCDateTime
 
 
 class UserBrief(Public):
@@ -49,7 +57,7 @@ class UserBrief(Public):
 
 class UserPublic(UserBrief):
     active: bool
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class MePublic(UserPublic):
@@ -98,7 +106,7 @@ class PairingPublic(BaseModel):
     id: str
     mentor: UserBrief
     ect: UserBrief
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 # uploads and lessons
@@ -132,7 +140,7 @@ class UploadPublic(Public):
     offset: int = Field(description="Bytes received so far: send the next chunk from here.")
     complete: bool
     sha256: str | None
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class LessonCreate(BaseModel):
@@ -193,8 +201,8 @@ class LessonPublic(Public):
     has_video: bool | None
     has_audio: bool | None
     transcribe: bool
-    created_at: datetime
-    ready_at: datetime | None
+    created_at: UTCDateTime
+    ready_at: UTCDateTime | None
     stages: list[StagePublic] = Field(default_factory=list)
 
 
@@ -314,7 +322,7 @@ class TagPublic(BaseModel):
     code: str
     title: str
     kind: StrandKind
-    tagged_at: datetime
+    tagged_at: UTCDateTime
 
 
 class ClipPublic(BaseModel):
@@ -332,8 +340,8 @@ class ClipPublic(BaseModel):
     render_status: RenderStatus
     render_error_code: str | None
     render_error_message: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
     tags: list[TagPublic]
     comment_count: int
 
@@ -361,7 +369,7 @@ class CommentPublic(BaseModel):
     at: float
     kind: CommentKind
     body: str
-    created_at: datetime
+    created_at: UTCDateTime
     replies: list[CommentPublic] = Field(default_factory=list)
 
 
@@ -375,9 +383,9 @@ class SharePublic(BaseModel):
     clip_id: str
     recipient: UserBrief
     shared_by: UserBrief | None
-    created_at: datetime
-    until: datetime | None
-    revoked_at: datetime | None
+    created_at: UTCDateTime
+    until: UTCDateTime | None
+    revoked_at: UTCDateTime | None
     active: bool
 
 
@@ -394,8 +402,8 @@ class FeedClip(BaseModel):
 
 class FeedItem(BaseModel):
     share_id: str
-    shared_at: datetime
-    until: datetime | None
+    shared_at: UTCDateTime
+    until: UTCDateTime | None
     shared_by: UserBrief | None
     clip: FeedClip
     tags: list[TagPublic]
@@ -404,7 +412,7 @@ class FeedItem(BaseModel):
 
 class AuditEventPublic(Public):
     id: int
-    at: datetime
+    at: UTCDateTime
     actor_id: str | None
     action: str
     object_type: str

@@ -152,7 +152,7 @@ def read_audit(
     actor_id: str | None = None,
     object_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[AuditEvent]:
     """Who viewed, downloaded, shared or revoked what, newest first."""
     require_admin(user)

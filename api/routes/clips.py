@@ -231,7 +231,7 @@ def list_clips(
     session: SessionDep,
     lesson_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[ClipPublic]:
     """Clips you may see, newest first; `lesson_id` narrows to one lesson."""
     stmt = select(Clip).where(clip_filter(user))

@@ -23,7 +23,7 @@ def feed(
     user: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[FeedItem]:
     """What has been shared with you and is still shared (not expired, not revoked)."""
     rows = session.execute(

@@ -96,7 +96,7 @@ async def _from_upload(
     try:
         body = LessonCreate.model_validate_json(raw or b"null")
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
     upload = own_upload(session, user, body.upload_id)
     if not upload.complete:
         raise HTTPException(
@@ -206,7 +206,7 @@ def list_lessons(
     session: SessionDep,
     status: LessonStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[Lesson]:
     """The lessons you may see, newest first."""
     stmt = select(Lesson).where(lesson_filter(user))
@@ -285,8 +285,8 @@ TRANSCRIPT_TYPES = {
         **responses(403, 404, 409),
         200: {
             "description": "The transcript in the asked format.",
+            "model": TranscriptPublic,
             "content": {
-                "application/json": {"schema": TranscriptPublic.model_json_schema()},
                 "text/vtt": {"schema": {"type": "string"}},
                 "application/x-subrip": {"schema": {"type": "string"}},
                 "text/plain": {"schema": {"type": "string"}},

@@ -89,6 +89,13 @@ def test_malformed_json_is_422_and_creates_nothing(world: World) -> None:
         assert r.status_code == 422, (path, r.text)
         assert r.json()["detail"], path
     assert count(world, Clip) == before
+    r = world.client.post(
+        "/api/v1/clips",
+        content=b'{"title": "\xff\xfe"}',
+        headers={**world.auth("mentor"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert "not valid JSON" in r.json()["detail"]
 
 
 @pytest.mark.parametrize(
