@@ -390,6 +390,8 @@ async def get_clip_captions(
     if lesson is not None and lesson.has_audio is False:
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
     key = await _wait_for_render(request, session, storage, clip, "captions")
+    audit.record(session, user.id, "clip.captions", "clip", clip.id, client=client_of(request))
+    session.commit()
     return Response(
         storage.get_bytes(key),
         media_type="text/vtt; charset=utf-8",

@@ -266,6 +266,7 @@ def _story(
         "clip.create",
         "share.create",
         "clip.download",
+        "clip.captions",
         "share.revoke",
         "auth.sign_in",
     ):
