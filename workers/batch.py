@@ -255,6 +255,7 @@ class Manifest:
 
     def save(self) -> None:
         data = {"version": MANIFEST_VERSION, "entries": self.entries, "checksums": self.checksums}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -7,6 +7,7 @@ lesson rows and stage attempts in the database to prove what was (not) processed
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -19,10 +20,19 @@ import pytest
 from sqlalchemy import func, select
 
 from models.db import session_scope
-from models.lesson import Lesson, LessonStage
+from models.lesson import Lesson, LessonStage, LessonStatus
 from models.settings import Settings
+from models.storage import open_storage
 from tests import mediafactory
-from workers.batch import MANIFEST_NAME, find_recordings, sniff_media
+from workers.batch import (
+    FORMATS,
+    MANIFEST_NAME,
+    Batch,
+    BatchItem,
+    BatchOptions,
+    find_recordings,
+    sniff_media,
+)
 
 RUN_TIMEOUT = 150.0
 
@@ -307,3 +317,207 @@ def test_killed_batch_resumes_without_redoing_finished_files(
     lessons_after, _ = _lesson_counts(settings)
     assert lessons_after == len(PHRASES)
     assert len(_done_in_manifest(out)) == len(PHRASES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and resume decisions, with an in-process stand-in for the queue and workers
+
+
+class InstantWorker:
+    """Does a lesson's work the moment it is sent: the row goes ready (or failed) and the
+    transcripts appear in storage, as the real stages would leave them."""
+
+    def __init__(self, settings: Settings, fail: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.storage = open_storage(settings.storage_url)
+        self.fail = fail or {}
+        self.sent: list[str] = []
+
+    def __call__(self, lesson_id: str) -> None:
+        self.sent.append(lesson_id)
+        with session_scope(self.settings.database_url) as session:
+            lesson = session.get(Lesson, lesson_id)
+            assert lesson is not None, "sent before the lesson row existed"
+            code = self.fail.get(lesson.source_filename)
+            if code:
+                lesson.status, lesson.error_code, lesson.error_message = (
+                    LessonStatus.failed,
+                    code,
+                    f"{code} message",
+                )
+                return
+            lesson.status, lesson.progress = LessonStatus.ready, 100
+            name = lesson.source_filename
+        for fmt in FORMATS:
+            self.storage.put_bytes(
+                f"lessons/{lesson_id}/transcript.{fmt}", f"{fmt} of {name}".encode()
+            )
+
+
+def _batch_over(
+    settings: Settings, folder: Path, out: Path, worker: InstantWorker, **options: object
+) -> list[BatchItem]:
+    runner = Batch(
+        settings,
+        open_storage(settings.storage_url),
+        find_recordings([folder], recursive=True),
+        out,
+        BatchOptions(poll_interval=0.01, **options),  # type: ignore[arg-type]
+        submit=worker,
+    )
+    return runner.run()
+
+
+def _states(items: list[BatchItem]) -> dict[str, str]:
+    return {str(i.recording.rel): i.state.value for i in items}
+
+
+def test_identical_recordings_share_one_lesson_and_each_gets_its_transcripts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    (folder / "copy").mkdir(parents=True)
+    (folder / "a.mp4").write_bytes(b"same bytes")
+    (folder / "copy" / "a.mp4").write_bytes(b"same bytes")
+    worker = InstantWorker(settings)
+
+    items = _batch_over(settings, folder, tmp_path / "out", worker, formats=("vtt", "txt"))
+
+    assert _states(items) == {"a.mp4": "done", "copy/a.mp4": "done"}
+    assert len(worker.sent) == 1
+    assert (tmp_path / "out" / "a.vtt").read_text() == "vtt of a.mp4"
+    assert (tmp_path / "out" / "copy" / "a.txt").read_text() == "txt of a.mp4"
+    assert not (tmp_path / "out" / "a.srt").exists()
+
+
+def test_rerun_writes_new_formats_from_the_finished_lesson_without_processing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"lesson a")
+    worker = InstantWorker(settings)
+    _batch_over(settings, folder, out, worker, formats=("vtt",))
+    (out / "a.vtt").unlink()  # a coach tidied up
+
+    items = _batch_over(settings, folder, out, worker, formats=("vtt", "srt"))
+
+    assert len(worker.sent) == 1
+    assert _states(items) == {"a.mp4": "done"}
+    assert (out / "a.vtt").is_file() and (out / "a.srt").is_file()
+    items = _batch_over(settings, folder, out, worker, formats=("vtt", "srt"))
+    assert _states(items) == {"a.mp4": "skipped"} and len(worker.sent) == 1
+
+
+def test_options_are_part_of_done_a_new_language_processes_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"lesson a")
+    worker = InstantWorker(settings)
+    _batch_over(settings, folder, out, worker)
+
+    _batch_over(settings, folder, out, worker, language="fr", vocabulary=("SENCO",))
+
+    assert len(worker.sent) == 2
+    with session_scope(settings.database_url) as session:
+        lesson = session.get(Lesson, worker.sent[1])
+        assert lesson is not None
+        assert lesson.options == {"language": "fr", "vocabulary": ["SENCO"]}
+
+
+def test_run_killed_before_the_lesson_row_was_written_reuses_the_chosen_id(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    (folder / "a.mp4").write_bytes(b"lesson a")
+    sha = hashlib.sha256(b"lesson a").hexdigest()
+    (out / MANIFEST_NAME).write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "checksums": {},
+                "entries": {sha: {"lesson_id": "f" * 32, "state": "created", "options": "{}"}},
+            }
+        )
+    )
+    worker = InstantWorker(settings)
+
+    items = _batch_over(settings, folder, out, worker)
+
+    assert worker.sent == ["f" * 32]
+    assert _states(items) == {"a.mp4": "done"}
+    assert _lesson_counts(settings)[0] == 1
+
+
+def test_a_lesson_sent_by_a_killed_run_is_watched_not_sent_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"lesson a")
+    first = InstantWorker(settings)
+    _batch_over(settings, folder, out, first)
+    # Rewind to the moment after sending: the message is in the queue, no stage has started.
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    entry = next(iter(manifest["entries"].values()))
+    entry["state"] = "sent"
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    for fmt in FORMATS:
+        (out / f"a.{fmt}").unlink()
+    with session_scope(settings.database_url) as session:
+        lesson = session.get(Lesson, entry["lesson_id"])
+        assert lesson is not None
+        lesson.status = LessonStatus.queued
+    already_running = InstantWorker(settings)  # the earlier run's worker, still going
+    never = InstantWorker(settings)
+    runner = Batch(
+        settings,
+        open_storage(settings.storage_url),
+        find_recordings([folder]),
+        out,
+        BatchOptions(poll_interval=0.01),
+        submit=never,
+    )
+
+    def worker_picks_it_up() -> None:
+        if not already_running.sent:
+            already_running(entry["lesson_id"])
+
+    runner.alive = worker_picks_it_up
+    items = runner.run()
+
+    assert never.sent == [], "the lesson was sent to the queue a second time"
+    assert _states(items) == {"a.mp4": "done"}
+    assert len(first.sent) == 1 and _lesson_counts(settings)[0] == 1
+    assert (out / "a.vtt").read_text() == "vtt of a.mp4"
+
+
+def test_rerun_retries_a_failure_on_our_side_but_not_a_bad_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "bad.mp4").write_bytes(b"not media")
+    (folder / "unlucky.mp4").write_bytes(b"a lesson")
+    failing = InstantWorker(
+        settings, fail={"bad.mp4": "not_media", "unlucky.mp4": "internal_error"}
+    )
+    items = _batch_over(settings, folder, out, failing)
+    assert _states(items) == {"bad.mp4": "failed", "unlucky.mp4": "failed"}
+    unlucky_id = next(i.lesson_id for i in items if i.recording.rel.name == "unlucky.mp4")
+
+    healthy = InstantWorker(settings, fail={"bad.mp4": "not_media"})
+    items = _batch_over(settings, folder, out, healthy)
+
+    assert healthy.sent == [unlucky_id]  # the same lesson, started again
+    assert _states(items) == {"bad.mp4": "failed", "unlucky.mp4": "done"}
+    bad = next(i for i in items if i.recording.rel.name == "bad.mp4")
+    assert bad.error_code == "not_media" and bad.note
+    assert _lesson_counts(settings)[0] == 2
+
+    items = _batch_over(settings, folder, out, healthy, retry_failed=True)
+    assert healthy.sent == [unlucky_id, bad.lesson_id]
