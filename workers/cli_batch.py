@@ -221,6 +221,7 @@ def batch(
             runner = Batch(settings, open_storage(settings.storage_url), recordings, out, options)
             with contextlib.ExitStack() as stack:
                 display = _BatchProgress(err, runner.items)
+                err.print(f"checking {len(recordings)} recordings (checksums)", highlight=False)
                 has_work = runner.prepare(display)
                 if has_work and workers:
                     pool = stack.enter_context(
