@@ -50,7 +50,7 @@ from sqlalchemy import func, select
 
 from models.account import new_id
 from models.db import session_scope
-from models.lesson import Lesson, LessonStage, LessonStatus
+from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import Storage
@@ -655,10 +655,21 @@ class Batch:
                     .group_by(LessonStage.lesson_id)
                 ).all()
             )
+            running: dict[str, list[str]] = {}
+            for lesson_id, name in session.execute(
+                select(LessonStage.lesson_id, LessonStage.name)
+                .where(
+                    LessonStage.lesson_id.in_(lesson_ids),
+                    LessonStage.status == StageStatus.running,
+                )
+                .order_by(LessonStage.id)
+            ):
+                running.setdefault(lesson_id, []).append(name)
             return {
                 lesson.id: {
                     "status": lesson.status,
-                    "stage": lesson.stage,
+                    # Parallel branches run at once (normalise beside transcribe): show them all.
+                    "stage": "+".join(running.get(lesson.id, [])) or lesson.stage,
                     "progress": lesson.progress,
                     "error_code": lesson.error_code,
                     "error_message": lesson.error_message,
