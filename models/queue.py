@@ -102,11 +102,14 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 @functools.cache
-def _client(broker_url: str) -> Celery:
+def _client(broker_url: str, broker_folder: str) -> Celery:
+    """One client per broker; a filesystem broker is also told apart by its folder."""
     return make_celery(get_settings())
 
 
 def send_task(name: str, *args: Any, queue: str | None = None) -> None:
     """Enqueue the task called `name` (routed by TASK_ROUTES unless `queue` is given); what runs
     it is the workers' business."""
-    _client(get_settings().broker_url).send_task(name, args=list(args), queue=queue)
+    settings = get_settings()
+    client = _client(settings.broker_url, str(settings.broker_folder))
+    client.send_task(name, args=list(args), queue=queue)

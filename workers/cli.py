@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from models.settings import Settings, get_settings
@@ -50,7 +51,7 @@ KEPT_OUTPUTS = (
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -104,7 +105,7 @@ def process(
 
     for outcome in outcomes.values():
         for note in [*outcome.warnings, *([outcome.skipped] if outcome.skipped else [])]:
-            console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+            console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(f"[green]done:[/green] outputs in {out}", highlight=False)
 
 
