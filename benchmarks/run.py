@@ -41,7 +41,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -83,6 +82,26 @@ class Measured:
         return self
 
 
+MEASURE = """
+import json, os, subprocess, sys, time
+result, cmd = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+child = subprocess.Popen(cmd)
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+code = os.waitstatus_to_exitcode(status)
+with open(result, "w") as out:
+    json.dump({"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "code": code}, out)
+sys.exit(0)
+"""
+"""Runs a measured command and reports its wait4 usage.
+
+Why a go-between: Linux carries the resident peak of the process that forks across `exec` into
+the child's ru_maxrss, so a command started straight from this (model-holding) process would
+never report less than this process's own size. This small interpreter is what forks the
+command, so the floor is its own few megabytes."""
+
+
 def run_measured(
     cmd: Sequence[str | Path],
     *,
@@ -91,31 +110,30 @@ def run_measured(
     timeout: float = 4 * 3600,
 ) -> Measured:
     """Run `cmd`, returning wall time, peak memory, exit code and its (merged) output."""
-    with tempfile.TemporaryFile() as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(c) for c in cmd],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-        )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:  # interrupted: leave no measured child behind, then go on failing
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            raise
-        finally:
-            timer.cancel()
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        output = log.read().decode(errors="replace")
-    return Measured(seconds, usage.ru_maxrss * 1024, proc.returncode, output)
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path, result = Path(tmp) / "log", Path(tmp) / "result.json"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [PYTHON, "-S", "-c", MEASURE, str(result), *map(str, cmd)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,  # one process group: a timeout kills the whole tree
+            )
+            try:
+                proc.wait(timeout=timeout)
+            except BaseException:  # timed out or interrupted: leave nothing running
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+        output = log_path.read_text(errors="replace")
+        if not result.exists():
+            return Measured(0.0, 0, proc.returncode or -1, output)
+        report = json.loads(result.read_text())
+    return Measured(report["seconds"], report["maxrss_kb"] * 1024, report["code"], output)
 
 
 def lesson_file(cfg: argparse.Namespace, codec: str, length: float) -> Path:
