@@ -100,15 +100,49 @@ def frameworks_load(
     out.print(f"loaded {framework.id} ({framework.name} {framework.version}): {count} strands")
 
 
+SAMPLE_LESSON = Path(__file__).resolve().parents[1] / "sample_media" / "lesson.mp4"
+
+
 def seed_demo_accounts(settings: Settings) -> None:
-    """First run on an empty database: demo accounts, credentials printed once."""
+    """First run on an empty database: demo accounts, credentials printed once, and the sample
+    lesson as the demo ECT's first recording so the mentor has something to clip straight away."""
     with session_scope(settings.database_url) as session:
         created = seed_demo(session)
     if not created:
         return
+    ect_email = next(email for email, role, _ in created if role == Role.ect)
+    if SAMPLE_LESSON.is_file():
+        add_sample_lesson(settings, ect_email, SAMPLE_LESSON)
     console.print("[bold]Demo accounts (shown once; change them for real use):[/bold]")
     for email, role, password in created:
         console.print(f"  {role.value:<7} {email:<28} password: {password}", highlight=False)
+
+
+def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str:
+    """Store `source` as a lesson of `owner_email` and queue its processing."""
+    from models.lesson import Lesson
+    from models.queue import PROCESS_LESSON, send_task
+    from models.storage import open_storage
+
+    storage = open_storage(settings.storage_url)
+    with session_scope(settings.database_url) as session:
+        owner = user_by_email(session, owner_email)
+        assert owner is not None, owner_email
+        lesson = Lesson(
+            owner_id=owner.id,
+            title="Sample lesson: equivalent fractions",
+            source_filename=source.name,
+            source_key="",
+            source_size=source.stat().st_size,
+        )
+        session.add(lesson)
+        session.flush()
+        lesson.source_key = lesson.artefact_key(f"source{source.suffix.lower()}")
+        storage.put_file(lesson.source_key, source, "video/mp4")
+        lesson_id = lesson.id
+    send_task(PROCESS_LESSON, lesson_id)
+    console.print(f"Sample lesson queued for {owner_email} (lesson {lesson_id}).", highlight=False)
+    return lesson_id
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from models.account import Pairing, User
-from models.accounts import authenticate
+from models.accounts import authenticate, user_by_email
 from models.db import session_scope
 from models.framework import BUILTIN, Strand
 from models.settings import Settings, get_settings
@@ -98,3 +98,31 @@ def test_first_run_seeds_demo_accounts_once(
     assert "password" not in capsys.readouterr().err
     with session_scope(settings.database_url) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 3
+
+
+def test_first_run_seeds_the_sample_lesson_for_the_demo_ect(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clipcoach serve` on an empty database: demo accounts and the sample lesson, queued once."""
+    from models.lesson import Lesson
+    from models.storage import open_storage
+    from workers import cli_admin
+
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(
+        "models.queue.send_task", lambda name, *args, **_: sent.append((name, args))
+    )
+    monkeypatch.setattr(settings, "seed_demo", True)
+    cli_admin.seed_demo_accounts(settings)
+    cli_admin.seed_demo_accounts(settings)  # a second start seeds nothing more
+
+    with session_scope(settings.database_url) as session:
+        lessons = session.scalars(select(Lesson)).all()
+        assert len(lessons) == 1
+        owner = user_by_email(session, "ect@clipcoach.local")
+        assert owner is not None
+        assert lessons[0].owner_id == owner.id
+        assert open_storage(settings.storage_url).size(lessons[0].source_key) == (
+            cli_admin.SAMPLE_LESSON.stat().st_size
+        )
+    assert sent == [("clipcoach.lesson.process", (lessons[0].id,))]
