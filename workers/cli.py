@@ -222,6 +222,8 @@ def serve(
         worker_proc = subprocess.Popen(
             _worker_command("media,transcribe", settings.worker_concurrency, "info", beat=True)
         )
+    url = f"http://{host or settings.host}:{port or settings.port}/"
+    console.print(f"[bold]clipcoach[/bold] is starting at {url} (Ctrl+C stops it)", highlight=False)
     try:
         uvicorn.run(
             "api.app:app",
