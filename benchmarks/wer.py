@@ -421,7 +421,15 @@ def speed_configs() -> dict[str, tuple[TranscribeOptions, ModelSpec]]:
         "cpu_threads 1": (base, replace(spec, cpu_threads=1)),
         "cpu_threads 4": (base, replace(spec, cpu_threads=4)),
         "float32 weights": (base, replace(spec, compute_type="float32")),
+        "cpu_threads 1, beam 1": (
+            replace(base, beam_size=1, best_of=1),
+            replace(spec, cpu_threads=1),
+        ),
         "batched, batch 8": (replace(base, batch_size=8), spec),
+        "batched, batch 8, cpu_threads 1": (
+            replace(base, batch_size=8),
+            replace(spec, cpu_threads=1),
+        ),
         "batched, batch 8, beam 1": (replace(base, batch_size=8, beam_size=1, best_of=1), spec),
     }
 
@@ -457,8 +465,8 @@ def machine() -> str:
     )
 
 
-SECTIONS = ("accuracy", "vocabulary", "silence", "long", "speed", "sweep")
-DEFAULT_SECTIONS = ("accuracy", "vocabulary", "silence", "long")
+SECTIONS = ("accuracy", "vocabulary", "silence", "lesson", "long", "speed", "sweep")
+DEFAULT_SECTIONS = ("accuracy", "vocabulary", "silence", "lesson", "long")
 
 
 def accuracy_section(plain: Transcriber, our: Transcriber) -> tuple[str, Evaluation]:
@@ -515,6 +523,18 @@ def _speed_row(label: str, system: Transcriber, case: SpeechCase) -> list[str]:
 
 
 SPEED_HEADER = ["system", "file", "length", "WER", "audio s / wall s", "audio s / CPU s"]
+
+
+def lesson_case() -> SpeechCase:
+    """The committed synthetic lesson (espeak-ng speech, known script, long pauses)."""
+    script = json.loads((REPO / "sample_media" / "lesson_script.json").read_text())
+    return SpeechCase(REPO / "sample_media" / "lesson.mp4", script["reference"], script["duration"])
+
+
+def lesson_section(plain: Transcriber, our: Transcriber) -> str:
+    case = lesson_case()
+    rows = [_speed_row("plain defaults", plain, case), _speed_row("ours", our, case)]
+    return "\n\n".join(["### Sample lesson (sample_media/lesson.mp4)", _table(SPEED_HEADER, rows)])
 
 
 def long_section(plain: Transcriber, our: Transcriber) -> str:
@@ -579,6 +599,8 @@ def run_main(sections: Sequence[str] = DEFAULT_SECTIONS) -> str:
         out.append(vocabulary_section(plain, our))
     if "silence" in sections:
         out.append(silence_section(plain, our))
+    if "lesson" in sections:
+        out.append(lesson_section(plain, our))
     if "long" in sections:
         out.append(long_section(plain, our))
     if "speed" in sections:

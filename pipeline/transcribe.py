@@ -7,18 +7,30 @@ larger model is named only if its weights are already on disk (`local_files_only
 folder.
 
 Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made by
-`benchmarks/wer.py`):
+`benchmarks/wer.py` on this project's 2-core CPU with the bundled tiny.en):
 
-- VAD is on. Without it tiny.en writes "You" over 30 s of digital silence and over the squirrel
-  video's room sound; with Silero VAD both give no words. Classroom recordings are full of such
-  stretches (group work, pupils writing), and invented words there mislead a mentor.
-- VAD is tuned looser than faster-whisper's own defaults (threshold 0.5, 2 s silence, 400 ms pad)
-  so quiet, narrowband or hesitant speech is not cut: `VadSettings` below. With these settings WER
-  on all of `shared/media/speech` is no worse than plain `WhisperModel(path).transcribe(file)`.
-- Segments are also dropped when the model itself says "no speech" and is unsure of its words
-  (`SilenceGuard`): a second line of defence for non-speech that VAD lets through.
-- Decoding: see `TranscribeOptions`; beam size, `condition_on_previous_text` and thread count
-  were chosen from real-time-factor and WER measurements on this 2-core CPU.
+- VAD is on. Without it tiny.en writes "You" over 30 s of digital silence, over 50 Hz mains hum
+  and over the squirrel video's room sound; with Silero VAD every one of those gives no words.
+  Classroom recordings are full of such stretches (group work, pupils writing), and invented
+  words there mislead a mentor.
+- VAD is tuned looser than faster-whisper's defaults (threshold 0.5 -> 0.35, speech pad
+  400 -> 600 ms, min silence 2000 ms kept) so quiet, narrowband or hesitant speech is not cut.
+  Corpus WER on all of `shared/media/speech`: plain `WhisperModel(path).transcribe(file)` 0.175,
+  faster-whisper's own VAD defaults 0.154, ours 0.135-0.137 (a 27-point grid spanned
+  0.135-0.175; the differences are a handful of words on the disfluent MFA clips, so read them
+  as "no worse").
+- `SilenceGuard` drops a segment the model itself calls non-speech (no_speech_prob >= 0.9) while
+  unsure of its words (avg_logprob <= -0.7). With VAD on it changed no word on the silence and
+  noise files and cost 2 of 371 words on the corpus; it is kept as insurance for room noise that
+  VAD lets through (without VAD it removes the squirrel's "You").
+- Decoding: sequential beam 5 on one CPU thread. Measured on 2.9- and 15.3-minute files of real
+  speech with long pauses: beam 5 / 1 thread decodes ~44x real time per CPU-second at WER
+  0.010-0.015; 2 threads are less efficient (~38x per CPU-second, and no faster in wall time on
+  a busy machine); 4 threads worse (~30x). Greedy decoding (beam 1) reaches ~52x but doubles
+  WER on long audio (0.020-0.025). BatchedInferencePipeline (batch 8) reached ~48x with beam-5
+  accuracy on these files and dropped no passage, but was worse on the short clips (0.143 vs
+  0.135) and gave no speed-up worth its extra memory; `batch_size` keeps it one option away.
+  A 60-minute lesson is therefore ~80 s of one core, leaving the other core to the video stages.
 - Vocabulary goes in as faster-whisper `hotwords`, which are put in the prompt of every 30 s
   window, unlike `initial_prompt`, which only reaches the first window (and later ones only
   while the previous text is carried over). On `hotwords.mp3` either turns "comfy eye" into
@@ -68,8 +80,9 @@ class ModelSpec:
     name_or_path: str = ""
     device: Literal["cpu", "cuda"] = "cpu"
     compute_type: str = "int8"
-    cpu_threads: int = 2
-    """0 lets CTranslate2 pick (4 threads), which oversubscribes a 2-core machine."""
+    cpu_threads: int = 1
+    """One thread is the most work per CPU-second for tiny.en and leaves a core to the video
+    stages; 0 lets CTranslate2 pick 4, which oversubscribes a 2-core machine."""
 
     @property
     def label(self) -> str:
@@ -224,12 +237,16 @@ class TranscribeOptions:
 
     def __post_init__(self) -> None:
         # Accept any sequence of terms but keep the options hashable and immutable.
-        object.__setattr__(self, "vocabulary", tuple(t.strip() for t in self.vocabulary if t))
+        terms = (t.strip() for t in self.vocabulary)
+        object.__setattr__(self, "vocabulary", tuple(dict.fromkeys(t for t in terms if t)))
         if self.batch_size and self.vad is None:
             raise ValueError("batched transcription needs VAD to find the passages to batch")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready, as stored in `Transcript.options` (lists, not tuples, so it round-trips)."""
+        data = asdict(self)
+        data["vocabulary"] = list(self.vocabulary)
+        return data
 
 
 def decode_audio(audio_path: Path | str) -> np.ndarray:

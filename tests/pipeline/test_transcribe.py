@@ -139,7 +139,7 @@ def test_vocabulary_reaches_the_model(model, shared_media: Path) -> None:  # typ
     hinted = transcribe(audio, model, TranscribeOptions(vocabulary=["ComfyUI"]))  # type: ignore[arg-type]
     assert "ComfyUI" not in plain.text
     assert "ComfyUI" in hinted.text
-    assert hinted.options["vocabulary"] == ("ComfyUI",)
+    assert hinted.options["vocabulary"] == ["ComfyUI"]
 
 
 def test_model_is_loaded_once_per_process() -> None:
@@ -203,7 +203,7 @@ def test_a_missing_file_is_a_transcription_error(model, tmp_path: Path) -> None:
 
 
 def test_options_keep_vocabulary_immutable_and_refuse_batching_without_vad() -> None:
-    options = TranscribeOptions(vocabulary=[" phonics ", "SENCO", ""])  # type: ignore[arg-type]
+    options = TranscribeOptions(vocabulary=[" phonics ", "SENCO", "", "  ", "phonics"])  # type: ignore[arg-type]
     assert options.vocabulary == ("phonics", "SENCO")
     hash(options)
     with pytest.raises(ValueError, match="needs VAD"):
