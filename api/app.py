@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api import errors, pages
+from api import errors, logredaction, pages
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter
 from api.routes import admin, auth, clips, feed, frameworks, lessons, uploads
@@ -35,6 +35,7 @@ Sign in with `POST /auth/token` (OAuth2 password flow, email as username) and se
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    logredaction.install()
     app = FastAPI(
         title="clipcoach",
         version="1",

@@ -6,13 +6,18 @@ import functools
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.errors import UNAUTHORIZED_HEADERS
 from models.account import User
-from models.accounts import InvalidTokenError, TokenClaims, user_for_token
+from models.accounts import (
+    InvalidTokenError,
+    TokenClaims,
+    user_for_media_token,
+    user_for_token,
+)
 from models.db import get_sessionmaker
 from models.settings import Settings, get_settings
 from models.storage import Storage, open_storage
@@ -55,6 +60,14 @@ class Auth:
         self.claims = claims
 
 
+def _invalid(exc: InvalidTokenError) -> HTTPException:
+    return HTTPException(
+        401,
+        str(exc).capitalize() + ".",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
 def get_auth(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     session: SessionDep,
@@ -65,11 +78,7 @@ def get_auth(
     try:
         user, claims = user_for_token(session, settings, token)
     except InvalidTokenError as exc:
-        raise HTTPException(
-            401,
-            str(exc).capitalize() + ".",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+        raise _invalid(exc) from None
     return Auth(user, claims)
 
 
@@ -81,6 +90,70 @@ def get_current_user(auth: AuthDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+class Viewer:
+    """Who asks for a lesson's or clip's media, and whether a media link vouched for them
+    (`by_link`) rather than the Authorization header. Responses to a link carry
+    `Cache-Control: private, no-store`: the link is a credential in the URL, the cache key."""
+
+    def __init__(self, user: User, link_token: str | None = None) -> None:
+        self.user = user
+        self.link_token = link_token
+
+    @property
+    def by_link(self) -> bool:
+        return self.link_token is not None
+
+
+MediaTokenParam = Annotated[
+    str | None,
+    Query(
+        alias="token",
+        description="A media token from `GET .../media-links`, for players that cannot send "
+        "the Authorization header; it opens only the lesson or clip it was made for.",
+    ),
+]
+
+
+def _viewer(
+    resource: str, bearer: str | None, link: str | None, session: Session, settings: Settings
+) -> Viewer:
+    """The bearer header if there is one, else the media token; models.access still decides
+    what the user may see (the routes ask it, as they do for the header)."""
+    if bearer:
+        return Viewer(get_auth(bearer, session, settings).user)
+    if not link:
+        raise HTTPException(401, "Not signed in.", headers=UNAUTHORIZED_HEADERS)
+    try:
+        user, _ = user_for_media_token(session, settings, link, resource)
+    except InvalidTokenError as exc:
+        raise _invalid(exc) from None
+    return Viewer(user, link)
+
+
+def get_lesson_viewer(
+    lesson_id: str,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    session: SessionDep,
+    settings: SettingsDep,
+    token: MediaTokenParam = None,
+) -> Viewer:
+    return _viewer(f"lesson:{lesson_id}", bearer, token, session, settings)
+
+
+def get_clip_viewer(
+    clip_id: str,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    session: SessionDep,
+    settings: SettingsDep,
+    token: MediaTokenParam = None,
+) -> Viewer:
+    return _viewer(f"clip:{clip_id}", bearer, token, session, settings)
+
+
+LessonViewer = Annotated[Viewer, Depends(get_lesson_viewer)]
+ClipViewer = Annotated[Viewer, Depends(get_clip_viewer)]
 
 
 def client_of(request: Request) -> str:

@@ -12,21 +12,29 @@ from models.storage import Storage
 
 PRESIGNED_TTL = timedelta(minutes=15)
 PRIVATE = {"Cache-Control": "private, max-age=300"}
+NO_STORE = {"Cache-Control": "private, no-store"}
+"""For answers to a media link: its URL holds a credential, so no cache may key anything on it."""
 
 
 def serve_object(
-    storage: Storage, key: str, media_type: str, *, download_name: str | None = None
+    storage: Storage,
+    key: str,
+    media_type: str,
+    *,
+    download_name: str | None = None,
+    no_store: bool = False,
 ) -> Response:
     """The object at `key` as a response; ObjectMissingError (-> 404) if it is not there."""
     url = storage.presigned_get_url(key, PRESIGNED_TTL)
     if url:
         return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    cache = NO_STORE if no_store else PRIVATE
     path = storage.local_path(key)
     if path is not None:
         return FileResponse(
             path,
             media_type=media_type,
-            headers=PRIVATE,
+            headers=cache,
             filename=download_name,
             content_disposition_type="inline",
         )
@@ -34,7 +42,7 @@ def serve_object(
     return StreamingResponse(
         storage.open_range(key),
         media_type=media_type,
-        headers={**PRIVATE, "Content-Length": str(size)},
+        headers={**cache, "Content-Length": str(size)},
     )
 
 

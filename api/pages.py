@@ -6,10 +6,17 @@ fetch. With no cookies there is no ambient authority for another site to ride on
 tokens are needed. Every response here carries a strict Content-Security-Policy (only 'self', no
 inline script or style, no framing): the templates contain no inline code, and every asset,
 font and icon is a file under `api/web/static`, so the app never reaches another host.
+
+Video, captions and pictures are loaded by URL (`<video src>`, `<track src>`, CSS images) through
+signed media links (`GET /api/v1/lessons/{id}/media-links`), so players stream with range
+requests. With S3 storage the API redirects media to presigned URLs on the object store: its
+public origin (`models.storage.public_media_origin`) is then allowed for media and images too,
+and it is the only other origin the policy names.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -18,28 +25,47 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.deps import SettingsDep
+from models.settings import Settings
+from models.storage import public_media_origin
+
 WEB = Path(__file__).resolve().parent / "web"
 STATIC = WEB / "static"
 templates = Jinja2Templates(directory=WEB / "templates")
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        # Sprite thumbnails and fetched media are shown through blob: URLs made by the page.
-        "img-src 'self' blob: data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+@functools.cache
+def content_security_policy(media_origin: str | None = None) -> str:
+    """The pages' policy; `media_origin` is the object store's, where media is redirected."""
+    media = f"'self' {media_origin}" if media_origin else "'self'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {media} data:",
+            f"media-src {media}",
+            f"connect-src {media}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Headers for every page and static file, derived from settings in this one place."""
+    return {
+        "Content-Security-Policy": content_security_policy(
+            public_media_origin(settings.storage_url)
+        ),
+        **SECURITY_HEADERS,
+    }
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -61,47 +87,49 @@ router = APIRouter(include_in_schema=False)
 IdParam = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-def _page(request: Request, template: str, title: str, **context: str) -> HTMLResponse:
+def _page(
+    request: Request, settings: Settings, template: str, title: str, **context: str
+) -> HTMLResponse:
     response = templates.TemplateResponse(
         request, template, {"title": title, "script": template.removesuffix(".html"), **context}
     )
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(security_headers(settings))
     # Pages are shells without data, but a shared computer should not keep them either.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def home(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The signed-in person's home: their lessons, their ECTs' lessons or accounts, by role."""
-    return _page(request, "home.html", "Home")
+    return _page(request, settings, "home.html", "Home")
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin(request: Request) -> HTMLResponse:
-    return _page(request, "signin.html", "Sign in")
+def signin(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "signin.html", "Sign in")
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload(request: Request) -> HTMLResponse:
-    return _page(request, "upload.html", "Upload a lesson")
+def upload(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "upload.html", "Upload a lesson")
 
 
 @router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
-def lesson(request: Request, lesson_id: IdParam) -> HTMLResponse:
+def lesson(request: Request, settings: SettingsDep, lesson_id: IdParam) -> HTMLResponse:
     """A lesson's processing status, then the clipping studio once it is ready."""
-    return _page(request, "studio.html", "Clipping studio", lesson_id=lesson_id)
+    return _page(request, settings, "studio.html", "Clipping studio", lesson_id=lesson_id)
 
 
 @router.get("/clips/{clip_id}", response_class=HTMLResponse)
-def clip(request: Request, clip_id: IdParam) -> HTMLResponse:
+def clip(request: Request, settings: SettingsDep, clip_id: IdParam) -> HTMLResponse:
     """Reviewing a shared clip: video with captions, strand tags, comments and replies."""
-    return _page(request, "review.html", "Clip review", clip_id=clip_id)
+    return _page(request, settings, "review.html", "Clip review", clip_id=clip_id)
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin(request: Request) -> HTMLResponse:
-    return _page(request, "admin.html", "Accounts")
+def admin(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "admin.html", "Accounts")
 
 
 @router.get("/favicon.ico")
@@ -110,14 +138,14 @@ def favicon() -> RedirectResponse:
 
 
 @router.get("/static/{path:path}")
-def static(path: str) -> Response:
+def static(path: str, settings: SettingsDep) -> Response:
     """A file under api/web/static; the path must stay inside it and have a known type."""
     target = (STATIC / path).resolve()
     media_type = STATIC_TYPES.get(target.suffix)
     if not target.is_relative_to(STATIC) or media_type is None or not target.is_file():
         raise HTTPException(status_code=404, detail="Not found")
     response = FileResponse(target, media_type=media_type)
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(security_headers(settings))
     # No build step means no content hashes in names: let browsers revalidate every time.
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -421,5 +421,40 @@ class AuditEventPublic(Public):
     detail: dict[str, Any]
 
 
+class MediaLinks(BaseModel):
+    """Signed links for players that cannot send the Authorization header.
+
+    Each URL carries `token=`, valid for this one lesson or clip, for this user, until
+    `expires_at` (minutes), and no longer once the session that asked for it signs out. Access
+    is checked again on every request. Ask again before `expires_at`; null means there is no
+    such file.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "eyJhbGciOiJIUzI1NiIs...",
+                    "expires_at": "2026-11-24T18:10:00Z",
+                    "expires_in": 600,
+                    "media": "/api/v1/lessons/3f2a/media?token=eyJhbGciOiJIUzI1NiIs...",
+                    "captions": "/api/v1/lessons/3f2a/transcript?format=vtt&token=eyJhbG...",
+                    "thumbnails": "/api/v1/lessons/3f2a/thumbnails.vtt?token=eyJhbG...",
+                    "sprite": "/api/v1/lessons/3f2a/sprite.jpg?token=eyJhbG...",
+                    "poster": "/api/v1/lessons/3f2a/poster.jpg?token=eyJhbG...",
+                }
+            ]
+        }
+    )
+    token: str
+    expires_at: UTCDateTime
+    expires_in: int = Field(description="Seconds until the links stop working.")
+    media: str | None
+    captions: str | None
+    thumbnails: str | None = None
+    sprite: str | None = None
+    poster: str | None = None
+
+
 class Health(BaseModel):
     status: str = "ok"

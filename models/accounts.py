@@ -5,10 +5,18 @@ unique `jti`; a token is good until it expires unless its jti is in `revoked_tok
 its user is deactivated. The signing key is `settings.secret_key`, or, when that is empty, a
 random key generated once into `data_dir/secret_key` (mode 0600) so restarts keep sessions.
 
+Media tokens stand in for the Authorization header where a browser cannot send one (`<video src>`,
+`<track src>`, CSS images): short-lived JWTs with their own audience (so neither kind of token is
+accepted as the other), scoped to one resource (`lesson:ID` or `clip:ID`) and one user, and tied
+to the session token that minted them (`sid`), so signing out revokes them too. They never
+expire after that session does. They grant nothing by themselves: whoever checks one still asks
+models.access whether the user may see the resource, on every request.
+
     AccountError            base
     ├── DuplicateEmailError an account with that email exists
     ├── PairingError        the two people cannot be paired (wrong roles, same person)
     └── InvalidTokenError   expired, revoked, forged or for an inactive user
+        └── WrongResourceError  a media token presented for another resource
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from models.db import utcnow
 from models.settings import Settings
 
 ALGORITHM = "HS256"
+MEDIA_AUDIENCE = "clipcoach:media"
 
 
 class AccountError(Exception):
@@ -47,6 +56,10 @@ class PairingError(AccountError):
 
 
 class InvalidTokenError(AccountError):
+    pass
+
+
+class WrongResourceError(InvalidTokenError):
     pass
 
 
@@ -199,6 +212,68 @@ def user_for_token(session: Session, settings: Settings, token: str) -> tuple[Us
     if user is None or not user.active:
         raise InvalidTokenError("the account is not active")
     return user, claims
+
+
+def issue_media_token(
+    settings: Settings,
+    session_claims: TokenClaims,
+    resource: str,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """A media token for `resource` (`lesson:ID` or `clip:ID`), minted from a signed-in session.
+
+    It lasts `media_token_ttl_seconds`, never beyond the session token it came from.
+    """
+    now = now or utcnow()
+    expires = min(
+        now + timedelta(seconds=settings.media_token_ttl_seconds), session_claims.expires_at
+    )
+    jti = uuid.uuid4().hex
+    claims = {
+        "sub": session_claims.user_id,
+        "sid": session_claims.jti,
+        "res": resource,
+        "aud": MEDIA_AUDIENCE,
+        "jti": jti,
+        "iat": now,
+        "exp": expires,
+    }
+    token = jwt.encode(claims, secret_key(settings), algorithm=ALGORITHM)
+    return IssuedToken(token, jti, expires)
+
+
+def user_for_media_token(
+    session: Session, settings: Settings, token: str, resource: str
+) -> tuple[User, TokenClaims]:
+    """The active user a media token speaks for, if it is for exactly `resource`.
+
+    InvalidTokenError when it is expired, forged, not a media token, minted by a session that
+    has been revoked, or for an inactive user; WrongResourceError when it is for another resource.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            secret_key(settings),
+            algorithms=[ALGORITHM],
+            audience=MEDIA_AUDIENCE,
+            options={"require": ["sub", "sid", "res", "aud", "exp"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidTokenError("the media link has expired; reload the page") from None
+    except jwt.PyJWTError:
+        raise InvalidTokenError("the media link is not valid") from None
+    if claims["res"] != resource:
+        raise WrongResourceError("the media link is for something else")
+    if session.get(RevokedToken, str(claims["sid"])) is not None:
+        raise InvalidTokenError("the media link's session was signed out; sign in again")
+    user = session.get(User, str(claims["sub"]))
+    if user is None or not user.active:
+        raise InvalidTokenError("the account is not active")
+    return user, TokenClaims(
+        user_id=user.id,
+        jti=str(claims["sid"]),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
 
 
 def revoke_token(session: Session, claims: TokenClaims) -> None:

@@ -359,6 +359,27 @@ class S3Storage:
             self._raise(exc, key)
 
 
+def public_origin_of(url: str) -> str:
+    """`scheme://host[:port]` of the presigned URLs made by the storage at `url` (for the pages'
+    Content-Security-Policy); parsed exactly as `S3Storage.from_url` does, without a client."""
+    parsed = urlparse(url)
+    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    if query.get("public_url"):
+        public = urlparse(query["public_url"])
+        if public.scheme not in ("http", "https") or not public.hostname:
+            raise ValueError("public_url must be http(s)://HOST[:PORT]")
+        return _origin(public.scheme, public.hostname, public.port)
+    if not parsed.hostname:
+        raise ValueError("S3 storage URL needs a host: s3://KEY:SECRET@HOST/BUCKET")
+    scheme = "https" if _flag(query.get("secure", "true")) else "http"
+    return _origin(scheme, parsed.hostname, parsed.port)
+
+
+def _origin(scheme: str, host: str, port: int | None) -> str:
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
 def _flag(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):

@@ -45,12 +45,22 @@ class Settings(BaseSettings):
     max_duration_seconds: float = Field(4 * 3600, gt=0)
     stage_timeout_seconds: float = Field(3 * 3600, gt=0)
     upload_chunk_max_bytes: int = Field(64 * 1024**2, gt=0)
+    upload_abandon_hours: float = Field(
+        24.0, gt=0, description="An unfinished upload untouched this long is removed by the sweep."
+    )
 
     # web
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field("", description="Signs tokens; generated into data_dir when empty.")
     token_ttl_minutes: int = Field(12 * 60, gt=0)
+    media_token_ttl_seconds: int = Field(
+        600,
+        ge=30,
+        le=24 * 3600,
+        description="How long a signed media link (video, captions, pictures) works; pages "
+        "renew theirs before then.",
+    )
     public_url: str = ""
     seed_demo: bool = True
 

@@ -7,7 +7,8 @@
 
 Keys are relative POSIX paths like `lessons/<id>/lesson.mp4`. `check_key` refuses anything that
 could escape the root (absolute paths, `..`, backslashes, control characters), whatever the
-backend. `open_storage(url)` is the only code that looks at the URL's scheme.
+backend. `open_storage(url)` and `public_media_origin(url)` are the only code that looks at the
+URL's scheme.
 
     StorageError                    base; `code` is stable
     ├── StorageKeyError  bad_key    a key that is not a safe relative path
@@ -213,3 +214,17 @@ def open_storage(url: str) -> Storage:
 
         return S3Storage.from_url(url)
     raise ValueError(f"unsupported storage URL scheme {parsed.scheme!r} (use file:// or s3://)")
+
+
+def public_media_origin(url: str) -> str | None:
+    """The origin browsers fetch stored media from when the API redirects them to a presigned
+    URL (S3: its `public_url`, else its endpoint), or None when the app serves the bytes itself.
+
+    The pages' Content-Security-Policy allows this origin for media and images; nothing else.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme in ("s3", "minio"):
+        from models.s3storage import public_origin_of
+
+        return public_origin_of(url)
+    return None

@@ -8,22 +8,28 @@ lost its connection asks for the offset and carries on from there. Uploads are p
 
 On completion the checksum is checked; a finished upload becomes a lesson (models are filled by
 the API) and its `.part` file is removed, as it is when an upload is abandoned or rejected.
+An upload nobody has added to for `upload_abandon_hours` is removed by the sweep
+(`remove_abandoned`), row and `.part` file, and so is any `.part` file left without a row.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import new_id
-from models.db import Base, utcnow
+from models.db import Base, session_scope, utcnow
 from models.mediatype import SNIFF_BYTES
+
+log = logging.getLogger(__name__)
 
 
 class Upload(Base):
@@ -106,3 +112,52 @@ def sha256_file(path: Path) -> str:
         while block := handle.read(1024 * 1024):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass
+class AbandonedReport:
+    uploads: list[str] = field(default_factory=list)
+    """Ids of the upload rows removed."""
+    orphans: list[str] = field(default_factory=list)
+    """Names of `.part` files removed that no upload row owned."""
+
+
+def remove_abandoned(
+    db_url: str, data_dir: Path, older_than: timedelta, *, now: datetime | None = None
+) -> AbandonedReport:
+    """Remove unfinished uploads untouched for `older_than`, with their `.part` files, and
+    `.part` files of that age that belong to no upload (a crash between steps).
+
+    "Touched" is the row's `updated_at` (every stored chunk moves it) and, for a file, its
+    modification time. A chunk arriving meanwhile keeps its upload: the delete is conditional
+    on the row still being as old as it was when it was picked.
+    """
+    now = now or utcnow()
+    cutoff = now - older_than
+    report = AbandonedReport()
+    with session_scope(db_url) as session:
+        stale = list(session.scalars(select(Upload.id).where(Upload.updated_at < cutoff)))
+        for upload_id in stale:
+            result = session.execute(
+                delete(Upload).where(Upload.id == upload_id, Upload.updated_at < cutoff)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                report.uploads.append(upload_id)
+        known = set(session.scalars(select(Upload.id)))
+    for upload_id in report.uploads:
+        discard(data_dir, upload_id)
+    folder = uploads_dir(data_dir)
+    for path in folder.glob("*.part"):
+        owner = path.name.removesuffix(".part")
+        if owner in known:
+            continue
+        try:
+            touched = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:  # removed meanwhile (a lesson took it)
+            continue
+        if touched < cutoff:
+            path.unlink(missing_ok=True)
+            report.orphans.append(path.name)
+    if report.uploads or report.orphans:
+        log.info("removed abandoned uploads %s and stray files %s", report.uploads, report.orphans)
+    return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from models.queue import PROCESS_LESSON, SWEEP, TASK_PREFIX
 from models.settings import get_settings
 from models.storage import Storage, StorageUnavailableError, open_storage
+from models.upload import remove_abandoned
 from pipeline.lesson import STAGES
 from workers import status, sweep
 from workers.app import app
@@ -88,7 +90,11 @@ def _queue_depth(queue: str) -> int:
 @app.task(name=SWEEP, ignore_result=True)
 def sweep_stale() -> None:
     """Requeue or fail lessons stuck in a stage (see workers.sweep); run every minute by beat."""
-    report = sweep.sweep(get_settings().database_url, enqueue_stage, _queue_depth)
+    settings = get_settings()
+    report = sweep.sweep(settings.database_url, enqueue_stage, _queue_depth)
+    remove_abandoned(
+        settings.database_url, settings.data_dir, timedelta(hours=settings.upload_abandon_hours)
+    )
     if report.requeued or report.resent or report.failed:
         log.info(
             "sweep: requeued %s, resent %s, failed %s",

@@ -13,15 +13,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, SessionDep, StorageDep, client_of
+from api.deps import (
+    AuthDep,
+    ClipViewer,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    client_of,
+)
 from api.errors import responses
-from api.media import MEDIA_RESPONSES, is_first_request, serve_object
+from api.media import MEDIA_RESPONSES, NO_STORE, is_first_request, serve_object
 from api.schemas import (
     ClipCreate,
     ClipPublic,
     ClipUpdate,
     CommentCreate,
     CommentPublic,
+    MediaLinks,
     ShareCreate,
     SharePublic,
     TagCreate,
@@ -41,6 +50,7 @@ from models.access import (
     visible_lesson,
 )
 from models.account import User
+from models.accounts import issue_media_token
 from models.coaching import (
     MAX_CLIP_SECONDS,
     MIN_CLIP_SECONDS,
@@ -365,15 +375,16 @@ async def _wait_for_render(
     responses={**responses(404, 409, 503), **MEDIA_RESPONSES},
 )
 async def get_clip_media(
-    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+    clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The clip as an MP4, rendered on first request; supports Range requests (206)."""
+    user = viewer.user
     clip = visible_clip(session, user, clip_id)
     key = await _wait_for_render(request, session, storage, clip, "media")
     if is_first_request(request):
         audit.record(session, user.id, "clip.download", "clip", clip.id, client=client_of(request))
         session.commit()
-    return serve_object(storage, key, "video/mp4")
+    return serve_object(storage, key, "video/mp4", no_store=viewer.by_link)
 
 
 @router.get(
@@ -382,9 +393,10 @@ async def get_clip_media(
     responses={**responses(404, 409, 503), 200: {"content": {"text/vtt": {}}}},
 )
 async def get_clip_captions(
-    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+    clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The clip's captions as WebVTT, timed from the start of the clip."""
+    user = viewer.user
     clip = visible_clip(session, user, clip_id)
     lesson = session.get(Lesson, clip.lesson_id)
     if lesson is not None and lesson.has_audio is False:
@@ -395,7 +407,34 @@ async def get_clip_captions(
     return Response(
         storage.get_bytes(key),
         media_type="text/vtt; charset=utf-8",
-        headers={"Cache-Control": "private"},
+        headers=NO_STORE if viewer.by_link else {"Cache-Control": "private"},
+    )
+
+
+@router.get("/{clip_id}/media-links", response_model=MediaLinks, responses=responses(404))
+def get_clip_media_links(
+    clip_id: str,
+    request: Request,
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> MediaLinks:
+    """Signed links to the clip's MP4 and captions for `<video>` and `<track>`, which cannot
+    send the Authorization header. They work for minutes (`expires_in`) and for this clip only;
+    ask again before then. Signing out or losing the share ends them."""
+    clip = visible_clip(session, auth.user, clip_id)
+    lesson = session.get(Lesson, clip.lesson_id)
+    issued = issue_media_token(settings, auth.claims, f"clip:{clip.id}")
+    base = f"{request.scope.get('root_path', '')}/api/v1/clips/{clip.id}"
+    response.headers.update(NO_STORE)
+    has_sound = lesson is None or lesson.has_audio is not False
+    return MediaLinks(
+        token=issued.token,
+        expires_at=issued.expires_at,
+        expires_in=max(0, int((issued.expires_at - utcnow()).total_seconds())),
+        media=f"{base}/media?token={issued.token}",
+        captions=f"{base}/captions.vtt?token={issued.token}" if has_sound else None,
     )
 
 

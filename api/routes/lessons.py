@@ -17,11 +17,20 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
+from api.deps import (
+    AuthDep,
+    CurrentUser,
+    LessonViewer,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    Viewer,
+    client_of,
+)
 from api.errors import responses
-from api.media import MEDIA_RESPONSES, is_first_request, serve_object
+from api.media import MEDIA_RESPONSES, NO_STORE, is_first_request, serve_object
 from api.routes.uploads import too_large_detail
-from api.schemas import LessonCreate, LessonPublic, SegmentPublic, TranscriptPublic
+from api.schemas import LessonCreate, LessonPublic, MediaLinks, SegmentPublic, TranscriptPublic
 from models import audit, queue
 from models.access import (
     lesson_filter,
@@ -32,6 +41,8 @@ from models.access import (
     visible_lesson,
 )
 from models.account import User
+from models.accounts import issue_media_token
+from models.db import utcnow
 from models.lesson import Lesson, LessonStatus
 from models.mediatype import NotARecordingError, sniff
 from models.settings import Settings
@@ -297,12 +308,21 @@ TRANSCRIPT_TYPES = {
 def get_transcript(
     lesson_id: str,
     request: Request,
-    user: CurrentUser,
+    viewer: LessonViewer,
     session: SessionDep,
     storage: StorageDep,
     format: Literal["json", "vtt", "srt", "txt"] = "json",
 ) -> Response:
-    """The transcript as JSON (segments with word timings), WebVTT, SRT or plain text."""
+    """The transcript as JSON (segments with word timings), WebVTT, SRT or plain text.
+
+    A media link (`token=`) opens only the WebVTT form, the captions a `<track>` loads."""
+    if viewer.by_link and format != "vtt":
+        raise HTTPException(
+            401,
+            "A media link opens only the WebVTT transcript; send the bearer token for this one.",
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+        )
+    user = viewer.user
     lesson = _watchable(session, user, lesson_id)
     data = _artefact(storage, lesson, f"transcript.{format}")
     if data is None:
@@ -312,7 +332,11 @@ def get_transcript(
         client=client_of(request), format=format,
     )  # fmt: skip
     session.commit()
-    return Response(data, media_type=TRANSCRIPT_TYPES[format], headers={"Cache-Control": "private"})
+    return Response(data, media_type=TRANSCRIPT_TYPES[format], headers=_cache(viewer))
+
+
+def _cache(viewer: Viewer) -> dict[str, str]:
+    return NO_STORE if viewer.by_link else {"Cache-Control": "private"}
 
 
 @router.get(
@@ -336,40 +360,44 @@ def get_segments(
     responses={**responses(403, 404), 200: {"content": {"text/vtt": {}}}},
 )
 def get_thumbnails_track(
-    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+    lesson_id: str, request: Request, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
-    """A WebVTT thumbnails track for scrubbing, its images pointing at this API."""
-    lesson = _watchable(session, user, lesson_id)
+    """A WebVTT thumbnails track for scrubbing, its images pointing at this API (through the
+    same media link when one opened the track)."""
+    lesson = _watchable(session, viewer.user, lesson_id)
     data = _artefact(storage, lesson, "thumbnails.vtt")
     if data is None:
         raise _not_ready(lesson, "thumbnails track")
     base = f"{request.scope.get('root_path', '')}/api/v1/lessons/{lesson.id}"
     return Response(
-        rewrite_sprite_urls(data.decode("utf-8"), base),
+        rewrite_sprite_urls(data.decode("utf-8"), base, viewer.link_token),
         media_type="text/vtt; charset=utf-8",
-        headers={"Cache-Control": "private"},
+        headers=_cache(viewer),
     )
 
 
-def rewrite_sprite_urls(vtt: str, base: str) -> str:
+def rewrite_sprite_urls(vtt: str, base: str, token: str | None = None) -> str:
     """Point each cue's image (`sprite.jpg#xywh=...`) at the API route that serves it."""
+    query = f"?token={token}" if token else ""
     lines = []
     for line in vtt.splitlines():
         if "#xywh=" in line and "-->" not in line:
             url, _, fragment = line.partition("#")
             name = url.rsplit("/", 1)[-1]
             if name == "sprite.jpg":
-                line = f"{base}/sprite.jpg#{fragment}"
+                line = f"{base}/sprite.jpg{query}#{fragment}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
-def _image(name: str, lesson_id: str, user: User, session: Session, storage: Storage) -> Response:
-    lesson = _watchable(session, user, lesson_id)
+def _image(
+    name: str, lesson_id: str, viewer: Viewer, session: Session, storage: Storage
+) -> Response:
+    lesson = _watchable(session, viewer.user, lesson_id)
     key = lesson.artefact_key(name)
     if not storage.exists(key):
         raise _not_ready(lesson, name)
-    return serve_object(storage, key, "image/jpeg")
+    return serve_object(storage, key, "image/jpeg", no_store=viewer.by_link)
 
 
 IMAGE_RESPONSES = {**responses(403, 404), 200: {"content": {"image/jpeg": {}}}}
@@ -377,16 +405,16 @@ IMAGE_RESPONSES = {**responses(403, 404), 200: {"content": {"image/jpeg": {}}}}
 
 @router.get("/{lesson_id}/poster.jpg", response_class=Response, responses=IMAGE_RESPONSES)
 def get_poster(
-    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+    lesson_id: str, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
-    return _image("poster.jpg", lesson_id, user, session, storage)
+    return _image("poster.jpg", lesson_id, viewer, session, storage)
 
 
 @router.get("/{lesson_id}/sprite.jpg", response_class=Response, responses=IMAGE_RESPONSES)
 def get_sprite(
-    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+    lesson_id: str, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
-    return _image("sprite.jpg", lesson_id, user, session, storage)
+    return _image("sprite.jpg", lesson_id, viewer, session, storage)
 
 
 @router.get(
@@ -395,9 +423,10 @@ def get_sprite(
     responses={**responses(403, 404), **MEDIA_RESPONSES},
 )
 def get_media(
-    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+    lesson_id: str, request: Request, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The browser-playable recording; supports Range requests (206) or redirects (307)."""
+    user = viewer.user
     lesson = _watchable(session, user, lesson_id)
     if not lesson.media_key or not storage.exists(lesson.media_key):
         raise _not_ready(lesson, "playable recording")
@@ -407,4 +436,46 @@ def get_media(
         )
         session.commit()
     media_type = "audio/mp4" if lesson.media_key.endswith(".m4a") else "video/mp4"
-    return serve_object(storage, lesson.media_key, media_type)
+    return serve_object(storage, lesson.media_key, media_type, no_store=viewer.by_link)
+
+
+@router.get("/{lesson_id}/media-links", response_model=MediaLinks, responses=responses(403, 404))
+def get_media_links(
+    lesson_id: str,
+    request: Request,
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    response: Response,
+) -> MediaLinks:
+    """Signed links to the recording, captions, thumbnails track, sprite and poster, for
+    `<video>`, `<track>` and images, which cannot send the Authorization header.
+
+    They work for minutes (`expires_in`) and for this lesson only; ask again before then.
+    Signing out ends them. Files that do not exist (yet) are null.
+    """
+    lesson = _watchable(session, auth.user, lesson_id)
+    issued = issue_media_token(settings, auth.claims, f"lesson:{lesson.id}")
+    base = f"{request.scope.get('root_path', '')}/api/v1/lessons/{lesson.id}"
+
+    def link(path: str, present: bool) -> str | None:
+        if not present:
+            return None
+        return f"{path}{'&' if '?' in path else '?'}token={issued.token}"
+
+    def stored(name: str) -> bool:
+        return storage.exists(lesson.artefact_key(name))
+
+    response.headers.update(NO_STORE)
+    ready = lesson.status == LessonStatus.ready
+    return MediaLinks(
+        token=issued.token,
+        expires_at=issued.expires_at,
+        expires_in=max(0, int((issued.expires_at - utcnow()).total_seconds())),
+        media=link(f"{base}/media", ready and bool(lesson.media_key)),
+        captions=link(f"{base}/transcript?format=vtt", stored("transcript.vtt")),
+        thumbnails=link(f"{base}/thumbnails.vtt", stored("thumbnails.vtt")),
+        sprite=link(f"{base}/sprite.jpg", stored("sprite.jpg")),
+        poster=link(f"{base}/poster.jpg", stored("poster.jpg")),
+    )

@@ -132,7 +132,15 @@ plain_route("GET", f"{V1}/lessons", anonymous=401, ect=200, mentor=200, coach=20
 
 lesson_route("GET", L, own=200, paired=200, admin=200)
 lesson_route("DELETE", L, own=204, paired=403, admin=204)
-for part in ("transcript", "segments", "thumbnails.vtt", "poster.jpg", "sprite.jpg", "media"):
+for part in (
+    "transcript",
+    "segments",
+    "thumbnails.vtt",
+    "poster.jpg",
+    "sprite.jpg",
+    "media",
+    "media-links",
+):
     lesson_route("GET", f"{L}/{part}", own=200, paired=200, admin=403)
 
 plain_route(
@@ -151,7 +159,14 @@ ROWS.append(
 )
 plain_route("GET", f"{V1}/clips", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 
-for path in (C, f"{C}/media", f"{C}/captions.vtt", f"{C}/tags", f"{C}/comments"):
+for path in (
+    C,
+    f"{C}/media",
+    f"{C}/captions.vtt",
+    f"{C}/media-links",
+    f"{C}/tags",
+    f"{C}/comments",
+):
     clip_route("GET", path, shared=200, paired=200)
 clip_route("GET", C, shared=200, paired=200, unshared=404)
 clip_route("PATCH", C, shared=403, paired=200)

@@ -1,0 +1,55 @@
+"""Keeping credentials out of logs: media links carry a token in their query string, and
+uvicorn's access log prints every request's path with its query.
+
+`install()` puts a filter on the loggers that print URLs; it rewrites `token=...` (and
+`access_token=...`) values in a record's message and arguments to `token=[redacted]` before any
+handler formats it, so the access log keeps the path and status but never the credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[redacted]"
+TOKEN_IN_QUERY = re.compile(r"(?i)([?&;](?:access_)?token=)[^&;\s\"'#]*")
+URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx")
+"""Loggers that print request URLs: the server's access and error logs, and HTTP clients."""
+
+
+def redact(text: str) -> str:
+    return TOKEN_IN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes | bytearray):
+        return redact(bytes(value).decode("latin-1")).encode("latin-1")
+    return value
+
+
+class TokenRedactor(logging.Filter):
+    """Rewrites query-string tokens in a record; never drops the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clean(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _clean(arg) for key, arg in record.args.items()}
+        return True
+
+
+def install(names: tuple[str, ...] = URL_LOGGERS) -> None:
+    """Add the filter to each logger once (create_app may run many times in one process).
+
+    Logger filters survive uvicorn's own logging set-up, which replaces handlers only.
+    """
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenRedactor) for f in logger.filters):
+            logger.addFilter(TokenRedactor())
