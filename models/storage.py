@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -55,8 +55,8 @@ def check_key(key: str) -> str:
     """Return `key` if it is a safe relative object name, else raise StorageKeyError."""
     if not key or len(key) > 1024 or _UNSAFE.search(key) or key.startswith("/"):
         raise StorageKeyError(f"unsafe storage key: {key!r}")
-    parts = PurePosixPath(key).parts
-    if any(part in ("..", ".", "") for part in parts) or key.endswith("/"):
+    # split by hand: PurePosixPath folds "a/./b" and "a//b" into "a/b", hiding those segments
+    if any(part in ("..", ".", "") for part in key.split("/")):
         raise StorageKeyError(f"unsafe storage key: {key!r}")
     return key
 
