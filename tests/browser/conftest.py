@@ -6,7 +6,9 @@ through the pipeline. Accounts and the mentor–ECT pairing are made directly in
 before the server starts, the way an admin's CLI would. Chromium is Debian's (no downloads).
 
 Every page made through `browser_context` records the requests it makes; at the end of the test
-each must be to the app's own origin (or a blob:/data: URL the page made itself).
+each must be to the app's own origin (or a blob:/data: URL the page made itself). The server
+keeps its access log on (as `clipcoach serve` does), so tests can see the statuses it answered
+and that media tokens in URLs were redacted from it.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     with open(server_log, "wb") as server_out, open(worker_log, "wb") as worker_out:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "info", "--no-access-log"],
+             "--port", str(port), "--log-level", "info"],
             cwd=REPO, env=env, stdout=server_out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         worker = subprocess.Popen(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Response, Route, expect
 
 from models.db import session_scope
 from models.lesson import Lesson
@@ -65,6 +65,34 @@ def _video_state(page: Page) -> dict[str, float]:
     )
 
 
+def _streams_from_the_app(app: LiveApp, page: Page, media_path: str) -> str:
+    """The video plays its signed URL on the app's origin (not a blob: copy of the whole file)."""
+    src = page.evaluate("document.getElementById('video').currentSrc")
+    assert src.startswith(f"{app.url}{media_path}?token="), src
+    return str(src)
+
+
+def _ranges_answered(app: LiveApp, responses: list[Response], media_path: str) -> None:
+    """The browser asked for byte ranges and the server answered 206 (its own access log says
+    so, with the token redacted)."""
+    media = [r for r in responses if r.url.startswith(f"{app.url}{media_path}?token=")]
+    assert media, [r.url for r in responses][-20:]
+    ranged = [r for r in media if r.request.all_headers().get("range", "").startswith("bytes=")]
+    assert ranged and all(r.status == 206 for r in ranged), [(r.status, r.url) for r in media]
+    deadline = time.monotonic() + 5
+    pattern = re.compile(re.escape(f"GET {media_path}?token=[redacted] HTTP/1.1") + r'" 206')
+    while not pattern.search(app.server_log.read_text(errors="replace")):
+        assert time.monotonic() < deadline, f"no 206 for {media_path} in the server's access log"
+        time.sleep(0.1)
+
+
+def _no_token_in_server_log(app: LiveApp, *srcs: str) -> None:
+    log = app.server_log.read_text(errors="replace")
+    for src in srcs:
+        token = src.split("token=", 1)[1].split("&")[0]
+        assert token not in log
+
+
 def _drag_select(page: Page, first: int, last: int) -> None:
     """Select transcript words first..last with the mouse, as a person would."""
     start = page.locator(f"#transcript .w[data-i='{first}']")
@@ -92,6 +120,8 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
 
     # The ECT signs in and uploads the sample lesson; it is processed until ready.
     ect = browser_context().new_page()
+    ect_responses: list[Response] = []
+    ect.on("response", lambda r: ect_responses.append(r))
     sign_in(ect, ect_person)
     expect(ect.get_by_role("heading", name="Your lessons")).to_be_visible()
     expect(ect.get_by_role("heading", name="Clips shared with you")).to_be_visible()
@@ -102,6 +132,8 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
 
     # The mentor finds the lesson on their home page and opens the studio.
     mentor = browser_context().new_page()
+    mentor_responses: list[Response] = []
+    mentor.on("response", lambda r: mentor_responses.append(r))
     sign_in(mentor, mentor_person)
     expect(mentor.get_by_role("heading", name="Your ECTs' lessons")).to_be_visible()
     mentor.get_by_role("link", name="Y7 equivalent fractions").click()
@@ -112,6 +144,12 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     mentor.wait_for_function("() => document.getElementById('video').readyState >= 1")
     tracks = mentor.evaluate("[...document.getElementById('video').textTracks].map(t => t.kind)")
     assert "captions" in tracks
+    # The video streams from a signed URL on the app's origin, in ranges answered with 206.
+    lesson_media = f"/api/v1/lessons/{lesson_id}/media"
+    studio_src = _streams_from_the_app(live_app, mentor, lesson_media)
+    _ranges_answered(live_app, mentor_responses, lesson_media)
+    poster = mentor.evaluate("document.getElementById('video').poster")
+    assert poster.startswith(f"{live_app.url}/api/v1/lessons/{lesson_id}/poster.jpg?token=")
     expect(mentor.locator("#segments .segment").first).to_be_visible()
 
     # Thumbnail previews on the timeline: hovering shows a sprite tile.
@@ -121,7 +159,12 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     mentor.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
     preview = mentor.locator("#thumb-preview .thumb-image")
     expect(preview).to_be_visible()
-    assert "blob:" in (preview.evaluate("e => e.style.backgroundImage") or "")
+    tile = preview.evaluate("e => e.style.backgroundImage") or ""
+    assert f"/api/v1/lessons/{lesson_id}/sprite.jpg?token=" in tile, tile
+    mentor.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some(e => e.name.includes('/sprite.jpg?token=') && e.responseStatus === 200)"
+    )
     shots.take(mentor, "studio-thumbnail-preview", full_page=False)
 
     # Keyboard: I and O mark in and out from the playhead.
@@ -209,6 +252,9 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     )
     assert captions and captions[0] > 0, captions
     ect.evaluate("document.getElementById('video').pause()")
+    clip_media = f"/api/v1/clips/{clip_id}/media"
+    review_src = _streams_from_the_app(live_app, ect, clip_media)
+    _ranges_answered(live_app, ect_responses, clip_media)
 
     # Clicking the comment seeks to its moment.
     ect.evaluate("document.getElementById('video').currentTime = 0.2")
@@ -233,6 +279,37 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     )
     shots.take(mentor, "mentor-sees-reply")
     assert len(shots.taken) >= 10
+
+    # A review left open past the links' renewal point: the page renews them and the player
+    # carries on from where it was, on the new link. (The page's clock is moved on; the
+    # server's expiry itself is tested in tests/api/test_media_links.py.)
+    later = browser_context()
+    later.clock.install()
+    reviewer = later.new_page()
+    later_responses: list[Response] = []
+    reviewer.on("response", lambda r: later_responses.append(r))
+    sign_in(reviewer, ect_person, clip_href)
+    reviewer.wait_for_function(
+        "() => document.getElementById('video').readyState >= 2", timeout=120_000
+    )
+    first_src = _streams_from_the_app(live_app, reviewer, clip_media)
+    reviewer.evaluate("document.getElementById('video').currentTime = 2.5")
+    reviewer.wait_for_function("() => !document.getElementById('video').seeking")
+    later.clock.fast_forward("08:30")  # past 80 % of the 10-minute life of the links
+    reviewer.wait_for_function(
+        f"() => document.getElementById('video').currentSrc !== {first_src!r}",
+        timeout=STEP_TIMEOUT,
+    )
+    reviewer.wait_for_function(
+        "() => { const v = document.getElementById('video');"
+        " return v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - 2.5) < 0.3; }",
+        timeout=STEP_TIMEOUT,
+    )
+    renewed_src = _streams_from_the_app(live_app, reviewer, clip_media)
+    assert renewed_src != first_src
+    renewed = [r for r in later_responses if r.url == renewed_src]
+    assert renewed and all(r.status in (200, 206) for r in renewed), renewed
+    _no_token_in_server_log(live_app, studio_src, review_src, first_src, renewed_src)
 
 
 def test_an_interrupted_upload_resumes_from_the_servers_offset(

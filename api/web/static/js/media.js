@@ -1,32 +1,121 @@
 // Media for the player: the video, its captions track, thumbnail previews and the transcript.
 //
-// A <video> or <track> cannot send an Authorization header, so media the page shows is either
-// fetched with the bearer token and handed over as a blob: URL, or (when the API offers one)
-// requested through a short-lived signed URL. Nothing is ever loaded from another host.
+// A <video>, <track> or CSS image cannot send an Authorization header, so the page asks the API
+// for signed media links (GET .../media-links) and gives those URLs to the elements directly:
+// the browser streams the video with range requests, as it would any file. A link opens one
+// lesson or clip for a few minutes; `MediaLinks` renews them before they expire and tells the
+// player, which swaps its source without losing its place. Nothing is loaded from another host
+// unless the server redirects media to its own object store (allowed by the page's policy).
 
-import { api, authHeaders, el, formatTime } from "./api.js";
+import { ApiError, api, el, formatTime } from "./api.js";
 
-async function fetchBlobUrl(path, type) {
-  const response = await api(path, { raw: true });
-  const blob = await response.blob();
-  return URL.createObjectURL(type ? new Blob([blob], { type }) : blob);
+const RENEW_AT = 0.8; // renew when this share of a link's life has passed
+const RETRY_MS = 30_000;
+
+// The current signed links for `path` ("lessons/ID" or "clips/ID"), renewed in the background.
+export class MediaLinks {
+  constructor(path) {
+    this.path = path;
+    this.current = null;
+    this.expiresAt = 0;
+    this.renewAt = 0;
+    this.listeners = [];
+    this.timer = 0;
+    document.addEventListener("visibilitychange", () => {
+      // Timers sleep with the laptop: catch up as soon as the page is looked at again.
+      if (document.visibilityState === "visible" && this.current && Date.now() >= this.renewAt) {
+        this.renew().catch(() => {});
+      }
+    });
+  }
+
+  async load() {
+    const links = await api(`${this.path}/media-links`);
+    const now = Date.now();
+    this.current = links;
+    this.expiresAt = now + links.expires_in * 1000;
+    this.renewAt = now + links.expires_in * 1000 * RENEW_AT;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.renew().catch(() => {}), this.renewAt - now);
+    return links;
+  }
+
+  // Fetch fresh links and hand them to every listener; on failure try again shortly.
+  async renew() {
+    try {
+      await this.load();
+    } catch (error) {
+      if (!(error instanceof ApiError && [401, 403, 404].includes(error.status))) {
+        console.warn("Could not renew the media links; trying again.", error);
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.renew().catch(() => {}), RETRY_MS);
+      }
+      throw error;
+    }
+    for (const listener of this.listeners) listener(this.current);
+    return this.current;
+  }
+
+  onRenew(listener) {
+    this.listeners.push(listener);
+  }
+
+  get stale() {
+    return Date.now() >= this.expiresAt - 5000;
+  }
 }
 
-// Point the video at authorised media. Prefers a signed URL from the API; falls back to a blob.
-export async function attachVideo(video, mediaPath) {
-  video.src = await fetchBlobUrl(mediaPath, "video/mp4");
-  await new Promise((resolve, reject) => {
-    if (video.readyState >= 1) return resolve();
-    video.addEventListener("loadedmetadata", resolve, { once: true });
-    video.addEventListener("error", () => reject(new Error("The video could not be played.")), {
-      once: true,
-    });
+// Point the video at a URL and wait until it knows its duration (or fails).
+export function attachVideo(video, url) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      video.removeEventListener("loadedmetadata", done);
+      video.removeEventListener("error", failed);
+      resolve();
+    };
+    const failed = () => {
+      video.removeEventListener("loadedmetadata", done);
+      video.removeEventListener("error", failed);
+      reject(new Error("The video could not be played."));
+    };
+    video.addEventListener("loadedmetadata", done);
+    video.addEventListener("error", failed);
+    video.src = url;
   });
 }
 
-export async function attachCaptions(video, vttPath, label = "English") {
-  const text = await api(vttPath, { raw: true }).then((r) => r.text());
-  const url = URL.createObjectURL(new Blob([text], { type: "text/vtt" }));
+// Give the video a new URL for the same recording, keeping its place, speed and play state.
+export function swapSource(video, url) {
+  if (!url || video.currentSrc === new URL(url, location.href).href) return;
+  const at = video.currentTime;
+  const playing = !video.paused && !video.ended;
+  const rate = video.playbackRate;
+  video.addEventListener(
+    "loadedmetadata",
+    () => {
+      video.currentTime = at;
+      video.playbackRate = rate;
+      if (playing) video.play().catch(() => {});
+    },
+    { once: true },
+  );
+  video.src = url;
+}
+
+// Keep the player on live links: swap in renewed ones, and renew at once if the video failed
+// because its link ran out (a tab asleep past its renewal).
+export function followLinks(video, links, thumbnails = null) {
+  links.onRenew((fresh) => {
+    swapSource(video, fresh.media);
+    if (thumbnails && fresh.thumbnails) thumbnails.reload(fresh.thumbnails).catch(() => {});
+  });
+  video.addEventListener("error", () => {
+    if (links.stale) links.renew().catch(() => {});
+  });
+}
+
+// The captions track, loaded by the browser from a signed URL (cues stay once loaded).
+export function attachCaptions(video, url, label = "English") {
   const track = el("track", { kind: "captions", srclang: "en", label, src: url, default: true });
   video.append(track);
   // Showing, not just loaded: captions on by default.
@@ -55,30 +144,37 @@ export function parseVtt(text) {
   return cues;
 }
 
-// Thumbnail previews: cues pointing at tiles of a sprite (sprite.jpg#xywh=x,y,w,h).
-export async function loadThumbnails(vttPath) {
-  const text = await api(vttPath, { raw: true }).then((r) => r.text());
-  const base = new URL(vttPath, location.origin);
-  const sprites = new Map();
+async function thumbnailCues(trackUrl) {
+  // A signed URL: no Authorization header, and nothing kept in the HTTP cache.
+  const response = await fetch(trackUrl, { cache: "no-store", credentials: "omit" });
+  if (!response.ok) throw new ApiError(response.status, response.statusText);
+  const base = new URL(trackUrl, location.origin);
   const cues = [];
-  for (const cue of parseVtt(text)) {
+  for (const cue of parseVtt(await response.text())) {
     const [ref, frag = ""] = cue.text.trim().split("#");
     const match = /xywh=(\d+),(\d+),(\d+),(\d+)/.exec(frag);
     if (!match) continue;
     const url = new URL(ref, base);
     if (url.origin !== location.origin) continue; // never follow a track to another host
-    const key = url.pathname + url.search;
-    if (!sprites.has(key)) sprites.set(key, fetchBlobUrl(key));
     const [x, y, w, h] = match.slice(1).map(Number);
-    cues.push({ start: cue.start, end: cue.end, sprite: key, x, y, w, h });
+    // The sprite's URL carries the same signed token as the track that named it.
+    cues.push({ start: cue.start, end: cue.end, url: url.pathname + url.search, x, y, w, h });
   }
-  const urls = new Map();
-  for (const [key, promise] of sprites) urls.set(key, await promise);
+  return cues;
+}
+
+// Thumbnail previews: cues pointing at tiles of a sprite (sprite.jpg#xywh=x,y,w,h).
+export async function loadThumbnails(trackUrl) {
+  let cues = await thumbnailCues(trackUrl);
   return {
-    cues,
+    get cues() {
+      return cues;
+    },
+    async reload(freshUrl) {
+      cues = await thumbnailCues(freshUrl);
+    },
     at(t) {
-      const cue = cues.find((c) => t >= c.start && t < c.end) || cues[cues.length - 1];
-      return cue ? { ...cue, url: urls.get(cue.sprite) } : null;
+      return cues.find((c) => t >= c.start && t < c.end) || cues[cues.length - 1] || null;
     },
   };
 }
@@ -260,4 +356,3 @@ export function transcriptView(container, video, transcript, { onSelectWords, of
   return { words, seek, highlight };
 }
 
-export { authHeaders };

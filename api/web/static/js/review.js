@@ -1,7 +1,7 @@
 // Reviewing a clip: the clip video with captions, its strand tags, comments at their moments.
 
-import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
-import { attachCaptions, attachVideo } from "./media.js";
+import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
+import { MediaLinks, attachCaptions, attachVideo, followLinks } from "./media.js";
 import { commentList, items, strandLabel } from "./coaching.js";
 
 const clipId = document.body.dataset.clipId;
@@ -75,17 +75,31 @@ onReady(async () => {
   await Promise.all([comments.refresh(), loadMedia(video, clip)]);
 });
 
-// The clip's MP4 is rendered on demand; wait (politely) until the server has it.
+// The clip's MP4 is rendered on demand: the server holds the first request while it renders,
+// and answers 503 if that takes longer. A <video> cannot say why it failed, so the page asks
+// the same signed URL for one byte to learn the status, and tries again while it is 503.
 async function loadMedia(video, clip) {
   const status = $("render-status");
+  const links = new MediaLinks(`clips/${clip.id}`);
+  const first = await links.load();
+  if (first.captions) attachCaptions(video, first.captions);
   for (let attempt = 0; attempt < 240; attempt += 1) {
     try {
-      await attachVideo(video, `clips/${clip.id}/media`);
-      await attachCaptions(video, `clips/${clip.id}/captions.vtt`).catch(() => null);
+      await attachVideo(video, links.current.media);
+      followLinks(video, links);
       status.textContent = "";
       return;
-    } catch (error) {
-      if (error.status !== 503) throw error; // still rendering: the server says when to ask again
+    } catch {
+      const probe = await fetch(links.current.media, {
+        headers: { Range: "bytes=0-0" },
+        cache: "no-store",
+        credentials: "omit",
+      });
+      if (probe.status === 401) await links.renew();
+      else if (probe.status !== 503 && !probe.ok) {
+        const body = await probe.json().catch(() => ({}));
+        throw new ApiError(probe.status, body.detail || probe.statusText);
+      }
       status.textContent = "Preparing the clip…";
       await sleep(1000);
     }

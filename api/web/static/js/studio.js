@@ -1,7 +1,15 @@
 // The mentor's clipping studio: watch the lesson, mark a range, save, tag, comment and share.
 
 import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
-import { attachCaptions, attachVideo, loadThumbnails, timeline, transcriptView } from "./media.js";
+import {
+  MediaLinks,
+  attachCaptions,
+  attachVideo,
+  followLinks,
+  loadThumbnails,
+  timeline,
+  transcriptView,
+} from "./media.js";
 import { stageName, watchLesson } from "./lessons.js";
 import { commentList, items, strandLabel } from "./coaching.js";
 
@@ -50,12 +58,17 @@ async function showProcessing() {
 async function setUpPlayer(lesson, me) {
   const video = $("video");
   const base = `lessons/${lessonId}`;
+  // Signed links let the <video>, <track> and sprite images load straight from the API.
+  const links = new MediaLinks(base);
+  const media = await links.load();
+  if (media.poster) video.poster = media.poster;
+  if (media.captions) attachCaptions(video, media.captions);
   const [transcript, thumbnails] = await Promise.all([
     api(`${base}/transcript?format=json`).catch(() => ({ segments: [] })),
-    loadThumbnails(`/api/v1/${base}/thumbnails.vtt`).catch(() => null),
-    attachVideo(video, `${base}/media`),
+    media.thumbnails ? loadThumbnails(media.thumbnails).catch(() => null) : null,
+    attachVideo(video, media.media),
   ]);
-  await attachCaptions(video, `${base}/transcript?format=vtt`).catch(() => null);
+  followLinks(video, links, thumbnails);
   const line = timeline($("timeline"), video, thumbnails);
 
   const words = transcriptView($("transcript"), video, transcript, {
