@@ -416,13 +416,16 @@ def part_memory(suite: Suite) -> None:
                 total = own + tool
                 if total > worst[0]:
                     worst = (total, f"{stage}, {media.FORMATS[codec].label}")
+                tool_text = megabytes(tool) if tool else "-"
+                if tool and not report.get("children_sampled"):
+                    tool_text += " (≤, too short to sample)"
                 rows.append(
                     [
                         media.FORMATS[codec].label,
                         stage,
                         minutes(report["seconds"]),
                         megabytes(own),
-                        megabytes(tool) if tool else "-",
+                        tool_text,
                         megabytes(total),
                     ]
                 )
@@ -431,7 +434,8 @@ def part_memory(suite: Suite) -> None:
     body = (
         f"Each stage run alone in a fresh process on the {length:g}-minute lessons, as a worker "
         "runs it (the transcribe stage loads the model in that process). The worker's peak is "
-        "its Python process plus the largest tool it ran at the same time.\n\n"
+        "its Python process plus the largest tool it ran at the same time (tools sampled from "
+        "/proc while they run; see benchmarks/stage.py).\n\n"
     )
     body += table(
         ["input", "stage", "time", "Python process", "largest tool child", "worker peak"], rows
