@@ -142,7 +142,9 @@ def _update_progress(session: Session, lesson: Lesson) -> None:
 def finish_stage(db_url: str, lesson_id: str, name: str, outcome: StageOutcome) -> list[str]:
     """Record a finished stage and its facts; return the stages it makes ready (to enqueue)."""
     with session_scope(db_url) as session:
-        lesson = session.get(Lesson, lesson_id)
+        # Lock the lesson row: on PostgreSQL two branches finishing at once would otherwise each
+        # see the other still running, and neither would claim the stage that joins them.
+        lesson = session.get(Lesson, lesson_id, with_for_update=True)
         if lesson is None:
             return []
         row = _stage_rows(session, lesson_id)[name]

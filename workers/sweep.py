@@ -13,6 +13,9 @@ scheduler) repairs both:
   queue is empty and nothing has touched the lesson for LOST_QUEUED. The sweep sends it again.
   A queued stage whose queue still holds messages is only waiting its turn and is left alone,
   however long the batch.
+- A stage is still `pending` although everything it waits for has finished, and the lesson has
+  not changed for LOST_QUEUED (a join nobody claimed; `status.finish_stage` locks the lesson
+  row so this should not happen, the sweep is the safety net). It is claimed and sent.
 
 Every change is a conditional UPDATE on the state the sweep saw, so a worker that wakes up in
 between wins and the sweep does nothing. A duplicate delivery is harmless: stages are idempotent
@@ -33,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
-from pipeline.lesson import STAGES
+from pipeline.lesson import STAGES, ready_stages
 from workers import status
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,7 @@ class SweepReport:
     requeued: list[tuple[str, str]] = field(default_factory=list)
     resent: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    unblocked: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _aware(moment: datetime | None) -> datetime:
@@ -136,15 +140,18 @@ def sweep(
         rows = session.execute(
             select(LessonStage, Lesson)
             .join(Lesson, Lesson.id == LessonStage.lesson_id)
-            .where(
-                Lesson.status.in_([LessonStatus.queued, LessonStatus.processing]),
-                LessonStage.status.in_([StageStatus.running, StageStatus.queued]),
-            )
+            .where(Lesson.status.in_([LessonStatus.queued, LessonStatus.processing]))
         ).all()
         candidates = [
             (row.lesson_id, row.name, row.status, row.heartbeat_at, row.attempts, lesson.updated_at)
             for row, lesson in rows
+            if row.status in (StageStatus.running, StageStatus.queued)
         ]
+        by_lesson: dict[str, dict[str, StageStatus]] = {}
+        touched_at: dict[str, datetime] = {}
+        for row, lesson in rows:
+            by_lesson.setdefault(row.lesson_id, {})[row.name] = row.status
+            touched_at[row.lesson_id] = _aware(lesson.updated_at)
 
     depths: dict[str, int] = {}
     for lesson_id, name, state, beat, attempts, touched in candidates:
@@ -177,6 +184,17 @@ def sweep(
                 log.warning("lesson %s: stage %s lost its message: sent again", lesson_id, name)
                 enqueue(lesson_id, name)
                 report.resent.append((lesson_id, name))
+
+    for lesson_id, stages in by_lesson.items():
+        if now - touched_at[lesson_id] < lost_queued:
+            continue
+        finished = {n for n, st in stages.items() if st in (StageStatus.done, StageStatus.skipped)}
+        started = {n for n, st in stages.items() if st != StageStatus.pending}
+        for name in ready_stages(finished, started):
+            if name in stages and _claim(db_url, lesson_id, name, StageStatus.pending, None, now):
+                log.warning("lesson %s: stage %s was never claimed: sent", lesson_id, name)
+                enqueue(lesson_id, name)
+                report.unblocked.append((lesson_id, name))
     return report
 
 
@@ -188,16 +206,20 @@ def _claim(
     beat: datetime | None,
     now: datetime,
 ) -> bool:
-    """Move the stage to `queued` (stamped now) only if it is still as the sweep saw it."""
+    """Move the stage to `queued` (stamped now) only if it is still as the sweep saw it
+    (for a pending stage the status alone: its heartbeat may be left from a reprocessing)."""
     with session_scope(db_url) as session:
         where = [
             LessonStage.lesson_id == lesson_id,
             LessonStage.name == name,
             LessonStage.status == seen,
-            LessonStage.heartbeat_at.is_(None)
-            if beat is None
-            else LessonStage.heartbeat_at == beat,
         ]
+        if seen != StageStatus.pending:
+            where.append(
+                LessonStage.heartbeat_at.is_(None)
+                if beat is None
+                else LessonStage.heartbeat_at == beat
+            )
         result = session.execute(
             update(LessonStage).where(*where).values(status=StageStatus.queued, heartbeat_at=now)
         )

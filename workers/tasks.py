@@ -95,10 +95,11 @@ def sweep_stale() -> None:
     remove_abandoned(
         settings.database_url, settings.data_dir, timedelta(hours=settings.upload_abandon_hours)
     )
-    if report.requeued or report.resent or report.failed:
+    if report.requeued or report.resent or report.failed or report.unblocked:
         log.info(
-            "sweep: requeued %s, resent %s, failed %s",
+            "sweep: requeued %s, resent %s, unblocked %s, failed %s",
             report.requeued,
             report.resent,
+            report.unblocked,
             report.failed,
         )

@@ -128,6 +128,28 @@ def test_finished_and_failed_lessons_are_ignored(settings: Settings, lesson_id: 
     assert (report.requeued, report.resent, report.failed, recorder.sent) == ([], [], [], [])
 
 
+def test_a_join_nobody_claimed_is_sent(settings: Settings, lesson_id: str) -> None:
+    """All of segment's prerequisites finished, yet it is still pending (the lost-claim race)."""
+    db = settings.database_url
+    with session_scope(db) as session:
+        session.execute(
+            update(LessonStage)
+            .where(LessonStage.lesson_id == lesson_id, LessonStage.name != "segment")
+            .values(status=StageStatus.done)
+        )
+        session.execute(
+            update(Lesson).where(Lesson.id == lesson_id).values(status=LessonStatus.processing)
+        )
+    recorder = Recorder()
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).unblocked == []  # too fresh
+    _age(settings, lesson_id, minutes=5)
+    report = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+    assert report.unblocked == [(lesson_id, "segment")]
+    assert recorder.sent == [(lesson_id, "segment")]
+    assert _stage(settings, lesson_id, "segment").status == StageStatus.queued
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).unblocked == []
+
+
 def test_heartbeat_thread_keeps_a_running_stage_alive(settings: Settings, lesson_id: str) -> None:
     db = settings.database_url
     status.begin_stage(db, lesson_id, "probe")
