@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--lessons", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=40.0, help="length of each lesson")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
 
     lessons = make_lessons(args.lessons, args.seconds)
