@@ -8,7 +8,9 @@ are atomic).
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -88,13 +90,32 @@ def execute_stage(
         log.warning(
             "lesson %s: stage %s failed: %s %s\n%s", lesson_id, stage, exc.code, exc, exc.detail
         )
-        status.fail_stage(db, lesson_id, stage, exc.code, exc.message)
+        if NO_SPACE_TEXT in (exc.detail or ""):  # ffmpeg's own write failed for want of space
+            status.fail_stage(
+                db, lesson_id, stage, NO_SPACE_CODE, NO_SPACE_MESSAGE.format(stage=stage)
+            )
+        else:
+            status.fail_stage(db, lesson_id, stage, exc.code, exc.message)
+        return
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        log.warning("lesson %s: stage %s: no space left in %s", lesson_id, stage, workdir)
+        status.fail_stage(db, lesson_id, stage, NO_SPACE_CODE, NO_SPACE_MESSAGE.format(stage=stage))
         return
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     for next_stage in status.finish_stage(db, lesson_id, stage, outcome):
         enqueue(lesson_id, next_stage)
+
+
+NO_SPACE_CODE = "no_space"
+NO_SPACE_TEXT = os.strerror(errno.ENOSPC)  # "No space left on device", as ffmpeg prints it
+NO_SPACE_MESSAGE = (
+    "The server ran out of disk space while processing this recording at the {stage} step. "
+    "Nothing was lost; your administrator needs to free space, then it can be tried again."
+)
 
 
 TRANSIENT_MESSAGES = {
