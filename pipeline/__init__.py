@@ -1,4 +1,4 @@
-"""Pure media work for clipcoach: ffmpeg commands, transcription, scene scores, segmentation, captions.
+"""Pure media work: ffmpeg commands, transcription, scene scores, segmentation, captions.
 
 Every stage is a function over paths and plain options that returns a result dataclass and raises
 only `pipeline.errors.PipelineError` subclasses. Nothing here reads settings, touches a database
