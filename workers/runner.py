@@ -71,6 +71,10 @@ def execute_stage(
             status.report_progress(db, lesson_id, stage, fraction)
 
     settings.scratch.mkdir(parents=True, exist_ok=True)
+    # An earlier attempt of this stage killed on this host (SIGKILL, OOM) never ran its finally:
+    # its folder would stay forever. The stage is being run again now, so that attempt is dead.
+    for stale in settings.scratch.glob(f"{lesson_id}-{stage}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{lesson_id}-{stage}-", dir=settings.scratch))
     try:
         with Heartbeat(db, lesson_id, stage):  # fetching a large source takes a while too
