@@ -118,5 +118,5 @@ def test_api_fuzz_long(case: Any, fuzz_world: World) -> None:
 def test_fuzz_counts_requests(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs last in this module: reports how many requests the fuzzing sent (for the docs)."""
     with capsys.disabled():
-        print(f"\nschemathesis: {SENT['requests']} requests sent")  # noqa: T201
+        print(f"\nschemathesis: {SENT['requests']} requests sent")
     assert SENT["requests"] > 0
