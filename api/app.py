@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI
 from api import errors, logredaction, pages
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter
-from api.routes import admin, auth, clips, feed, frameworks, lessons, uploads
+from api.routes import (
+    admin,
+    auth,
+    batches,
+    clips,
+    feed,
+    frameworks,
+    lessons,
+    transcriptions,
+    uploads,
+)
 from api.schemas import Health
 from models.settings import get_settings
 
@@ -55,7 +65,7 @@ def create_app() -> FastAPI:
         """Liveness: the app is up (no sign-in needed)."""
         return Health()
 
-    for module in (auth, uploads, lessons, clips, feed, frameworks, admin):
+    for module in (auth, uploads, lessons, transcriptions, clips, feed, frameworks, batches, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(pages.router)

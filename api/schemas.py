@@ -458,3 +458,160 @@ class MediaLinks(BaseModel):
 
 class Health(BaseModel):
     status: str = "ok"
+
+
+# lessons: transcription controls
+
+
+Vocabulary = list[Annotated[str, Field(min_length=1, max_length=100)]]
+
+
+class TranscriptionCreate(BaseModel):
+    """Settings for transcribing a lesson again; a field left out keeps the lesson's current
+    setting, null goes back to the deployment's default."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"language": "en", "vocabulary": ["phonics", "SENCO", "Mr Okafor"]}]
+        },
+    )
+    model: str | None = Field(
+        None, min_length=1, max_length=300, description="One of the deployment's allowed models."
+    )
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", examples=["en"])
+    vocabulary: Vocabulary | None = Field(None, max_length=200)
+
+
+class TranscriptVersionPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": 1,
+                    "created_at": "2026-11-24T09:10:00Z",
+                    "model": "default",
+                    "language": "en",
+                    "vocabulary": [],
+                    "words": 5120,
+                    "current": False,
+                    "ready": True,
+                }
+            ]
+        }
+    )
+    number: int
+    created_at: UTCDateTime | None = Field(description="When this transcript was made.")
+    model: str
+    language: str
+    vocabulary: list[str]
+    words: int | None = Field(description="Number of words; null until the transcript is made.")
+    current: bool = Field(description="The transcript captions, clips and search use.")
+    ready: bool = Field(description="False while the current transcript is still being made.")
+
+
+class LessonUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"transcribe": False}]}
+    )
+    transcribe: bool | None = Field(
+        None,
+        description="false switches transcription off (add `?delete_transcripts=true` to remove "
+        "the transcripts too); true switches it back on and transcribes the lesson if it has no "
+        "transcript.",
+    )
+
+
+# batches
+
+
+class BatchCreate(BaseModel):
+    """Recordings to transcribe together: finished uploads, lessons you can see, and files in
+    server folders an administrator allowed (`CLIPCOACH_BATCH_ALLOWED_DIRS`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Spring term, Year 8",
+                    "upload_ids": ["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"],
+                    "paths": ["/srv/recordings/spring/y8-ratio.mp4", "/srv/recordings/autumn"],
+                }
+            ]
+        },
+    )
+    name: str = Field("", max_length=300)
+    upload_ids: list[Annotated[str, ID]] = Field(default_factory=list, max_length=1000)
+    lesson_ids: list[Annotated[str, ID]] = Field(default_factory=list, max_length=1000)
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Absolute server paths of recordings or folders (a folder's files, not its "
+        "subfolders), inside an allowed folder after resolving links.",
+    )
+    transcribe: bool = True
+
+    @model_validator(mode="after")
+    def _something(self) -> BatchCreate:
+        if not (self.upload_ids or self.lesson_ids or self.paths):
+            raise ValueError("give at least one of upload_ids, lesson_ids or paths")
+        return self
+
+
+class BatchItemPublic(BaseModel):
+    source_name: str
+    lesson_id: str | None
+    reused: bool = Field(description="Already processed content: an existing lesson was reused.")
+    status: str = Field(description="The lesson's status, or `failed` if no lesson was made.")
+    stage: str | None
+    progress: int
+    error_code: str | None
+    error_message: str | None
+
+
+class BatchCounts(BaseModel):
+    total: int
+    queued: int
+    processing: int
+    ready: int
+    failed: int
+
+
+class BatchSummary(BaseModel):
+    id: str
+    name: str
+    owner_id: str
+    created_at: UTCDateTime
+    finished: bool = Field(description="No item is queued or processing.")
+    counts: BatchCounts
+
+
+class BatchPublic(BatchSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9a" * 16,
+                    "name": "Spring term, Year 8",
+                    "owner_id": "c" * 32,
+                    "created_at": "2026-11-24T09:00:00Z",
+                    "finished": False,
+                    "counts": {"total": 2, "queued": 0, "processing": 1, "ready": 1, "failed": 0},
+                    "items": [
+                        {
+                            "source_name": "y8-ratio.mp4",
+                            "lesson_id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b",
+                            "reused": False,
+                            "status": "processing",
+                            "stage": "transcribe",
+                            "progress": 42,
+                            "error_code": None,
+                            "error_message": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    items: list[BatchItemPublic]

@@ -3,4 +3,13 @@
 Importing the package registers every table on `Base.metadata` (Alembic and tests rely on that).
 """
 
-from models import account, audit, coaching, framework, lesson, upload  # noqa: F401 - tables
+from models import (  # noqa: F401 - tables
+    account,
+    audit,
+    batch,
+    coaching,
+    framework,
+    lesson,
+    transcription,
+    upload,
+)

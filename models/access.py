@@ -147,6 +147,22 @@ def require_lesson_content(user: User, lesson: Lesson) -> None:
         )
 
 
+def require_transcription_control(user: User, lesson: Lesson) -> None:
+    """Re-running or switching off transcription is for those who see the lesson's content:
+    its owner, a mentor paired with them, the coach whose batch holds it (not an admin, who sees
+    only the record)."""
+    if user.role == Role.admin and lesson.owner_id != user.id:
+        raise NotAllowedError(
+            "Administrators manage lesson records; the lesson's owner, their mentor or the coach "
+            "who submitted it may change how it is transcribed."
+        )
+
+
+def require_transcript_delete(user: User, lesson: Lesson) -> None:
+    if lesson.owner_id != user.id:
+        raise NotAllowedError("Only the person who uploaded a lesson may delete its transcripts.")
+
+
 def require_lesson_delete(user: User, lesson: Lesson) -> None:
     if lesson.owner_id != user.id and user.role != Role.admin:
         raise NotAllowedError("Only the person who uploaded a lesson or an admin may delete it.")

@@ -23,6 +23,7 @@ MAINTENANCE_QUEUE = "maintenance"
 """The sweep's queue, consumed by whichever worker runs the beat scheduler (`--beat`)."""
 PROCESS_LESSON = f"{TASK_PREFIX}lesson.process"
 RENDER_CLIP = f"{TASK_PREFIX}clip.render"
+RETRANSCRIBE_LESSON = f"{TASK_PREFIX}lesson.retranscribe"
 SWEEP = f"{TASK_PREFIX}sweep"
 
 TASK_ROUTES = {

@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(0, ge=0, description="0: the model's default for this machine.")
     language: str = "en"
     vocabulary: list[str] = Field(default_factory=list, description="School terms to hint.")
+    transcription_models: list[str] = Field(
+        default_factory=list,
+        description="Models (names or folders) a lesson may be re-transcribed with besides the "
+        "deployment's own `model`; JSON list, empty by default.",
+    )
+
+    # coach batches
+    batch_allowed_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Server folders whose recordings coaches may submit as a batch by path; "
+        "JSON list, empty by default (no server paths accepted).",
+    )
 
     # limits
     max_upload_bytes: int = Field(8 * 1024**3, gt=0)

@@ -228,6 +228,8 @@ def _transcribe(
     from pipeline.captions import write_transcript_files
     from pipeline.transcribe import TranscribeOptions, transcribe
 
+    if not options.transcribe:  # an audio file left from an earlier run is not a reason
+        return StageOutcome(skipped="Transcription is switched off for this lesson.")
     if not (workdir / AUDIO).exists():
         return StageOutcome(skipped="No audio to transcribe.")
     if model is None:

@@ -12,7 +12,7 @@ from models.queue import SWEEP, make_celery
 SWEEP_INTERVAL_SECONDS = 60.0
 
 app = make_celery()
-app.conf.include = ["workers.tasks", "workers.clip_tasks"]
+app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcription_tasks"]
 # Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
 app.conf.beat_schedule = {

@@ -64,6 +64,45 @@ def start_lesson(db_url: str, lesson_id: str) -> list[str]:
         return _claim_ready(session, lesson_id)
 
 
+def restart_stages(db_url: str, lesson_id: str, names: Iterable[str]) -> list[str]:
+    """Run some stages of a finished lesson again (e.g. transcription with other settings).
+
+    The named stages go back to pending and the ones whose prerequisites are finished are
+    claimed; every other stage keeps its row (attempts, times, result) untouched. Nothing is
+    done (and [] returned) if a stage outside `names` is unfinished: the lesson is still being
+    processed, or failed before the restarted stages could run.
+    """
+    names = set(names)
+    with session_scope(db_url) as session:
+        lesson = session.get(Lesson, lesson_id, with_for_update=True)
+        if lesson is None:
+            return []
+        rows = _stage_rows(session, lesson_id)
+        kept = [name for name in STAGES if name not in names]
+        if any(name not in rows or rows[name].status not in FINISHED for name in kept):
+            log.warning(
+                "lesson %s: cannot restart %s before the rest has finished", lesson_id, names
+            )
+            return []
+        for name in names:
+            row = rows.get(name)
+            if row is None:
+                session.add(LessonStage(lesson_id=lesson_id, name=name))
+                continue
+            row.status, row.progress, row.error_code, row.error_message = (
+                StageStatus.pending,
+                0.0,
+                None,
+                None,
+            )
+        lesson.status, lesson.stage = LessonStatus.queued, None
+        lesson.error_code = lesson.error_message = None
+        session.flush()
+        claimed = _claim_ready(session, lesson_id)
+        _update_progress(session, lesson)
+        return claimed
+
+
 def _claim_ready(session: Session, lesson_id: str) -> list[str]:
     rows = _stage_rows(session, lesson_id)
     finished = {name for name, row in rows.items() if row.status in FINISHED}

@@ -47,6 +47,7 @@ from models.lesson import Lesson, LessonStatus
 from models.mediatype import NotARecordingError, sniff
 from models.settings import Settings
 from models.storage import Storage
+from models.transcription import TranscriptVersion, current_number, transcript_key
 from models.upload import discard, part_path, read_head, sha256_file, uploads_dir
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ async def _from_upload(
     path = part_path(settings.data_dir, upload.id)
     filename, sha = upload.filename, upload.sha256
     try:
-        lesson = await _make_lesson(
+        lesson = await make_lesson(
             session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
             client_of(request),
         )  # fmt: skip
@@ -146,7 +147,7 @@ async def _from_multipart(
         try:
             with open(path, "wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, file.file, out, 1024 * 1024)
-            return await _make_lesson(
+            return await make_lesson(
                 session, settings, storage, user, path, file.filename or "recording",
                 title if isinstance(title, str) else "", transcribe, None, client_of(request),
             )  # fmt: skip
@@ -154,7 +155,7 @@ async def _from_multipart(
             path.unlink(missing_ok=True)
 
 
-async def _make_lesson(
+async def make_lesson(
     session: Session,
     settings: Settings,
     storage: Storage,
@@ -166,6 +167,8 @@ async def _make_lesson(
     sha256: str | None,
     client: str,
 ) -> Lesson:
+    """A lesson owned by `user` from the recording at `path` (which stays the caller's to remove),
+    committed and queued; 413, 415 or 503 with nothing kept. Used by lessons and batches."""
     size = path.stat().st_size
     if size > settings.max_upload_bytes:
         raise HTTPException(413, too_large_detail(size, settings.max_upload_bytes))
@@ -312,10 +315,15 @@ def get_transcript(
     session: SessionDep,
     storage: StorageDep,
     format: Literal["json", "vtt", "srt", "txt"] = "json",
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=1_000_000, description="An earlier transcript (see `/transcriptions`)."),
+    ] = None,
 ) -> Response:
     """The transcript as JSON (segments with word timings), WebVTT, SRT or plain text.
 
-    A media link (`token=`) opens only the WebVTT form, the captions a `<track>` loads."""
+    A media link (`token=`) opens only the WebVTT form, the captions a `<track>` loads.
+    `version=N` reads a transcript kept from before the lesson was transcribed again."""
     if viewer.by_link and format != "vtt":
         raise HTTPException(
             401,
@@ -324,15 +332,35 @@ def get_transcript(
         )
     user = viewer.user
     lesson = _watchable(session, user, lesson_id)
-    data = _artefact(storage, lesson, f"transcript.{format}")
+    kept = kept_transcript(session, lesson, version)
+    key = transcript_key(lesson, format, kept)
+    data = storage.get_bytes(key) if storage.exists(key) else None
     if data is None:
+        if kept is not None:
+            raise HTTPException(404, f"Version {version} of this transcript has no {format} file.")
         raise _no_transcript(lesson)
     audit.record(
         session, user.id, "lesson.transcript", "lesson", lesson.id,
-        client=client_of(request), format=format,
+        client=client_of(request), format=format, version=version,
     )  # fmt: skip
     session.commit()
     return Response(data, media_type=TRANSCRIPT_TYPES[format], headers=_cache(viewer))
+
+
+def kept_transcript(
+    session: Session, lesson: Lesson, version: int | None
+) -> TranscriptVersion | None:
+    """The kept version numbered `version`, or None for the current transcript (404 if neither)."""
+    if version is None or version == current_number(session, lesson.id):
+        return None
+    kept = session.scalar(
+        select(TranscriptVersion).where(
+            TranscriptVersion.lesson_id == lesson.id, TranscriptVersion.number == version
+        )
+    )
+    if kept is None:
+        raise HTTPException(404, f"This lesson has no transcript version {version}.")
+    return kept
 
 
 def _cache(viewer: Viewer) -> dict[str, str]:
@@ -468,7 +496,8 @@ def get_media_links(
         return storage.exists(lesson.artefact_key(name))
 
     response.headers.update(NO_STORE)
-    ready = lesson.status == LessonStatus.ready
+    # Once ready, the recording stays playable while some stages run again (transcription).
+    ready = lesson.status == LessonStatus.ready or lesson.ready_at is not None
     return MediaLinks(
         token=issued.token,
         expires_at=issued.expires_at,

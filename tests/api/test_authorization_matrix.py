@@ -2,7 +2,9 @@
 
 The world (tests/api/conftest.py): ect_a owns lesson_a, paired with `mentor`; ect_b owns lesson_b,
 paired with `mentor_b`; a coach and an admin. On lesson_a, `mentor` made four clips: one shared
-with ect_a, one whose share expired, one whose share was revoked, one never shared.
+with ect_a, one whose share expired, one whose share was revoked, one never shared. Rows that name
+them add the coach's batch `batch_c` holding lesson_c, which the coach submitted (case
+`batch_coach` of every lesson route).
 
 Anything the caller may not see is 404 (never 403, so ids reveal nothing); 403 is only for a
 thing the caller sees but whose change their role does not allow. A route added to the app
@@ -19,7 +21,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
-from tests.api.conftest import PASSWORD, World
+from tests.api.conftest import PASSWORD, Media, World, store_artefacts
 
 LESSON_CASES = {
     "anonymous": "anonymous",
@@ -71,9 +73,17 @@ ROWS: list[Row] = []
 
 
 def lesson_route(
-    method: str, path: str, *, anonymous: int = 401, unrelated: int = 404, **statuses: int
+    method: str,
+    path: str,
+    *,
+    anonymous: int = 401,
+    unrelated: int = 404,
+    batch_coach: int | None = None,
+    **statuses: int,
 ) -> None:
-    """Rows for a route about lesson_a; give own/paired/coach/admin, the rest have defaults."""
+    """Rows for a route about lesson_a; give own/paired/coach/admin, the rest have defaults.
+
+    Plus the coach on lesson_c from their own batch, answered as its owner is by default."""
     table = {
         "anonymous": anonymous,
         "unrelated_ect": unrelated,
@@ -85,6 +95,8 @@ def lesson_route(
         ROWS.append(
             Row(method, path, case, LESSON_CASES[case], (("lesson_id", "lesson_a"),), status)
         )
+    status = statuses["own"] if batch_coach is None else batch_coach
+    ROWS.append(Row(method, path, "batch_coach", "coach", (("lesson_id", "lesson_c"),), status))
 
 
 def clip_route(method: str, path: str, **statuses: int) -> None:
@@ -142,6 +154,9 @@ for part in (
     "media-links",
 ):
     lesson_route("GET", f"{L}/{part}", own=200, paired=200, admin=403)
+lesson_route("PATCH", L, own=200, paired=200, admin=403)
+lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
+lesson_route("POST", f"{L}/transcriptions", own=202, paired=202, admin=403)
 
 plain_route(
     "POST",
@@ -204,6 +219,21 @@ plain_route(
 )
 plain_route("GET", f"{V1}/admin/audit", **ADMIN, admin=200)
 
+# batches: the coach's upload makes a batch; only its submitter ever sees a batch
+plain_route("POST", f"{V1}/batches", anonymous=401, ect=403, mentor=403, coach=201, admin=404)
+plain_route("GET", f"{V1}/batches", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+for part in ("", "/transcripts.zip"):
+    plain_route(
+        "GET",
+        f"{V1}/batches/{{batch_id}}{part}",
+        (("batch_id", "batch_c"),),
+        anonymous=401,
+        ect=404,
+        mentor=404,
+        coach=200,
+        admin=404,
+    )
+
 
 def _mp4_head(world: World, size: int) -> bytes:
     return world.storage.get_bytes(f"lessons/{world.ids['lesson_a']}/lesson.mp4")[:size]
@@ -219,6 +249,9 @@ BODIES: dict[tuple[str, str], Body] = {
         "headers": {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
     },
     ("POST", f"{V1}/lessons"): lambda w, ids: {"json": {"upload_id": ids["upload_id"]}},
+    ("POST", f"{V1}/batches"): lambda w, ids: {"json": {"upload_ids": [_coach_upload(w)]}},
+    ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
+    ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
     ("POST", f"{V1}/clips"): lambda w, ids: {
         "json": {"lesson_id": ids["lesson_id"], "start": 1.0, "end": 2.5, "title": "x"}
     },
@@ -236,6 +269,44 @@ BODIES: dict[tuple[str, str], Body] = {
 }
 
 
+def _coach_upload(world: World) -> str:
+    """A finished upload of the coach's, holding a recording."""
+    from models.db import session_scope
+    from models.upload import Upload, part_path
+
+    data = world.storage.get_bytes(f"lessons/{world.ids['lesson_a']}/lesson.mp4")
+    with session_scope(world.settings.database_url) as s:
+        upload = Upload(
+            owner_id=world.users["coach"], filename="y8.mp4", size=len(data), offset=len(data)
+        )
+        s.add(upload)
+        s.flush()
+        part_path(world.settings.data_dir, upload.id).write_bytes(data)
+        return upload.id
+
+
+def _add_coach_batch(world: World, media: Media) -> None:
+    """lesson_c, submitted by the coach in batch_c and processed (artefacts as for lesson_a)."""
+    from models.batch import Batch, BatchItem
+    from models.db import session_scope
+    from models.lesson import Lesson
+
+    with session_scope(world.settings.database_url) as s:
+        lesson = Lesson(
+            owner_id=world.users["coach"], title="Batched", source_key="", source_filename="c.mp4"
+        )
+        s.add(lesson)
+        s.flush()
+        lesson.source_key = lesson.artefact_key("source.mp4")
+        world.storage.put_file(lesson.source_key, media.video)
+        store_artefacts(world.settings, lesson, media)
+        batch = Batch(owner_id=world.users["coach"], name="Spring")
+        s.add(batch)
+        s.flush()
+        s.add(BatchItem(batch_id=batch.id, position=0, source_name="c.mp4", lesson_id=lesson.id))
+        world.ids["lesson_c"], world.ids["batch_c"] = lesson.id, batch.id
+
+
 def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
     ids: dict[str, str] = {"strand_id": "ecf-2019:4e"}
     for param, key in row.targets:
@@ -247,7 +318,11 @@ def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-def test_route_answers_each_case(world: World, inline_queue: object, row: Row) -> None:
+def test_route_answers_each_case(
+    world: World, inline_queue: object, media: Media, row: Row
+) -> None:
+    if {"lesson_c", "batch_c"} & {key for _, key in row.targets}:
+        _add_coach_batch(world, media)
     url, ids = _resolve(world, row)
     body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
     headers = {**world.auth(row.actor), **body.pop("headers", {})}
@@ -281,7 +356,7 @@ def test_every_object_route_has_each_ownership_case() -> None:
         cases = {r.case for r in ROWS if (r.method, r.path) == (method, path)}
         assert "anonymous" in cases, (method, path)
         if "{lesson_id}" in path:
-            assert set(LESSON_CASES) <= cases, (method, path)
+            assert set(LESSON_CASES) | {"batch_coach"} <= cases, (method, path)
         if "{clip_id}" in path:
             assert set(CLIP_CASES) <= cases, (method, path)
 

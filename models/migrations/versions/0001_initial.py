@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 05:59:20.458907
+Create Date: 2026-11-24 07:05:42.062238
 """
 
 from alembic import op
@@ -67,6 +67,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_object_id"), ["object_id"], unique=False)
+
+    op.create_table(
+        "batches",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_batches_owner_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_batches")),
+    )
+    with op.batch_alter_table("batches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_batches_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "lessons",
@@ -211,6 +225,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_uploads_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
+        "batch_items",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("batch_id", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("source_name", sa.String(length=1024), nullable=False),
+        sa.Column("lesson_id", sa.String(length=32), nullable=True),
+        sa.Column("reused", sa.Boolean(), nullable=False),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["batches.id"],
+            name=op.f("fk_batch_items_batch_id_batches"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lesson_id"],
+            ["lessons.id"],
+            name=op.f("fk_batch_items_lesson_id_lessons"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_batch_items")),
+    )
+    with op.batch_alter_table("batch_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_batch_items_batch_id"), ["batch_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_batch_items_lesson_id"), ["lesson_id"], unique=False)
+
+    op.create_table(
         "clips",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("lesson_id", sa.String(length=32), nullable=False),
@@ -295,6 +337,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lesson_stages")),
         sa.UniqueConstraint("lesson_id", "name", name=op.f("uq_lesson_stages_lesson_id")),
     )
+    op.create_table(
+        "transcript_versions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("lesson_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.String(length=300), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("vocabulary", sa.JSON(), nullable=False),
+        sa.Column("words", sa.Integer(), nullable=False),
+        sa.Column("formats", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lesson_id"],
+            ["lessons.id"],
+            name=op.f("fk_transcript_versions_lesson_id_lessons"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transcript_versions")),
+        sa.UniqueConstraint("lesson_id", "number", name=op.f("uq_transcript_versions_lesson_id")),
+    )
+    with op.batch_alter_table("transcript_versions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_transcript_versions_lesson_id"), ["lesson_id"], unique=False
+        )
+
     op.create_table(
         "clip_tags",
         sa.Column("clip_id", sa.String(length=32), nullable=False),
@@ -421,12 +489,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_clip_tags_strand_id"))
 
     op.drop_table("clip_tags")
+    with op.batch_alter_table("transcript_versions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_transcript_versions_lesson_id"))
+
+    op.drop_table("transcript_versions")
     op.drop_table("lesson_stages")
     with op.batch_alter_table("clips", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clips_lesson_id"))
         batch_op.drop_index(batch_op.f("ix_clips_author_id"))
 
     op.drop_table("clips")
+    with op.batch_alter_table("batch_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_batch_items_lesson_id"))
+        batch_op.drop_index(batch_op.f("ix_batch_items_batch_id"))
+
+    op.drop_table("batch_items")
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_uploads_owner_id"))
 
@@ -451,6 +528,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lessons_owner_id"))
 
     op.drop_table("lessons")
+    with op.batch_alter_table("batches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_batches_owner_id"))
+
+    op.drop_table("batches")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_object_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
