@@ -315,7 +315,8 @@ NAME_CASES: tuple[NameCase, ...] = (
     NameCase("backslashes", "..\\..\\windows\\lesson.mp4", "Windows `..\\` in the name",
              "accepted; stored under a generated key"),
     NameCase("very_long", "l" * 1500 + ".mp4", "a 1500-character name",
-             "accepted; display name cut to 1024 characters, key generated"),
+             "multipart: accepted, display name cut to 1024 characters; resumable: 422 at "
+             "`POST /uploads` (names are at most 1024 characters), nothing created"),
 )  # fmt: skip
 
 OVERSIZE = "upload over the size limit: 413 while streaming (chunked create: before any byte)"

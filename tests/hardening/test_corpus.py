@@ -167,6 +167,10 @@ def test_upload_names(
                 headers=world.auth("ect_a"),
                 json={"filename": name_case.filename, "size": len(data)},
             )
+            if r.status_code == 422:
+                # a resumable upload declares its name up front; the schema caps it at 1024
+                assert len(name_case.filename) > 1024 and "1024" in r.text, r.text
+                continue
             assert r.status_code == 201, r.text
             upload = r.json()["id"]
             r = world.client.patch(
@@ -185,7 +189,12 @@ def test_upload_names(
             row = session.get(Lesson, lesson["id"])
             assert row is not None
             assert row.source_key == f"lessons/{row.id}/source.mp4"
-            assert row.source_filename == name_case.filename.replace("\x00", "")[:1024]
+            sent = name_case.filename
+            if (
+                how == "multipart"
+            ):  # the client escapes quotes in a multipart header (as browsers do)
+                sent = sent.replace('"', "%22")
+            assert row.source_filename == sent[:1024]
             assert 0 < len(row.title) <= 300
         assert world.storage.exists(row.source_key)
     inline_queue.join()
