@@ -28,6 +28,12 @@ def _clean(value: Any) -> Any:
         return redact(value)
     if isinstance(value, bytes | bytearray):
         return redact(bytes(value).decode("latin-1")).encode("latin-1")
+    if value is not None and not isinstance(value, int | float):
+        # URL objects (httpx logs `request.url`, an httpx.URL) print their query too
+        text = str(value)
+        cleaned = redact(text)
+        if cleaned != text:
+            return cleaned
     return value
 
 
