@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
@@ -278,3 +279,46 @@ def test_no_route_authenticates_by_cookie(world: World) -> None:
     assert checked >= 25, checked
     r = sign_in(world, "admin@school.test", PASSWORD)
     assert r.status_code == 200 and "set-cookie" not in r.headers
+
+
+def test_signed_media_links_stay_out_of_uvicorn_access_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Media links carry a token in their query (a <video> cannot send headers): the access log
+    of a real uvicorn, and an httpx client's request log, must show the request without it."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    caplog.set_level(logging.INFO)
+    config = uvicorn.Config(world.app, host="127.0.0.1", port=0, log_level="info", lifespan="off")
+    server = uvicorn.Server(config)
+    access_logger = logging.getLogger("uvicorn.access")  # configured above; does not propagate
+    access_logger.addHandler(caplog.handler)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        auth = world.auth("ect_a")
+        with httpx.Client(base_url=base, timeout=10) as client:
+            links = client.get(f"/api/v1/lessons/{world.ids['lesson_a']}/media-links", headers=auth)
+            assert links.status_code == 200, links.text
+            media_token = links.json()["token"]
+            r = client.get(links.json()["media"], headers={"Range": "bytes=0-99"})
+            assert r.status_code == 206
+            client.get(links.json()["captions"])
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        access_logger.removeHandler(caplog.handler)
+    access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert any("/media" in line for line in access), access
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    leaked = [r.name for r in caplog.records if media_token in r.getMessage()]
+    assert media_token not in text and world.tokens["ect_a"] not in text, leaked
