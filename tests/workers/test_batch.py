@@ -226,8 +226,10 @@ def _children(pid: int) -> set[int]:
     while frontier:
         parent = frontier.pop()
         for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            with open(task) as handle:
-                kids = {int(k) for k in handle.read().split()}
+            try:  # short-lived tools (ffprobe) come and go while we look
+                kids = {int(k) for k in task.read_text().split()}
+            except OSError:
+                continue
             frontier.extend(kids - found)
             found |= kids
     return found
