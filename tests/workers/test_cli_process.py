@@ -26,6 +26,8 @@ from typer.testing import CliRunner
 from tests import mediafactory
 from workers.cli import app
 
+TRANSCRIPTS = ("transcript.json", "transcript.vtt", "transcript.srt", "transcript.txt")
+MEDIA_SUFFIXES = {".mp4", ".flac", ".mp3", ".wav"}
 ALL_VIDEO_OUTPUTS = {
     "lesson.mp4", "probe.json", "transcript.json", "transcript.vtt", "transcript.srt",
     "transcript.txt", "segments.json", "poster.jpg", "sprite.jpg", "thumbnails.vtt",
@@ -128,10 +130,21 @@ def test_shared_recordings(shared_media: Path, tmp_path: Path) -> None:
     assert ALL_VIDEO_OUTPUTS <= _files(out)
     assert json.loads((out / "transcript.json").read_text())["segments"] == []
 
-    for name in ("issue-134-rotate.mp4", "delayed_start.mp4", "counter.mp4", "fades.mp4"):
-        out = tmp_path / name
-        result = runner.invoke(
-            app, ["process", str(shared_media / "video" / name), "--out", str(out)]
-        )
-        assert result.exit_code == 0, f"{name}: {result.output}"
-        assert {"lesson.mp4", "probe.json", "segments.json", "sprite.jpg"} <= _files(out), name
+    # Every other recording there: each gets the outputs its kind of media calls for.
+    audio_outputs = {"lesson.m4a", "probe.json", "segments.json", *TRANSCRIPTS}
+    processed = 2
+    for path in sorted(p for p in shared_media.glob("*/*") if p.suffix in MEDIA_SUFFIXES):
+        if path.name in ("jfk.flac", "squirrel.mp4"):
+            continue
+        out = tmp_path / path.name
+        result = runner.invoke(app, ["process", str(path), "--out", str(out)])
+        assert result.exit_code == 0, f"{path.name}: {result.output}"
+        expected = ALL_VIDEO_OUTPUTS if path.parent.name == "video" else audio_outputs
+        if (
+            path.parent.name == "video"
+            and not json.loads((out / "probe.json").read_text())["audio"]
+        ):
+            expected = ALL_VIDEO_OUTPUTS - set(TRANSCRIPTS)  # no sound: no transcript, a note
+        assert expected <= _files(out), f"{path.name}: missing {expected - _files(out)}"
+        processed += 1
+    assert processed >= 37, f"expected every shared recording, processed {processed}"

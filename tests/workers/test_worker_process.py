@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import open_storage
 from tests import mediafactory
+from tests.services import WorkerProcess
 
 PHRASES = [
     "Good morning everyone. Today we are learning about fractions.",
@@ -36,24 +35,16 @@ def spoken_lesson(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+def worker(settings: Settings) -> Iterator[WorkerProcess]:
+    """The same worker `clipcoach serve` starts beside the app: both queues, two processes."""
     env = {**os.environ, "CLIPCOACH_DATA_DIR": str(settings.data_dir)}
-    log = open(settings.data_dir / "worker.log", "wb")  # noqa: SIM115 - closed in the finally
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--queues",
-         "media,transcribe", "--concurrency", "2", "--pool", "prefork", "--loglevel", "info",
-         "--without-gossip", "--without-mingle"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    proc = WorkerProcess("media,transcribe", env, settings.data_dir / "worker.log", concurrency=2)
+    proc.start()
     try:
+        proc.wait_ready()
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        proc.stop()
 
 
 def _add_lesson(settings: Settings, source: Path) -> str:
@@ -86,13 +77,14 @@ def _watch(settings: Settings, lesson_id: str) -> list[tuple[str, str | None, in
 
 @pytest.mark.model
 def test_worker_process_takes_a_lesson_to_ready(
-    settings: Settings, worker: subprocess.Popen[bytes], spoken_lesson: Path
+    settings: Settings, worker: WorkerProcess, spoken_lesson: Path
 ) -> None:
     lesson_id = _add_lesson(settings, spoken_lesson)
     send_task(PROCESS_LESSON, lesson_id)
     seen = _watch(settings, lesson_id)
 
-    assert worker.poll() is None, "the worker process died"
+    assert worker.process is not None
+    assert worker.process.poll() is None, f"the worker process died:\n{worker.log_tail()}"
     assert seen[-1] == ("ready", None, 100), seen
     progress = [p for _, _, p in seen]
     assert progress == sorted(progress), f"progress went backwards: {seen}"
@@ -111,7 +103,7 @@ def test_worker_process_takes_a_lesson_to_ready(
 
 
 def test_worker_process_reports_bad_input_as_a_failed_stage(
-    settings: Settings, worker: subprocess.Popen[bytes], tmp_path: Path
+    settings: Settings, worker: WorkerProcess, tmp_path: Path
 ) -> None:
     fake = tmp_path / "lesson.mp4"
     mediafactory.write_pdf(fake)
