@@ -43,6 +43,7 @@ Every failure of the model or of decoding the audio becomes `TranscriptionError`
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -50,11 +51,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from pipeline.errors import TranscriptionError
 from pipeline.transcript import Segment, Transcript, Word
 
 if TYPE_CHECKING:
-    import numpy as np
     from faster_whisper import WhisperModel
 
 logger = logging.getLogger(__name__)
@@ -234,6 +236,10 @@ class TranscribeOptions:
     segmenter and the plain-text paragraphs want a boundary there."""
     batch_size: int = 0
     """0 decodes window by window; > 0 uses BatchedInferencePipeline (needs VAD)."""
+    window_seconds: float | None = 600.0
+    """Longer audio is transcribed in windows of about this length, cut at the quietest moment
+    near each window's end. faster-whisper builds the spectrogram of everything it is given at
+    once: an hour in one call peaks above 3 GB, ten minutes at a time stays under 1 GB."""
 
     def __post_init__(self) -> None:
         # Accept any sequence of terms but keep the options hashable and immutable.
@@ -381,6 +387,64 @@ def iter_segments(
     return _convert(fw_segments, duration, options)
 
 
+QUIET_FRAME_SECONDS = 0.1
+CUT_SEARCH_SECONDS = 30.0
+
+
+def window_cuts(audio: np.ndarray, window_seconds: float | None) -> list[int]:
+    """Sample indexes that split `audio` into windows of at most `window_seconds`.
+
+    Each cut is the quietest 0.1 s frame in the last 30 s before the window's limit, so a cut
+    falls in a pause rather than through a word. Returns [0, ..., len(audio)].
+    """
+    total = len(audio)
+    if not window_seconds or total <= window_seconds * SAMPLE_RATE:
+        return [0, total]
+    frame = int(QUIET_FRAME_SECONDS * SAMPLE_RATE)
+    window = int(window_seconds * SAMPLE_RATE)
+    search = min(int(CUT_SEARCH_SECONDS * SAMPLE_RATE), window // 2)
+    cuts = [0]
+    while total - cuts[-1] > window:
+        limit = cuts[-1] + window
+        region = audio[limit - search : limit]
+        frames = region[: len(region) // frame * frame].reshape(-1, frame)
+        energy = np.square(frames, dtype=np.float64).mean(axis=1)
+        cuts.append(limit - search + int(np.argmin(energy)) * frame + frame // 2)
+    cuts.append(total)
+    return cuts
+
+
+def _windowed(
+    audio: np.ndarray, model: WhisperModel, options: TranscribeOptions
+) -> tuple[str, Iterator[Segment]]:
+    """Transcribe window by window, shifting each window's times back onto the whole audio."""
+    cuts = window_cuts(audio, options.window_seconds)
+    language, first = _start(audio[cuts[0] : cuts[1]], model, options)
+
+    def segments() -> Iterator[Segment]:
+        for index, (a, b) in enumerate(itertools.pairwise(cuts)):
+            part = audio[a:b]
+            stream = first if index == 0 else _start(part, model, options)[1]
+            offset = a / SAMPLE_RATE
+            for segment in _convert(stream, len(part) / SAMPLE_RATE, options):
+                yield shift_segment(segment, offset)
+
+    return language, segments()
+
+
+def shift_segment(segment: Segment, offset: float) -> Segment:
+    if not offset:
+        return segment
+    return Segment(
+        start=segment.start + offset,
+        end=segment.end + offset,
+        text=segment.text,
+        words=tuple(
+            Word(w.start + offset, w.end + offset, w.text, w.probability) for w in segment.words
+        ),
+    )
+
+
 def transcribe(
     audio_path: Path | str,
     model: WhisperModel,
@@ -398,8 +462,7 @@ def transcribe(
     segments: list[Segment] = []
     stream: Iterator[Segment] = iter(())
     if duration > 0:
-        language, fw_segments = _start(audio, model, options)
-        stream = _convert(fw_segments, duration, options)
+        language, stream = _windowed(audio, model, options)
     for segment in stream:
         segments.append(segment)
         if on_progress and duration > 0:
@@ -434,4 +497,5 @@ __all__ = [
     "split_at_pauses",
     "transcribe",
     "vocabulary_from_lines",
+    "window_cuts",
 ]

@@ -6,13 +6,16 @@ few seconds in all.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import jiwer
+import numpy as np
 import pytest
 
+from pipeline import transcribe as transcribe_module
 from pipeline.errors import TranscriptionError
 from pipeline.transcribe import (
     ModelSpec,
@@ -273,3 +276,58 @@ def test_a_segment_is_split_where_its_words_pause() -> None:
     )
     assert split_at_pauses(segment, None) == [segment]
     assert split_at_pauses(segment, 10.0) == [segment]
+
+
+def test_window_cuts_fall_in_the_quietest_moment() -> None:
+    """Cuts keep windows within their length and land in a pause, not through speech."""
+    rate = transcribe_module.SAMPLE_RATE
+    rng = np.random.default_rng(3)
+    audio = (rng.standard_normal(95 * rate) * 0.3).astype(np.float32)
+    audio[int(37.2 * rate) : int(37.6 * rate)] = 0.0  # the only pause before the 40 s limit
+    audio[int(75.0 * rate) : int(75.5 * rate)] = 0.0  # and before the next one
+    cuts = transcribe_module.window_cuts(audio, 40.0)
+    assert cuts[0] == 0
+    assert cuts[-1] == len(audio)
+    assert all(b - a <= 40 * rate for a, b in itertools.pairwise(cuts))
+    assert 37.2 <= cuts[1] / rate <= 37.6
+    assert 75.0 <= cuts[2] / rate <= 75.5
+    assert transcribe_module.window_cuts(audio, None) == [0, len(audio)]
+    assert transcribe_module.window_cuts(audio[: 10 * rate], 40.0) == [0, 10 * rate]
+
+
+@pytest.mark.model
+def test_windowed_transcription_keeps_lesson_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording longer than one window: words keep their place in the whole recording."""
+    # The window ends just before the second phrase, which is then transcribed on its own.
+    from tests import mediafactory
+
+    speech = tmp_path / "long.wav"
+    spans = mediafactory.make_speech(
+        speech,
+        ["Open your books at page twelve.", "Now work with your partner on the fractions."],
+        pause=3.0,
+    )
+    model = load_model(ModelSpec())
+    given: list[int] = []
+    real = model.transcribe
+
+    def spy(audio: np.ndarray, **kwargs: object) -> object:
+        given.append(len(audio))
+        return real(audio, **kwargs)
+
+    monkeypatch.setattr(model, "transcribe", spy)
+    window = spans[1].start - 0.5
+    windowed = transcribe(speech, model, TranscribeOptions(window_seconds=window))
+    rate = transcribe_module.SAMPLE_RATE
+    assert len(given) >= 2, "the model should see the recording in windows"
+    assert all(n <= window * rate for n in given)
+    assert abs(sum(given) - windowed.duration * rate) <= rate // 1000  # duration is in ms
+    said = windowed.text.lower()
+    assert all(word in said for word in ("books", "page", "partner")), said
+    late = [w for w in windowed.words if "partner" in w.text.lower()]
+    assert late, windowed.text
+    assert spans[1].start - 0.3 <= late[0].start <= spans[1].end
+    starts = [w.start for w in windowed.words]
+    assert starts == sorted(starts)
