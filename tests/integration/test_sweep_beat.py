@@ -107,7 +107,11 @@ def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
         log = scheduler.log_path.read_text(errors="replace")
         assert "Scheduler: Sending due task sweep-stale-lessons (clipcoach.sweep)" in log
         assert "lost its worker: requeued" in log
-        # the stage's message is back on the media queue, for any media worker to take
+        # The stage's message is back on the media queue, for any media worker to take. The sweep
+        # commits the row and logs before it sends, so give the send a moment to land.
+        deadline = time.monotonic() + 15
+        while _media_queue_length(scaleout.broker_url) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert _media_queue_length(scaleout.broker_url) == 1
     finally:
         scheduler.stop()
