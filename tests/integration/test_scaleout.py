@@ -11,19 +11,17 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from models.coaching import Clip, RenderStatus
-from models.db import dispose_engines, reset_engines, session_scope
+from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus
-from models.migrate import upgrade
 from models.queue import PROCESS_LESSON, RENDER_CLIP, send_task
 from models.s3storage import S3Storage
-from models.settings import Settings, get_settings
+from models.settings import Settings
 from tests import mediafactory
 from tests.services import WorkerProcess, scaleout_env
 
@@ -41,33 +39,6 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mediafactory.make_speech(folder / "speech.wav", PHRASES, pause=1.2)
     mediafactory.add_video_to_audio(folder / "speech.wav", folder / "Year 7 science.mp4")
     return folder / "Year 7 science.mp4"
-
-
-@pytest.fixture
-def scaleout(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
-    s3_url: str,
-    redis_broker_url: str,
-) -> Iterator[Settings]:
-    """This test process and its workers on PostgreSQL, S3 and Redis (nothing embedded)."""
-    env = scaleout_env(
-        tmp_path / "data",
-        database_url=postgres_url,
-        storage_url=s3_url,
-        broker_url=redis_broker_url,
-    )
-    for key, value in env.items():
-        if key.startswith("CLIPCOACH_"):
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    reset_engines()
-    settings = get_settings()
-    upgrade(settings.database_url)  # before the workers start, so they find it up to date
-    yield settings
-    dispose_engines()
-    get_settings.cache_clear()
 
 
 def _add_lesson(settings: Settings, storage: S3Storage, source: Path) -> str:

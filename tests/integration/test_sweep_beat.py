@@ -5,7 +5,6 @@ Takes a little over a minute: beat's first sweep is one interval after it starts
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,40 +12,13 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from models.db import dispose_engines, reset_engines, session_scope, utcnow
+from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, StageStatus
-from models.migrate import upgrade
-from models.settings import Settings, get_settings
+from models.settings import Settings
 from tests.services import WorkerProcess, scaleout_env
 from workers import status
 from workers.app import SWEEP_INTERVAL_SECONDS
 from workers.sweep import STALE_RUNNING
-
-
-@pytest.fixture
-def scaleout(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
-    s3_url: str,
-    redis_broker_url: str,
-) -> Iterator[Settings]:
-    env = scaleout_env(
-        tmp_path / "data",
-        database_url=postgres_url,
-        storage_url=s3_url,
-        broker_url=redis_broker_url,
-    )
-    for key, value in env.items():
-        if key.startswith("CLIPCOACH_"):
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    reset_engines()
-    settings = get_settings()
-    upgrade(settings.database_url)
-    yield settings
-    dispose_engines()
-    get_settings.cache_clear()
 
 
 def _media_queue_length(broker_url: str) -> int:
