@@ -101,6 +101,28 @@ def test_plan_scales_and_caps_frame_rate() -> None:
     assert "+faststart" in cmd
 
 
+def test_sources_above_the_box_get_the_cheaper_capped_encode() -> None:
+    phone = with_video(
+        codec="hevc", width=1920, height=1080, display_width=1920, display_height=1080
+    )
+    plan = plan_normalise(phone)
+    assert (plan.preset, plan.maxrate, plan.bufsize) == ("ultrafast", "3M", "6M")
+    cmd = build_command(Path("a.mov"), Path("b.mp4"), phone, plan, NormaliseOptions())
+    assert cmd[cmd.index("-preset") + 1] == "ultrafast"
+    assert cmd[cmd.index("-maxrate") + 1] == "3M"
+    assert cmd[cmd.index("-bufsize") + 1] == "6M"
+
+
+def test_sources_within_the_box_keep_the_quality_preset_without_a_cap() -> None:
+    small_hevc = with_video(codec="hevc")
+    plan = plan_normalise(small_hevc)
+    assert (plan.preset, plan.maxrate) == ("veryfast", "")
+    cmd = build_command(Path("a.mov"), Path("b.mp4"), small_hevc, plan, NormaliseOptions())
+    assert cmd[cmd.index("-preset") + 1] == "veryfast"
+    assert "-maxrate" not in cmd
+    assert plan_normalise(READY).preset == ""
+
+
 def test_plan_audio_only_makes_m4a() -> None:
     info = dataclasses.replace(READY, video=None)
     assert plan_normalise(info).container == "m4a"
