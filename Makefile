@@ -32,7 +32,7 @@ lint: setup-dev
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
 
-## Rewrite benchmarks/RESULTS.md (takes about an hour on 2 cores)
+## Rewrite benchmarks/RESULTS.md (takes about two hours on 2 cores; run it on a quiet machine)
 bench: setup-dev
 	scripts/services.sh
 	$(VENV)/python -m benchmarks.run
