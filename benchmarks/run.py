@@ -278,6 +278,8 @@ def part_e2e(suite: Suite) -> None:
     rows = []
     for codec in cfg.codecs:
         for length in cfg.lengths:
+            if (codec, length) in cfg.skip:
+                continue
             source = lesson_file(cfg, codec, length)
             say(f"e2e: clipcoach process on {source.name}")
             with tempfile.TemporaryDirectory(dir=WORK) as scratch:
@@ -894,7 +896,7 @@ def commit() -> str:
 def render(suite: Suite, command: str, started: float, load: tuple[float, ...]) -> str:
     cfg = suite.config
     end_load = os.getloadavg()
-    full = set(cfg.only) == set(PARTS) and {10.0, 60.0} <= set(cfg.lengths)
+    full = set(cfg.only) == set(PARTS) and {10.0, 60.0} <= set(cfg.lengths) and not cfg.skip
     lines = [
         "# Benchmark results",
         "",
@@ -907,6 +909,9 @@ def render(suite: Suite, command: str, started: float, load: tuple[float, ...]) 
         f"- **Configuration:** parts {', '.join(cfg.only)}; lesson lengths "
         f"{', '.join(f'{m:g}' for m in cfg.lengths)} min; formats "
         f"{', '.join(media.FORMATS[c].label for c in cfg.codecs)}"
+        + "".join(
+            f"; **not run: {media.FORMATS[c].label} at {m:g} min**" for c, m in sorted(cfg.skip)
+        )
         + ("" if full else " (**a quick configuration, not the full suite**)"),
         f"- **Load average** (1/5/15 min) at the start {'/'.join(f'{x:.1f}' for x in load)}, "
         f"at the end {'/'.join(f'{x:.1f}' for x in end_load)}",
@@ -957,6 +962,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(sorted(unknown))}")
         return [p for p in PARTS if p in chosen]
 
+    def pairs(text: str) -> set[tuple[str, float]]:
+        chosen = set()
+        for item in filter(None, (x.strip() for x in text.split(","))):
+            codec, _, length = item.partition(":")
+            if codec not in media.FORMATS or not length:
+                raise argparse.ArgumentTypeError(f"expected format:minutes, got {item!r}")
+            chosen.add((codec, float(length)))
+        return chosen
+
     def codecs(text: str) -> list[str]:
         chosen = [c.strip() for c in text.split(",") if c.strip()]
         unknown = set(chosen) - set(media.FORMATS)
@@ -990,6 +1004,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=8.0,
         help="length of the encoded piece lessons are joined from",
+    )
+    parser.add_argument(
+        "--skip",
+        type=pairs,
+        default=set(),
+        help="format:minutes lessons to leave out of the end-to-end part, e.g. hevc:60",
     )
     parser.add_argument("--batch-files", type=int, default=4)
     parser.add_argument("--batch-minutes", type=float, default=2.0)
