@@ -79,6 +79,11 @@ STAGES: dict[str, StageSpec] = {
     )
 }
 
+TRANSCRIPTION_STAGES = ("audio", "transcribe", "segment")
+"""The stages that depend on the transcription settings, so transcribing a lesson again runs
+them and no others. Audio too: it is skipped while transcription is off, so it may never have
+been made."""
+
 
 @dataclass(frozen=True)
 class LessonOptions:

@@ -22,6 +22,7 @@ from pipeline.lesson import STAGES, StageOutcome, ready_stages
 log = logging.getLogger(__name__)
 
 FINISHED = (StageStatus.done, StageStatus.skipped)
+ACTIVE = (StageStatus.queued, StageStatus.running)
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,9 @@ def restart_stages(db_url: str, lesson_id: str, names: Iterable[str]) -> list[st
 
     The named stages go back to pending and the ones whose prerequisites are finished are
     claimed; every other stage keeps its row (attempts, times, result) untouched. Nothing is
-    done (and [] returned) if a stage outside `names` is unfinished: the lesson is still being
-    processed, or failed before the restarted stages could run.
+    done (and [] returned) if a stage outside `names` is unfinished (the lesson is still being
+    processed, or failed before the restarted stages could run), or if a named stage is queued
+    or running (this restart is already under way: a redelivered or resent message).
     """
     names = set(names)
     with session_scope(db_url) as session:
@@ -83,6 +85,9 @@ def restart_stages(db_url: str, lesson_id: str, names: Iterable[str]) -> list[st
             log.warning(
                 "lesson %s: cannot restart %s before the rest has finished", lesson_id, names
             )
+            return []
+        if any(rows[n].status in ACTIVE for n in names if n in rows):
+            log.info("lesson %s: %s already restarted (a repeated message)", lesson_id, names)
             return []
         for name in names:
             row = rows.get(name)

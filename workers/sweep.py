@@ -16,6 +16,11 @@ scheduler) repairs both:
 - A stage is still `pending` although everything it waits for has finished, and the lesson has
   not changed for LOST_QUEUED (a join nobody claimed; `status.finish_stage` locks the lesson
   row so this should not happen, the sweep is the safety net). It is claimed and sent.
+- The broker lost a lesson's own message: the lesson is `queued` and untouched for LOST_QUEUED,
+  the media queue is empty, and either it has no stage rows (`clipcoach.lesson.process` never
+  arrived) or all of them are finished (`clipcoach.lesson.retranscribe` never arrived). The
+  sweep does what the lost task would have done (`status.start_lesson` or
+  `status.restart_stages`) and sends the stages that become ready.
 
 Every change is a conditional UPDATE on the state the sweep saw, so a worker that wakes up in
 between wins and the sweep does nothing. A duplicate delivery is harmless: stages are idempotent
@@ -36,7 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
-from pipeline.lesson import STAGES, ready_stages
+from models.queue import MEDIA_QUEUE
+from pipeline.lesson import STAGES, TRANSCRIPTION_STAGES, ready_stages
 from workers import status
 
 log = logging.getLogger(__name__)
@@ -114,6 +120,8 @@ class SweepReport:
     resent: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     unblocked: list[tuple[str, str]] = field(default_factory=list)
+    restarted: list[tuple[str, str]] = field(default_factory=list)
+    """(lesson id, "process" or "retranscribe") whose lesson-level message was lost."""
 
 
 def _aware(moment: datetime | None) -> datetime:
@@ -195,7 +203,66 @@ def sweep(
                 log.warning("lesson %s: stage %s was never claimed: sent", lesson_id, name)
                 enqueue(lesson_id, name)
                 report.unblocked.append((lesson_id, name))
+
+    _restart_lost_lessons(db_url, enqueue, queue_depth, depths, by_lesson, lost_queued, now, report)
     return report
+
+
+def _restart_lost_lessons(
+    db_url: str,
+    enqueue: Enqueue,
+    queue_depth: QueueDepth,
+    depths: dict[str, int],
+    by_lesson: dict[str, dict[str, StageStatus]],
+    lost_queued: timedelta,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Redo the work of a lost `lesson.process` or `lesson.retranscribe` message."""
+    finished = (StageStatus.done, StageStatus.skipped)
+    with session_scope(db_url) as session:
+        waiting = session.execute(
+            select(Lesson.id, Lesson.updated_at).where(Lesson.status == LessonStatus.queued)
+        ).all()
+    for lesson_id, seen in waiting:
+        if now - _aware(seen) < lost_queued:
+            continue
+        stages = by_lesson.get(lesson_id, {})
+        if not stages:
+            kind = "process"
+        elif all(state in finished for state in stages.values()):
+            kind = "retranscribe"
+        else:
+            continue  # stages are queued or pending: the loops above look after those
+        if MEDIA_QUEUE not in depths:
+            depths[MEDIA_QUEUE] = queue_depth(MEDIA_QUEUE)
+        if depths[MEDIA_QUEUE] > 0:
+            continue  # its message may still be waiting its turn
+        if not _touch(db_url, lesson_id, seen, now):
+            continue  # a worker got to it first
+        if kind == "process":
+            claimed = status.start_lesson(db_url, lesson_id)
+        else:
+            claimed = status.restart_stages(db_url, lesson_id, TRANSCRIPTION_STAGES)
+        log.warning("lesson %s: its %s message was lost: sending %s", lesson_id, kind, claimed)
+        for name in claimed:
+            enqueue(lesson_id, name)
+        report.restarted.append((lesson_id, kind))
+
+
+def _touch(db_url: str, lesson_id: str, seen: datetime, now: datetime) -> bool:
+    """Stamp a queued lesson as handled now, only if nobody changed it since the sweep read it."""
+    with session_scope(db_url) as session:
+        result = session.execute(
+            update(Lesson)
+            .where(
+                Lesson.id == lesson_id,
+                Lesson.status == LessonStatus.queued,
+                Lesson.updated_at == seen,
+            )
+            .values(updated_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _claim(

@@ -95,11 +95,12 @@ def sweep_stale() -> None:
     remove_abandoned(
         settings.database_url, settings.data_dir, timedelta(hours=settings.upload_abandon_hours)
     )
-    if report.requeued or report.resent or report.failed or report.unblocked:
+    if report.requeued or report.resent or report.failed or report.unblocked or report.restarted:
         log.info(
-            "sweep: requeued %s, resent %s, unblocked %s, failed %s",
+            "sweep: requeued %s, resent %s, unblocked %s, restarted %s, failed %s",
             report.requeued,
             report.resent,
             report.unblocked,
+            report.restarted,
             report.failed,
         )

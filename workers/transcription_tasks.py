@@ -13,6 +13,7 @@ import logging
 
 from models.queue import RETRANSCRIBE_LESSON
 from models.settings import get_settings
+from pipeline.lesson import TRANSCRIPTION_STAGES
 from workers import status
 from workers.app import app
 from workers.runner import Enqueue
@@ -20,8 +21,7 @@ from workers.tasks import RETRY, enqueue_stage
 
 log = logging.getLogger(__name__)
 
-RETRANSCRIBED_STAGES = ("audio", "transcribe", "segment")
-"""Audio too: it is skipped while transcription is off, so it may never have been made."""
+RETRANSCRIBED_STAGES = TRANSCRIPTION_STAGES
 
 
 def retranscribe(db_url: str, lesson_id: str, enqueue: Enqueue) -> list[str]:

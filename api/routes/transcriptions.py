@@ -39,12 +39,11 @@ from models.transcription import (
     version_prefix,
 )
 from models.transcripts import transcript_words
+from pipeline.lesson import TRANSCRIPTION_STAGES
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/lessons", tags=["transcriptions"])
 
-RESTARTED = ("audio", "transcribe", "segment")
-"""The stages transcribing again runs (workers.transcription_tasks.RETRANSCRIBED_STAGES)."""
 FINISHED = (StageStatus.done, StageStatus.skipped)
 
 
@@ -71,7 +70,7 @@ def _require_idle(session: Session, lesson: Lesson) -> None:
         )
     rows = session.scalars(select(LessonStage).where(LessonStage.lesson_id == lesson.id))
     for row in rows:
-        if row.name not in RESTARTED and row.status not in FINISHED:
+        if row.name not in TRANSCRIPTION_STAGES and row.status not in FINISHED:
             raise HTTPException(
                 409,
                 f"Processing stopped at the {row.name} step, before transcription; "

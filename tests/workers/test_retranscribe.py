@@ -135,6 +135,19 @@ def test_nothing_restarts_while_the_lesson_is_still_being_processed(
     assert retranscribe(settings.database_url, "no-such-lesson", lambda _l, _s: None) == []
 
 
+def test_a_repeated_message_does_not_restart_a_transcription_under_way(
+    settings: Settings, processed: tuple[str, Storage]
+) -> None:
+    """Celery may deliver the message twice, and the sweep resends one it thinks was lost."""
+    lesson_id, _ = processed
+    assert retranscribe(settings.database_url, lesson_id, lambda _l, _s: None) == ["audio"]
+    with session_scope(settings.database_url) as s:
+        row = s.query(LessonStage).filter_by(lesson_id=lesson_id, name="audio").one()
+        row.status = StageStatus.running
+    assert retranscribe(settings.database_url, lesson_id, lambda _l, _s: None) == []
+    assert _stages(settings, lesson_id)["audio"][0] == StageStatus.running
+
+
 def test_switched_off_transcription_skips_even_with_an_old_audio_file(
     settings: Settings, processed: tuple[str, Storage]
 ) -> None:

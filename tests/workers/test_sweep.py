@@ -236,3 +236,71 @@ def test_retry_backoff_stays_below_the_sweep_threshold() -> None:
 
     assert tasks.RETRY["retry_backoff_max"] < sweep.STALE_RUNNING.total_seconds()
     assert sweep.HEARTBEAT_SECONDS * 4 < sweep.STALE_RUNNING.total_seconds()
+
+
+def _new_lesson(settings: Settings) -> str:
+    with session_scope(settings.database_url) as session:
+        lesson = Lesson(source_key="lessons/y/source.mp4", title="Year 7 poetry")
+        session.add(lesson)
+        session.flush()
+        return lesson.id
+
+
+def test_a_lesson_whose_process_message_was_lost_is_started(settings: Settings) -> None:
+    """The lesson row was committed but `lesson.process` never reached a worker."""
+    db = settings.database_url
+    lesson_id = _new_lesson(settings)
+    recorder = Recorder()
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).restarted == []  # too fresh
+    _age(settings, lesson_id, minutes=5)
+    waiting = Recorder(depth=3)
+    assert sweep.sweep(db, waiting.enqueue, waiting.queue_depth).restarted == []
+    report = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+    assert report.restarted == [(lesson_id, "process")]
+    assert recorder.sent == [(lesson_id, "probe")]
+    assert _stage(settings, lesson_id, "probe").status == StageStatus.queued
+    assert _stage(settings, lesson_id, "normalise").status == StageStatus.pending
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).restarted == []
+
+
+def test_a_lesson_whose_retranscribe_message_was_lost_is_transcribed_again(
+    settings: Settings, lesson_id: str
+) -> None:
+    """Every stage finished, then the API queued the lesson for re-transcription and the
+    broker lost the message: only the transcription stages run again."""
+    db = settings.database_url
+    with session_scope(db) as session:
+        session.execute(
+            update(LessonStage)
+            .where(LessonStage.lesson_id == lesson_id)
+            .values(status=StageStatus.done, attempts=1)
+        )
+        session.execute(
+            update(Lesson).where(Lesson.id == lesson_id).values(status=LessonStatus.queued)
+        )
+    _age(settings, lesson_id, minutes=5)
+    recorder = Recorder()
+    report = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+    assert report.restarted == [(lesson_id, "retranscribe")]
+    assert recorder.sent == [(lesson_id, "audio")]
+    assert _stage(settings, lesson_id, "transcribe").status == StageStatus.pending
+    assert _stage(settings, lesson_id, "normalise").status == StageStatus.done
+    again = sweep.sweep(db, recorder.enqueue, recorder.queue_depth)
+    assert again.restarted == [] and recorder.sent == [(lesson_id, "audio")]
+
+
+def test_a_ready_lesson_is_not_restarted(settings: Settings, lesson_id: str) -> None:
+    db = settings.database_url
+    with session_scope(db) as session:
+        session.execute(
+            update(LessonStage)
+            .where(LessonStage.lesson_id == lesson_id)
+            .values(status=StageStatus.done)
+        )
+        session.execute(
+            update(Lesson).where(Lesson.id == lesson_id).values(status=LessonStatus.ready)
+        )
+    _age(settings, lesson_id, minutes=60)
+    recorder = Recorder()
+    assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).restarted == []
+    assert recorder.sent == []
