@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from api import errors, logredaction, pages
+from api.housekeeping import lifespan
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter
 from api.routes import (
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.login_limiter = LoginLimiter()
     app.state.clip_render_wait = CLIP_RENDER_WAIT_SECONDS

@@ -6,10 +6,10 @@ describes, so an action that rolls back leaves no event and an event never descr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.db import Base, utcnow
@@ -51,3 +51,37 @@ def record(
             detail=detail,
         )
     )
+
+
+VIEW_WINDOW = timedelta(minutes=30)
+"""Repeat views of one thing by one person within this time are one view: a page left open
+renews its media link every few minutes and the player starts reading again from byte 0."""
+
+
+def record_view(
+    session: Session,
+    actor_id: str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    *,
+    client: str = "",
+    window: timedelta = VIEW_WINDOW,
+) -> bool:
+    """Record a view unless the same person's same view of it is already in the last `window`;
+    say whether it was recorded."""
+    since = utcnow() - window
+    earlier = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.object_id == object_id,
+            AuditEvent.action == action,
+            AuditEvent.actor_id == actor_id if actor_id else AuditEvent.actor_id.is_(None),
+            AuditEvent.at >= since,
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        return False
+    record(session, actor_id, action, object_type, object_id, client=client)
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import functools
 import os
 import shutil
@@ -143,6 +144,10 @@ def atomic_output(dst: Path) -> Iterator[Path]:
 
     Readers never see a half-written file, and a failed stage leaves nothing behind. The temporary
     name keeps `dst`'s suffix so tools that pick a format by extension still work.
+
+    A tool failure while the disk is full (checked before the partial file is removed) is raised
+    as ENOSPC, because ffmpeg 5.1 sometimes exits 0 after a failed write and the stage's check of
+    its output then sees only a broken file: the operator needs "no space", not "bad recording".
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix, dir=dst.parent)
@@ -151,6 +156,23 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, dst)
+    except PipelineError as exc:
+        full = disk_full(dst.parent)
+        tmp.unlink(missing_ok=True)
+        if full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst)) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+FULL_DISK_BYTES = 256 * 1024
+"""Free space below which a failed write is blamed on the disk (a few of ffmpeg's buffers)."""
+
+
+def disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < FULL_DISK_BYTES
+    except OSError:
+        return False

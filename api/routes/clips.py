@@ -254,8 +254,8 @@ def list_clips(
 @router.get("/{clip_id}", response_model=ClipPublic, responses=responses(404))
 def get_clip(clip_id: str, request: Request, user: CurrentUser, session: SessionDep) -> ClipPublic:
     clip = visible_clip(session, user, clip_id)
-    audit.record(session, user.id, "clip.view", "clip", clip.id, client=client_of(request))
-    session.commit()
+    if audit.record_view(session, user.id, "clip.view", "clip", clip.id, client=client_of(request)):
+        session.commit()
     return clip_public(session, [clip])[0]
 
 

@@ -458,10 +458,9 @@ def get_media(
     lesson = _watchable(session, user, lesson_id)
     if not lesson.media_key or not storage.exists(lesson.media_key):
         raise _not_ready(lesson, "playable recording")
-    if is_first_request(request):
-        audit.record(
-            session, user.id, "lesson.view", "lesson", lesson.id, client=client_of(request)
-        )
+    if is_first_request(request) and audit.record_view(
+        session, user.id, "lesson.view", "lesson", lesson.id, client=client_of(request)
+    ):
         session.commit()
     media_type = "audio/mp4" if lesson.media_key.endswith(".m4a") else "video/mp4"
     return serve_object(storage, lesson.media_key, media_type, no_store=viewer.by_link)

@@ -18,9 +18,11 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
 from models.account import Pairing
 from models.accounts import decode_token, issue_media_token
+from models.audit import VIEW_WINDOW, AuditEvent
 from models.db import session_scope, utcnow
 from tests.api.conftest import World
 
@@ -78,6 +80,41 @@ def test_lesson_links_stream_with_ranges_and_are_never_cached(world: World) -> N
     assert sprite.headers["cache-control"] == "private, no-store"
     poster = get(world, got["poster"])
     assert poster.status_code == 200 and poster.content[:2] == b"\xff\xd8"
+
+
+def _views(world: World, lesson_key: str) -> list[str | None]:
+    with session_scope(world.settings.database_url) as session:
+        return list(
+            session.scalars(
+                select(AuditEvent.actor_id).where(
+                    AuditEvent.action == "lesson.view",
+                    AuditEvent.object_id == world.ids[lesson_key],
+                )
+            )
+        )
+
+
+def test_a_page_left_open_is_one_view_however_often_its_link_is_renewed(world: World) -> None:
+    for _ in range(3):  # each renewal: a new link, and the player reads from byte 0 again
+        got = links(world, "mentor", "lessons", "lesson_a")
+        assert get(world, got["media"], Range="bytes=0-").status_code == 206
+        assert get(world, got["media"], Range="bytes=100-").status_code == 206
+    assert _views(world, "lesson_a") == [world.users["mentor"]]
+    other = links(world, "ect_a", "lessons", "lesson_a")
+    assert get(world, other["media"], Range="bytes=0-").status_code == 206
+    assert sorted(map(str, _views(world, "lesson_a"))) == sorted(
+        [world.users["mentor"], world.users["ect_a"]]
+    )
+    # after the window, the same person watching again is a new view
+    with session_scope(world.settings.database_url) as session:
+        session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.action == "lesson.view")
+            .values(at=utcnow() - VIEW_WINDOW - timedelta(minutes=1))
+        )
+    got = links(world, "mentor", "lessons", "lesson_a")
+    assert get(world, got["media"], Range="bytes=0-").status_code == 206
+    assert len(_views(world, "lesson_a")) == 3
 
 
 def test_clip_links_stream_the_clip_and_its_captions(world: World) -> None:

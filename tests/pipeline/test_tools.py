@@ -1,0 +1,55 @@
+"""atomic_output: a failed stage leaves nothing behind, and a full disk is named as the reason."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from pipeline import tools
+from pipeline.errors import FfmpegError
+
+
+def test_success_renames_onto_the_destination(tmp_path: Path) -> None:
+    dst = tmp_path / "out" / "lesson.mp4"
+    with tools.atomic_output(dst) as tmp:
+        assert tmp.suffix == ".mp4" and tmp.parent == dst.parent
+        tmp.write_bytes(b"whole")
+    assert dst.read_bytes() == b"whole"
+    assert list(dst.parent.iterdir()) == [dst]
+
+
+def write_half_then_fail(dst: Path) -> None:
+    with tools.atomic_output(dst) as tmp:
+        tmp.write_bytes(b"half")
+        raise FfmpegError("no playable media came out")
+
+
+def test_a_tool_failure_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(FfmpegError):
+        write_half_then_fail(tmp_path / "lesson.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tool_failure_on_a_full_disk_is_reported_as_no_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+
+    def full(folder: Path) -> bool:
+        seen.append(any(folder.iterdir()))  # asked while the partial file still takes space
+        return True
+
+    monkeypatch.setattr(tools, "disk_full", full)
+    with pytest.raises(OSError, match="No space left") as caught:
+        write_half_then_fail(tmp_path / "lesson.mp4")
+    assert caught.value.errno == errno.ENOSPC
+    assert isinstance(caught.value.__cause__, FfmpegError)
+    assert seen == [True]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_full_reads_the_free_space(tmp_path: Path) -> None:
+    assert tools.disk_full(tmp_path) is False  # the test machine has room
+    assert tools.disk_full(tmp_path / "missing") is False
