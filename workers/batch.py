@@ -50,6 +50,7 @@ from sqlalchemy import func, select
 
 from models.account import new_id
 from models.db import session_scope
+from models.intake import add_lesson_from_file
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
@@ -609,24 +610,19 @@ class Batch:
 
     def _create_lesson(self, lesson_id: str, sha256: str, source: Path) -> None:
         """The lesson row and its source object, unless an interrupted run already made them."""
-        suffix = source.suffix.lower()[:12]
-        key = f"lessons/{lesson_id}/source{suffix}"
         with session_scope(self.settings.database_url) as session:
             if session.get(Lesson, lesson_id) is not None:
                 return
-        self.storage.put_file(key, source)
         with session_scope(self.settings.database_url) as session:
-            session.add(
-                Lesson(
-                    id=lesson_id,
-                    title=source.stem,
-                    source_filename=source.name,
-                    source_key=key,
-                    source_size=source.stat().st_size,
-                    source_sha256=sha256,
-                    transcribe=True,
-                    options=self.options.lesson_options(),
-                )
+            add_lesson_from_file(
+                session,
+                self.storage,
+                source,
+                filename=source.name,
+                extension=source.suffix,
+                sha256=sha256,
+                options=self.options.lesson_options(),
+                lesson_id=lesson_id,
             )
 
     def _restart(self, lesson_id: str) -> None:

@@ -120,25 +120,26 @@ def seed_demo_accounts(settings: Settings) -> None:
 
 def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str:
     """Store `source` as a lesson of `owner_email` and queue its processing."""
-    from models.lesson import Lesson
+    from models.intake import add_lesson_from_file
     from models.queue import PROCESS_LESSON, send_task
     from models.storage import open_storage
+    from models.upload import sha256_file
 
     storage = open_storage(settings.storage_url)
     with session_scope(settings.database_url) as session:
         owner = user_by_email(session, owner_email)
         assert owner is not None, owner_email
-        lesson = Lesson(
-            owner_id=owner.id,
+        lesson = add_lesson_from_file(
+            session,
+            storage,
+            source,
+            filename=source.name,
+            extension=source.suffix,
+            sha256=sha256_file(source),
             title="Sample lesson: equivalent fractions",
-            source_filename=source.name,
-            source_key="",
-            source_size=source.stat().st_size,
+            owner_id=owner.id,
+            content_type="video/mp4",
         )
-        session.add(lesson)
-        session.flush()
-        lesson.source_key = lesson.artefact_key(f"source{source.suffix.lower()}")
-        storage.put_file(lesson.source_key, source, "video/mp4")
         lesson_id = lesson.id
     send_task(PROCESS_LESSON, lesson_id)
     console.print(f"Sample lesson queued for {owner_email} (lesson {lesson_id}).", highlight=False)

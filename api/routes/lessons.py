@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -43,6 +43,7 @@ from models.access import (
 from models.account import User
 from models.accounts import issue_media_token
 from models.db import utcnow
+from models.intake import add_lesson_from_file, discard_source
 from models.lesson import Lesson, LessonStatus
 from models.mediatype import NotARecordingError, sniff
 from models.settings import Settings
@@ -176,27 +177,26 @@ async def make_lesson(
         media = sniff(read_head(path))
     except NotARecordingError as exc:
         raise HTTPException(415, str(exc)) from None
-    display = filename.replace("\x00", "")[:1024]
-    lesson = Lesson(
+    digest = sha256 or await run_in_threadpool(sha256_file, path)
+    lesson = await run_in_threadpool(
+        add_lesson_from_file,
+        session,
+        storage,
+        path,
+        filename=filename,
+        extension=media.extension,
+        sha256=digest,
+        title=title,
         owner_id=user.id,
-        title=(title.strip() or PurePosixPath(display.replace("\\", "/")).stem)[:300],
-        source_filename=display,
-        source_key="",
-        source_size=size,
-        source_sha256=sha256 or await run_in_threadpool(sha256_file, path),
+        content_type=media.content_type,
         transcribe=transcribe,
     )
-    session.add(lesson)
-    session.flush()
-    lesson.source_key = lesson.artefact_key("source" + media.extension)
-    prefix = f"lessons/{lesson.id}"
     try:
-        await run_in_threadpool(storage.put_file, lesson.source_key, path, media.content_type)
         audit.record(session, user.id, "lesson.create", "lesson", lesson.id, client=client)
         session.commit()
     except BaseException:
         session.rollback()
-        storage.delete_prefix(prefix)
+        discard_source(storage, lesson.id)
         raise
     try:
         queue.send_task(queue.PROCESS_LESSON, lesson.id)
@@ -204,7 +204,7 @@ async def make_lesson(
         log.warning("lesson %s: could not queue processing", lesson.id, exc_info=True)
         session.delete(lesson)
         session.commit()
-        storage.delete_prefix(prefix)
+        discard_source(storage, lesson.id)
         raise HTTPException(
             503,
             "The processing queue is unavailable; nothing was kept. Try again shortly.",
