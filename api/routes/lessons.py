@@ -177,7 +177,7 @@ async def make_lesson(
         media = sniff(read_head(path))
     except NotARecordingError as exc:
         raise HTTPException(415, str(exc)) from None
-    digest = sha256 or await run_in_threadpool(sha256_file, path)
+    digest = sha256 if sha256 else await run_in_threadpool(sha256_file, path)
     lesson = await run_in_threadpool(
         add_lesson_from_file,
         session,
