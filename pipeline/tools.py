@@ -151,6 +151,7 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix, dir=dst.parent)
+    os.fchmod(fd, 0o666 & ~process_umask())  # mkstemp's 0600 would surprise `clipcoach process`
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -165,6 +166,17 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def process_umask() -> int:
+    """The process's umask, read without changing it (os.umask would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 FULL_DISK_BYTES = 256 * 1024

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,15 @@ def test_a_tool_failure_on_a_full_disk_is_reported_as_no_space(
 def test_disk_full_reads_the_free_space(tmp_path: Path) -> None:
     assert tools.disk_full(tmp_path) is False  # the test machine has room
     assert tools.disk_full(tmp_path / "missing") is False
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_outputs_get_the_users_usual_permissions(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        assert tools.process_umask() == umask
+        with tools.atomic_output(tmp_path / "transcript.vtt") as tmp:
+            tmp.write_text("WEBVTT\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "transcript.vtt").stat().st_mode) == mode
