@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from api import errors, logredaction, pages
 from api.housekeeping import lifespan
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.ratelimit import LoginLimiter
+from api.ratelimit import LoginLimiter, login_limit_storage
 from api.routes import (
     admin,
     auth,
@@ -54,7 +54,8 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
-    app.state.login_limiter = LoginLimiter()
+    store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
+    app.state.login_limiter = LoginLimiter(store, namespace=namespace)
     app.state.clip_render_wait = CLIP_RENDER_WAIT_SECONDS
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + BODY_SLACK)

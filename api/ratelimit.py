@@ -1,77 +1,104 @@
-"""A sliding-window limit on failed sign-ins, per email and client and per client alone.
+"""Failed sign-ins, limited per email and client and per client alone, on the `limits` library.
 
-In-process: with several API processes each keeps its own window, which still caps guessing at
-(processes x limit) per window. Good enough for a school's deployment; a shared store would be
-the next step.
+The counts live where every API process sees them: the broker's Redis when the deployment has
+one (or `CLIPCOACH_RATE_LIMIT_URL`), so running more processes does not multiply the guesses
+allowed; memory on the embedded defaults, which run one API process. Moving windows: an attempt
+stops counting exactly `window_seconds` after it was made.
+
+If the store cannot be reached, sign-in goes on without a limit and a warning is logged: locking
+every teacher out because Redis restarted would be worse than a few minutes without the limit.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from models.queue import split_key_prefix
+
+log = logging.getLogger(__name__)
+
+MEMORY = "memory://"
+NAMESPACE = "clipcoach-sign-in"
+REDIS_SCHEMES = ("redis", "rediss")
+STORE_TIMEOUT_SECONDS = 1.0
+"""A sign-in waits at most this long for the store before going on without it."""
 
 
-class SlidingWindow:
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+def login_limit_storage(rate_limit_url: str, broker_url: str) -> tuple[str, str]:
+    """Where the counts live, and the key prefix that keeps this deployment's apart.
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def retry_after(self, key: str) -> int | None:
-        """Seconds until `key` may try again, or None if it may try now."""
-        with self._lock:
-            now = self.clock()
-            hits = self._recent(key, now)
-            if len(hits) < self.limit:
-                if not hits:
-                    self._hits.pop(key, None)
-                return None
-            return max(1, math.ceil(hits[0] + self.window - now))
-
-    def hit(self, key: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._recent(key, now).append(now)
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
+    The setting wins; otherwise the broker's Redis (its own `key_prefix` kept, so deployments
+    sharing one Redis share no counts); otherwise memory.
+    """
+    if rate_limit_url:
+        return rate_limit_url, NAMESPACE
+    if urlsplit(broker_url).scheme in REDIS_SCHEMES:
+        url, prefix = split_key_prefix(broker_url)
+        return urlunsplit(urlsplit(url)._replace(query="")), prefix + NAMESPACE
+    return MEMORY, NAMESPACE
 
 
 class LoginLimiter:
-    """Failed sign-ins: 5 per email and client, 30 per client, in any 5 minutes."""
+    """Failed sign-ins: `per_account` per email and client, `per_client` per client, in any
+    `window_seconds`."""
 
-    def __init__(self, per_account: int = 5, per_client: int = 30, window: float = 300.0) -> None:
-        self.account = SlidingWindow(per_account, window)
-        self.client = SlidingWindow(per_client, window)
+    def __init__(
+        self,
+        storage_url: str = MEMORY,
+        *,
+        per_account: int = 5,
+        per_client: int = 30,
+        window_seconds: int = 300,
+        namespace: str = NAMESPACE,
+    ) -> None:
+        options: dict[str, float | str | bool] = {"key_prefix": namespace}
+        if urlsplit(storage_url).scheme in REDIS_SCHEMES:
+            options |= {
+                "socket_timeout": STORE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": STORE_TIMEOUT_SECONDS,
+            }
+        storage = storage_from_string(storage_url, wrap_exceptions=True, **options)
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._account = RateLimitItemPerSecond(per_account, window_seconds)
+        self._client = RateLimitItemPerSecond(per_client, window_seconds)
 
     def retry_after(self, email: str, client: str) -> int | None:
+        """Seconds until this email and client may try again, or None if they may try now."""
         waits = [
-            w
-            for w in (
-                self.account.retry_after(f"{email}|{client}"),
-                self.client.retry_after(client),
-            )
-            if w is not None
+            self._wait(self._account, "account", email, client),
+            self._wait(self._client, "client", client),
         ]
-        return max(waits) if waits else None
+        known = [w for w in waits if w is not None]
+        return max(known) if known else None
 
     def failed(self, email: str, client: str) -> None:
-        self.account.hit(f"{email}|{client}")
-        self.client.hit(client)
+        try:
+            self._limiter.hit(self._account, "account", email, client)
+            self._limiter.hit(self._client, "client", client)
+        except StorageError as error:
+            log.warning("sign-in limit store unreachable; attempt not counted: %s", error)
 
     def succeeded(self, email: str, client: str) -> None:
-        self.account.reset(f"{email}|{client}")
+        """A right password clears that account's failures from this client (not the client's)."""
+        try:
+            self._limiter.clear(self._account, "account", email, client)
+        except StorageError as error:
+            log.warning("sign-in limit store unreachable; failures not cleared: %s", error)
+
+    def _wait(self, item: RateLimitItemPerSecond, *identifiers: str) -> int | None:
+        try:
+            if self._limiter.test(item, *identifiers):
+                return None
+            stats = self._limiter.get_window_stats(item, *identifiers)
+        except StorageError as error:
+            log.warning("sign-in limit store unreachable; attempt allowed: %s", error)
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))

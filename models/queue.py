@@ -37,7 +37,7 @@ KEY_PREFIX_OPTION = "key_prefix"
 apart: kombu prefixes every key it writes."""
 
 
-def _split_redis_url(url: str) -> tuple[str, str]:
+def split_key_prefix(url: str) -> tuple[str, str]:
     """The broker URL without our own `key_prefix` option, and that prefix ('' if none)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -81,7 +81,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "polling_interval": 0.2,
         }
     elif settings.broker_url.startswith(("redis://", "rediss://")):
-        url, prefix = _split_redis_url(settings.broker_url)
+        url, prefix = split_key_prefix(settings.broker_url)
         config["broker_url"] = url
         config["broker_transport_options"] = {
             # A stage may run for hours; Redis must not hand its unacked message to another

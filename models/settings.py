@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         "", description="Celery broker: redis://..., or empty for a filesystem queue in data_dir."
     )
     scratch_dir: Path | None = Field(None, description="Workers' temporary space for media.")
+    rate_limit_url: str = Field(
+        "",
+        description="Where sign-in limits are counted (a `limits` storage URL, e.g. redis://...); "
+        "empty means the broker's Redis if it is one, else memory (one API process).",
+    )
 
     # transcription
     model: str = Field("", description="faster-whisper model name or folder; empty: tiny.en")
