@@ -10,6 +10,13 @@ for the whole range: AAC is cheap and this keeps it sample-accurate.
 Frames are chosen by presentation time from the packet list of the clip's window alone
 (`-read_intervals`), so the cost does not grow with the lesson's length. A clip holds exactly the
 frames whose time t satisfies start <= t < end (to a quarter of a frame).
+
+A copy may start only at a keyframe that nothing before it depends on. Lessons remuxed from
+cameras and phones are often open-GOP: their keyframes are I-frames followed (in decode order) by
+B-frames shown before them that refer to the previous group. Those keyframes are not copy points.
+A copy must also start on an IDR picture: the re-encoded head brings its own parameter sets, and
+H.264 lets a stream switch back to the lesson's only at an IDR. When the clip's first copy point
+is not one, the whole clip is re-encoded (slower, still exact).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import av
 import ffmpeg
 
 from pipeline.errors import ClipRangeError, UnreadableMediaError
@@ -86,10 +94,34 @@ def validate_range(start: float, end: float, duration: float) -> None:
         )
 
 
-def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: float) -> ClipPlan:
+def clean_keyframes(packets: list[tuple[float, bool]]) -> list[tuple[float, bool]]:
+    """`packets` (presentation time, is keyframe) in decode order, with keyframes that have
+    leading pictures (a later packet of their group shown before them) no longer marked."""
+    clean = list(packets)
+    for i, (at, key) in enumerate(packets):
+        if not key:
+            continue
+        for later, later_key in packets[i + 1 :]:
+            if later_key:
+                break
+            if later < at:
+                clean[i] = (at, False)
+                break
+    return clean
+
+
+def plan_clip(
+    packets: list[tuple[float, bool]],
+    start: float,
+    end: float,
+    fps: float,
+    *,
+    copy_allowed: bool = True,
+) -> ClipPlan:
     """Split the frames in [start, end) into re-encoded head, copied middle and re-encoded tail.
 
-    `packets` are (presentation time, is keyframe) for the video around the range, in any order.
+    `packets` are (presentation time, is a copy point) for the video around the range, in any
+    order (see `clean_keyframes`). Without `copy_allowed` every frame is re-encoded.
     """
     frames = sorted(packets)
     fd = 1.0 / fps if fps else 0.04
@@ -105,7 +137,7 @@ def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: 
     # refer to pictures after the clip, which a copy would leave out.
     whole_at_end = not later or later[0]
     keys = [i for i, (_, key) in enumerate(inside) if key]
-    if not keys:
+    if not keys or not copy_allowed:
         return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
     first_key = keys[0]
     last_key = len(inside) if whole_at_end else keys[-1]
@@ -136,6 +168,35 @@ def read_packets(src: Path, start: float, end: float, timeout: float) -> list[tu
         except ValueError:
             continue
     return packets
+
+
+def starts_with_idr(src: Path, at: float) -> bool:
+    """Whether the video packet shown at `at` s is an IDR picture (a copy may start there)."""
+    with av.open(str(src)) as container:
+        stream = container.streams.video[0]
+        extradata = stream.codec_context.extradata or b""
+        if stream.codec_context.name != "h264" or len(extradata) < 5 or extradata[0] != 1:
+            return False  # not H.264 in MP4 (avcC) framing: do not trust a copy
+        length_size = (extradata[4] & 0x3) + 1
+        assert stream.time_base is not None
+        target = round(at / stream.time_base)
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.pts < target - 1:
+                continue
+            return packet.pts <= target + 1 and _has_idr_slice(bytes(packet), length_size)
+    return False
+
+
+def _has_idr_slice(data: bytes, length_size: int) -> bool:
+    pos = 0
+    while pos + length_size < len(data):
+        size = int.from_bytes(data[pos : pos + length_size], "big")
+        nal_type = data[pos + length_size] & 0x1F
+        if nal_type == 5:
+            return True
+        pos += length_size + size
+    return False
 
 
 def _encode_args(probe: ProbeResult, options: ClipOptions) -> dict[str, Any]:
@@ -219,7 +280,10 @@ def render_clip(
             cmd = audio_clip_command(lesson, tmp, start, end - start, options)
             run_tool(cmd, timeout=options.timeout, message="The clip could not be cut")
         return ClipResult(dst, start, end, round(end - start, 3), 0, 0)
-    plan = plan_clip(read_packets(lesson, start, end, options.timeout), start, end, info.video.fps)
+    packets = clean_keyframes(read_packets(lesson, start, end, options.timeout))
+    plan = plan_clip(packets, start, end, info.video.fps)
+    if plan.copy_start is not None and not starts_with_idr(lesson, plan.copy_start):
+        plan = plan_clip(packets, start, end, info.video.fps, copy_allowed=False)
     encode = _encode_args(info, options)
     eps = plan.frame_duration / 4
     parts: list[tuple[float, int, dict[str, Any] | None]] = []
@@ -231,7 +295,7 @@ def render_clip(
         parts.append((plan.tail_start - eps, plan.tail_frames, encode))
     duration = plan.total_frames * plan.frame_duration
     with (
-        tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent) as work,
+        tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent.absolute()) as work,
         ThreadPoolExecutor(max_workers=len(parts) + 1) as pool,
     ):
         # The parts and the sound are independent ffmpeg runs: run them side by side.

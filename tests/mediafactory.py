@@ -159,13 +159,19 @@ def make_counter_video(
     fps: float = 25,
     gop: int = 25,
     size: tuple[int, int] = (320, 240),
+    open_gop: bool = False,
 ) -> VideoSpec:
     """Each frame shows its own number (from 0) as `COUNTER_BITS` black/white bars, left = bit 0.
 
     `read_counter` recovers the number from a decoded frame, so clip tests can check the exact
     first and last frame without OCR. Keyframes every `gop` frames, no scene-cut keyframes.
+    `open_gop` makes them non-IDR I-frames whose leading B-frames refer back across them, as
+    many cameras and phones write.
     """
     w, h = size
+    bframes = ["-bf", "2"]
+    if open_gop:
+        bframes = ["-bf", "3", "-x264-params", "open-gop=1:b-adapt=0"]
     expr = f"if(mod(floor(N/pow(2,floor(X*{COUNTER_BITS}/W))),2),235,16)"
     ffmpeg(
         "-f", "lavfi", "-i", f"nullsrc=s={w}x{h}:r={fps}",
@@ -173,7 +179,7 @@ def make_counter_video(
         "-filter_complex", f"[0:v]trim=end_frame={frames},geq=lum='{expr}':cb=128:cr=128[v]",
         "-map", "[v]", "-map", "1:a", "-t", f"{frames / fps:.6f}",
         *VIDEO_CODEC_ARGS["h264"], "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
-        "-bf", "2", *AUDIO_CODEC_ARGS["aac"], path,
+        *bframes, *AUDIO_CODEC_ARGS["aac"], path,
     )  # fmt: skip
     return VideoSpec(path, frames / fps, w, h, fps, True)
 

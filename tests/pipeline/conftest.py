@@ -68,6 +68,25 @@ def counter_lesson(media: Path, counter_video: mf.VideoSpec) -> Path:
 
 
 @pytest.fixture(scope="session")
+def open_gop_lesson(media: Path) -> Path:
+    """Like `counter_lesson` but open-GOP (keyframes every 24 frames), which normalise remuxes."""
+    spec = mf.make_counter_video(media / "counter-open-gop.mp4", gop=24, open_gop=True)
+    dst = media / "counter-open-gop-lesson.mp4"
+    normalise(spec.path, dst, probe(spec.path))
+    return dst
+
+
+@pytest.fixture(scope="session")
+def open_gop_clean_keys_lesson(media: Path) -> Path:
+    """Open-GOP with keyframes every 25 frames: each follows a P-frame, so it has no leading
+    pictures, but it is a non-IDR I-frame (a copy cannot start there)."""
+    spec = mf.make_counter_video(media / "counter-open-gop-25.mp4", gop=25, open_gop=True)
+    dst = media / "counter-open-gop-25-lesson.mp4"
+    normalise(spec.path, dst, probe(spec.path))
+    return dst
+
+
+@pytest.fixture(scope="session")
 def cuts_video(media: Path) -> mf.VideoSpec:
     return mf.make_video(media / "cuts.mp4", duration=10.0, cut_times=(2.5, 5.2, 7.7))
 

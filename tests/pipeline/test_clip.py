@@ -6,7 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.clip import ClipResult, plan_clip, render_clip
+from pipeline.clip import (
+    ClipResult,
+    clean_keyframes,
+    plan_clip,
+    render_clip,
+    starts_with_idr,
+)
 from pipeline.errors import ClipRangeError
 from pipeline.normalise import normalise
 from pipeline.probe import probe
@@ -93,3 +99,77 @@ def test_plan_splits_at_keyframes() -> None:
     assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (12, 50, 13)
     assert plan.copy_start == pytest.approx(1.0)
     assert plan.tail_start == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "last"),
+    [
+        (0.96, 2.88, 24, 71),  # on the open keyframes
+        (1.5, 3.5, 38, 87),  # between them
+        (0.0, 1.9, 0, 47),  # from the lesson's one IDR frame
+    ],
+)
+def test_clip_of_open_gop_lesson_holds_exactly_the_frames_in_range(
+    open_gop_lesson: Path, tmp_path: Path, start: float, end: float, first: int, last: int
+) -> None:
+    """Open-GOP keyframes have leading B-frames that refer to the picture before them: copying
+    from one would bring in frames from before the clip or fail to decode."""
+    dst = tmp_path / "clip.mp4"
+    result = render_clip(open_gop_lesson, dst, start, end)
+    assert counters(dst) == list(range(first, last + 1))
+    assert result.frames == last - first + 1
+    assert decode_errors(dst) == ""
+    assert stray_files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "last"), [(1.0, 3.0, 25, 74), (1.5, 3.5, 38, 87)]
+)
+def test_clip_never_copies_from_a_non_idr_keyframe(
+    open_gop_clean_keys_lesson: Path,
+    tmp_path: Path,
+    start: float,
+    end: float,
+    first: int,
+    last: int,
+) -> None:
+    """The re-encoded head brings its own parameter sets; switching back to the lesson's may
+    only happen at an IDR picture, so a copy from these keyframes would not decode."""
+    dst = tmp_path / "clip.mp4"
+    result = render_clip(open_gop_clean_keys_lesson, dst, start, end)
+    assert counters(dst) == list(range(first, last + 1))
+    assert result.copied_frames == 0
+    assert decode_errors(dst) == ""
+
+
+def test_clip_to_a_relative_path(
+    counter_lesson: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = render_clip(counter_lesson, Path("clip.mp4"), 1.52, 3.48)
+    assert result.path == Path("clip.mp4")
+    assert counters(tmp_path / "clip.mp4") == list(range(38, 87))
+    assert stray_files(tmp_path) == []
+
+
+def test_keyframes_with_leading_pictures_are_not_copy_points() -> None:
+    # decode order: I0, P3, B1, B2, I6 (open: B4 and B5 follow it and come before it), B4, B5, P9...
+    packets = [(0.0, True), (0.3, False), (0.1, False), (0.2, False), (0.6, True)]
+    packets += [(0.4, False), (0.5, False), (0.9, False), (0.7, False), (0.8, False)]
+    packets += [(1.2, True), (1.0, False), (1.1, False)]
+    clean = clean_keyframes(packets)
+    assert [t for t, key in clean if key] == [0.0]
+    assert sorted(clean) == sorted((t, False) if t else (t, k) for t, k in packets)
+
+
+def test_plan_copies_nothing_when_copy_is_not_allowed() -> None:
+    packets = [(i * 0.04, i % 25 == 0) for i in range(100)]
+    plan = plan_clip(packets, 0.5, 3.5, 25.0, copy_allowed=False)
+    assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (75, 0, 0)
+
+
+def test_only_idr_pictures_are_splice_points(counter_lesson: Path, open_gop_lesson: Path) -> None:
+    assert starts_with_idr(counter_lesson, 1.0)
+    assert starts_with_idr(open_gop_lesson, 0.0)
+    assert not starts_with_idr(open_gop_lesson, 0.96)  # a keyframe, but an open-GOP I-frame
+    assert not starts_with_idr(counter_lesson, 1.04)  # not a keyframe at all
