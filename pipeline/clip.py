@@ -7,16 +7,15 @@ ends may differ in encoder settings and still decode cleanly once joined and mux
 ends are encoded with the lesson's own profile, level, size and pixel format. Sound is re-encoded
 for the whole range: AAC is cheap and this keeps it sample-accurate.
 
-Frames are chosen by presentation time from the packet list of the clip's window alone
-(`-read_intervals`), so the cost does not grow with the lesson's length. A clip holds exactly the
-frames whose time t satisfies start <= t < end (to a quarter of a frame).
+Frames are chosen by presentation time from the packet list of the clip's window alone (one
+seek and a short demux), so the cost does not grow with the lesson's length. A clip holds exactly
+the frames whose time t satisfies start <= t < end (to a quarter of a frame).
 
-A copy may start only at a keyframe that nothing before it depends on. Lessons remuxed from
-cameras and phones are often open-GOP: their keyframes are I-frames followed (in decode order) by
-B-frames shown before them that refer to the previous group. Those keyframes are not copy points.
-A copy must also start on an IDR picture: the re-encoded head brings its own parameter sets, and
-H.264 lets a stream switch back to the lesson's only at an IDR. When the clip's first copy point
-is not one, the whole clip is re-encoded (slower, still exact).
+A copy starts only at an IDR picture, not at every keyframe the container marks. Lessons remuxed
+from cameras and phones are often open-GOP: their keyframes are I-frames whose leading B-frames
+refer to the previous group, so a copy from one brings in frames from before the clip. And the
+re-encoded head brings its own parameter sets: H.264 lets a stream switch back to the lesson's
+only at an IDR. A clip with no IDR inside it is re-encoded whole (slower, still exact).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ import ffmpeg
 from pipeline.errors import ClipRangeError, UnreadableMediaError
 from pipeline.probe import ProbeOptions, ProbeResult
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, ffprobe_binary, run_tool
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
 
 H264_PROFILES = {"Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main"}
 
@@ -94,34 +93,11 @@ def validate_range(start: float, end: float, duration: float) -> None:
         )
 
 
-def clean_keyframes(packets: list[tuple[float, bool]]) -> list[tuple[float, bool]]:
-    """`packets` (presentation time, is keyframe) in decode order, with keyframes that have
-    leading pictures (a later packet of their group shown before them) no longer marked."""
-    clean = list(packets)
-    for i, (at, key) in enumerate(packets):
-        if not key:
-            continue
-        for later, later_key in packets[i + 1 :]:
-            if later_key:
-                break
-            if later < at:
-                clean[i] = (at, False)
-                break
-    return clean
-
-
-def plan_clip(
-    packets: list[tuple[float, bool]],
-    start: float,
-    end: float,
-    fps: float,
-    *,
-    copy_allowed: bool = True,
-) -> ClipPlan:
+def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: float) -> ClipPlan:
     """Split the frames in [start, end) into re-encoded head, copied middle and re-encoded tail.
 
     `packets` are (presentation time, is a copy point) for the video around the range, in any
-    order (see `clean_keyframes`). Without `copy_allowed` every frame is re-encoded.
+    order (see `read_packets`).
     """
     frames = sorted(packets)
     fd = 1.0 / fps if fps else 0.04
@@ -137,7 +113,7 @@ def plan_clip(
     # refer to pictures after the clip, which a copy would leave out.
     whole_at_end = not later or later[0]
     keys = [i for i, (_, key) in enumerate(inside) if key]
-    if not keys or not copy_allowed:
+    if not keys:
         return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
     first_key = keys[0]
     last_key = len(inside) if whole_at_end else keys[-1]
@@ -155,40 +131,43 @@ def plan_clip(
     )
 
 
-def read_packets(src: Path, start: float, end: float, timeout: float) -> list[tuple[float, bool]]:
-    args = [ffprobe_binary(), "-v", "error", "-select_streams", "V:0"]
-    args += ["-read_intervals", f"{max(0.0, start - 1):.3f}%{end + 1:.3f}"]
-    args += ["-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(src)]
-    out = run_tool(args, timeout=timeout, error=UnreadableMediaError)
+def read_packets(src: Path, start: float, end: float) -> list[tuple[float, bool]]:
+    """(presentation time, is an IDR picture) of the video packets from the keyframe before
+    `start` - 1 s to `end` + 1 s. Only H.264 in MP4 framing (avcC) has IDR pictures to find."""
     packets = []
-    for line in out.decode("ascii", "replace").splitlines():
-        pts, _, flags = line.strip().partition(",")
-        try:
-            packets.append((float(pts), "K" in flags))
-        except ValueError:
-            continue
+    try:
+        with av.open(str(src)) as container:
+            stream = container.streams.video[0]
+            time_base = stream.time_base
+            assert time_base is not None
+            length_size = _nal_length_size(stream.codec_context)
+            at = round(max(0.0, start - 1) / time_base)
+            container.seek(at, stream=stream, backward=True, any_frame=False)
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                shown = float(packet.pts * time_base)
+                if shown > end + 1:
+                    break
+                idr = packet.is_keyframe and _has_idr_slice(bytes(packet), length_size)
+                packets.append((shown, idr))
+    except av.error.FFmpegError as error:
+        message = "The lesson's video could not be read."
+        raise UnreadableMediaError(message, detail=str(error)) from error
     return packets
 
 
-def starts_with_idr(src: Path, at: float) -> bool:
-    """Whether the video packet shown at `at` s is an IDR picture (a copy may start there)."""
-    with av.open(str(src)) as container:
-        stream = container.streams.video[0]
-        extradata = stream.codec_context.extradata or b""
-        if stream.codec_context.name != "h264" or len(extradata) < 5 or extradata[0] != 1:
-            return False  # not H.264 in MP4 (avcC) framing: do not trust a copy
-        length_size = (extradata[4] & 0x3) + 1
-        assert stream.time_base is not None
-        target = round(at / stream.time_base)
-        container.seek(target, stream=stream, backward=True, any_frame=False)
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.pts < target - 1:
-                continue
-            return packet.pts <= target + 1 and _has_idr_slice(bytes(packet), length_size)
-    return False
+def _nal_length_size(codec: av.codec.context.CodecContext) -> int:
+    """Bytes before each NAL unit in an H.264 MP4 packet; 0 when not H.264 in avcC framing."""
+    extradata = codec.extradata or b""
+    if codec.name != "h264" or len(extradata) < 5 or extradata[0] != 1:
+        return 0
+    return (extradata[4] & 0x3) + 1
 
 
 def _has_idr_slice(data: bytes, length_size: int) -> bool:
+    if not length_size:
+        return False
     pos = 0
     while pos + length_size < len(data):
         size = int.from_bytes(data[pos : pos + length_size], "big")
@@ -280,10 +259,7 @@ def render_clip(
             cmd = audio_clip_command(lesson, tmp, start, end - start, options)
             run_tool(cmd, timeout=options.timeout, message="The clip could not be cut")
         return ClipResult(dst, start, end, round(end - start, 3), 0, 0)
-    packets = clean_keyframes(read_packets(lesson, start, end, options.timeout))
-    plan = plan_clip(packets, start, end, info.video.fps)
-    if plan.copy_start is not None and not starts_with_idr(lesson, plan.copy_start):
-        plan = plan_clip(packets, start, end, info.video.fps, copy_allowed=False)
+    plan = plan_clip(read_packets(lesson, start, end), start, end, info.video.fps)
     encode = _encode_args(info, options)
     eps = plan.frame_duration / 4
     parts: list[tuple[float, int, dict[str, Any] | None]] = []

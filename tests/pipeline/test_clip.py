@@ -6,13 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.clip import (
-    ClipResult,
-    clean_keyframes,
-    plan_clip,
-    render_clip,
-    starts_with_idr,
-)
+from pipeline.clip import ClipResult, plan_clip, read_packets, render_clip
 from pipeline.errors import ClipRangeError
 from pipeline.normalise import normalise
 from pipeline.probe import probe
@@ -152,24 +146,36 @@ def test_clip_to_a_relative_path(
     assert stray_files(tmp_path) == []
 
 
-def test_keyframes_with_leading_pictures_are_not_copy_points() -> None:
-    # decode order: I0, P3, B1, B2, I6 (open: B4 and B5 follow it and come before it), B4, B5, P9...
-    packets = [(0.0, True), (0.3, False), (0.1, False), (0.2, False), (0.6, True)]
-    packets += [(0.4, False), (0.5, False), (0.9, False), (0.7, False), (0.8, False)]
-    packets += [(1.2, True), (1.0, False), (1.1, False)]
-    clean = clean_keyframes(packets)
-    assert [t for t, key in clean if key] == [0.0]
-    assert sorted(clean) == sorted((t, False) if t else (t, k) for t, k in packets)
+def container_keyframes(path: Path) -> list[float]:
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts_time,flags",
+    ]
+    out = subprocess.run([*cmd, "-of", "csv=p=0", str(path)], capture_output=True, check=True)
+    rows = (line.split(",") for line in out.stdout.decode().split())
+    return [float(pts) for pts, flags in rows if "K" in flags]
 
 
-def test_plan_copies_nothing_when_copy_is_not_allowed() -> None:
-    packets = [(i * 0.04, i % 25 == 0) for i in range(100)]
-    plan = plan_clip(packets, 0.5, 3.5, 25.0, copy_allowed=False)
-    assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (75, 0, 0)
+def test_only_idr_pictures_are_copy_points(
+    counter_lesson: Path, open_gop_lesson: Path, open_gop_clean_keys_lesson: Path
+) -> None:
+    def copy_points(path: Path) -> list[float]:
+        return [round(t, 2) for t, idr in read_packets(path, 0.0, 4.0) if idr]
+
+    assert copy_points(counter_lesson) == [0.0, 1.0, 2.0, 3.0]
+    # open-GOP: the container marks I-frames as keyframes, but only the first is an IDR
+    assert container_keyframes(open_gop_lesson) == [0.0, 0.96, 1.92, 2.88, 3.84]
+    assert copy_points(open_gop_lesson) == [0.0]
+    assert container_keyframes(open_gop_clean_keys_lesson) == [0.0, 1.0, 2.0, 3.0]
+    assert copy_points(open_gop_clean_keys_lesson) == [0.0]
 
 
-def test_only_idr_pictures_are_splice_points(counter_lesson: Path, open_gop_lesson: Path) -> None:
-    assert starts_with_idr(counter_lesson, 1.0)
-    assert starts_with_idr(open_gop_lesson, 0.0)
-    assert not starts_with_idr(open_gop_lesson, 0.96)  # a keyframe, but an open-GOP I-frame
-    assert not starts_with_idr(counter_lesson, 1.04)  # not a keyframe at all
+def test_packets_are_read_around_the_range_only(counter_lesson: Path) -> None:
+    shown = sorted(t for t, _ in read_packets(counter_lesson, 2.5, 2.7))
+    assert shown[0] == pytest.approx(1.0)  # from the keyframe before start - 1 s
+    assert 3.7 - 0.2 <= shown[-1] <= 3.7 + 0.2
