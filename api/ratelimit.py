@@ -21,13 +21,12 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from models.queue import split_key_prefix
+from models.queue import is_redis_url, split_key_prefix
 
 log = logging.getLogger(__name__)
 
 MEMORY = "memory://"
 NAMESPACE = "clipcoach-sign-in"
-REDIS_SCHEMES = ("redis", "rediss")
 STORE_TIMEOUT_SECONDS = 1.0
 """A sign-in waits at most this long for the store before going on without it."""
 
@@ -40,7 +39,7 @@ def login_limit_storage(rate_limit_url: str, broker_url: str) -> tuple[str, str]
     """
     if rate_limit_url:
         return rate_limit_url, NAMESPACE
-    if urlsplit(broker_url).scheme in REDIS_SCHEMES:
+    if is_redis_url(broker_url):
         url, prefix = split_key_prefix(broker_url)
         return urlunsplit(urlsplit(url)._replace(query="")), prefix + NAMESPACE
     return MEMORY, NAMESPACE
@@ -60,7 +59,7 @@ class LoginLimiter:
         namespace: str = NAMESPACE,
     ) -> None:
         options: dict[str, float | str | bool] = {"key_prefix": namespace}
-        if urlsplit(storage_url).scheme in REDIS_SCHEMES:
+        if is_redis_url(storage_url):
             options |= {
                 "socket_timeout": STORE_TIMEOUT_SECONDS,
                 "socket_connect_timeout": STORE_TIMEOUT_SECONDS,
@@ -95,10 +94,10 @@ class LoginLimiter:
 
     def _wait(self, item: RateLimitItemPerSecond, *identifiers: str) -> int | None:
         try:
-            if self._limiter.test(item, *identifiers):
-                return None
             stats = self._limiter.get_window_stats(item, *identifiers)
         except StorageError as error:
             log.warning("sign-in limit store unreachable; attempt allowed: %s", error)
+            return None
+        if stats.remaining > 0:
             return None
         return max(1, math.ceil(stats.reset_time - time.time()))

@@ -37,6 +37,10 @@ KEY_PREFIX_OPTION = "key_prefix"
 apart: kombu prefixes every key it writes."""
 
 
+def is_redis_url(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://"))
+
+
 def split_key_prefix(url: str) -> tuple[str, str]:
     """The broker URL without our own `key_prefix` option, and that prefix ('' if none)."""
     parts = urlsplit(url)
@@ -80,7 +84,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "store_processed": False,
             "polling_interval": 0.2,
         }
-    elif settings.broker_url.startswith(("redis://", "rediss://")):
+    elif is_redis_url(settings.broker_url):
         url, prefix = split_key_prefix(settings.broker_url)
         config["broker_url"] = url
         config["broker_transport_options"] = {
