@@ -147,16 +147,9 @@ def test_clip_to_a_relative_path(
 
 
 def container_keyframes(path: Path) -> list[float]:
-    cmd = [
-        "ffprobe",
-        "-v",
-        "error",
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "packet=pts_time,flags",
-    ]
-    out = subprocess.run([*cmd, "-of", "csv=p=0", str(path)], capture_output=True, check=True)
+    """What the container marks as keyframes (ffprobe's K flag)."""
+    cmd = "ffprobe -v error -select_streams v:0 -show_entries packet=pts_time,flags -of csv=p=0"
+    out = subprocess.run([*cmd.split(), str(path)], capture_output=True, check=True)
     rows = (line.split(",") for line in out.stdout.decode().split())
     return [float(pts) for pts, flags in rows if "K" in flags]
 
