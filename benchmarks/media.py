@@ -30,9 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "work"
 SAMPLE_LESSON = REPO / "sample_media" / "lesson.mp4"
-SHARED_MEDIA = REPO.parent / "shared" / "media"
-if not SHARED_MEDIA.is_dir():
-    SHARED_MEDIA = Path("/work/shared/media")
+SHARED_MEDIA = REPO / "tests" / "data"
 SPEECH_DIR = SHARED_MEDIA / "speech"
 
 SPEECH_RATE = 48_000

@@ -16,7 +16,7 @@ from models.db import reset_engines
 from models.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_MEDIA = REPO.parent / "shared" / "media"
+MEDIA = REPO / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +52,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
 
 @pytest.fixture(scope="session")
 def shared_media() -> Path:
-    """The real recordings beside the repo (../shared/media)."""
-    assert SHARED_MEDIA.is_dir(), f"expected real test media at {SHARED_MEDIA}"
-    return SHARED_MEDIA
+    """The real recordings the suite ships in tests/data (licences and provenance beside them)."""
+    assert MEDIA.is_dir(), f"expected real test media at {MEDIA}"
+    return MEDIA
