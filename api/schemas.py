@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from models.account import Role
+from models.accounts import EMAIL_PATTERN
 from models.coaching import CommentKind, RenderStatus
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
@@ -21,7 +22,6 @@ def _as_utc(value: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 ID = Field(min_length=1, max_length=64, examples=["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"])
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
 
 class Public(BaseModel):

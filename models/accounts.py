@@ -14,6 +14,7 @@ models.access whether the user may see the resource, on every request.
 
     AccountError            base
     ├── DuplicateEmailError an account with that email exists
+    ├── InvalidEmailError   not an email address (the one rule: EMAIL_PATTERN)
     ├── PairingError        the two people cannot be paired (wrong roles, same person)
     └── InvalidTokenError   expired, revoked, forged or for an inactive user
         └── WrongResourceError  a media token presented for another resource
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ from models.db import utcnow
 from models.settings import Settings
 
 ALGORITHM = "HS256"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+"""One address, one @, a dot in the domain: what the API schema and the CLI both accept."""
 MEDIA_AUDIENCE = "clipcoach:media"
 
 
@@ -48,6 +52,10 @@ class AccountError(Exception):
 
 
 class DuplicateEmailError(AccountError):
+    pass
+
+
+class InvalidEmailError(AccountError):
     pass
 
 
@@ -92,6 +100,8 @@ def create_user(
 ) -> tuple[User, str]:
     """A new active user; returns it with its password (generated when none is given)."""
     email = normalise_email(email)
+    if not re.fullmatch(EMAIL_PATTERN, email):
+        raise InvalidEmailError(f"{email!r} is not an email address")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise DuplicateEmailError(f"an account for {email} already exists")
     password = password or generate_password()
@@ -129,6 +139,13 @@ def pair(session: Session, mentor: User, ect: User) -> Pairing:
     session.add(pairing)
     session.flush()
     return pairing
+
+
+def set_password(user: User, password: str | None = None) -> str:
+    """Give `user` a new password (generated when none is given) and return it."""
+    password = password or generate_password()
+    user.password_hash = hash_password(password)
+    return password
 
 
 def user_by_email(session: Session, email: str) -> User | None:

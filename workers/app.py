@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from celery.exceptions import SecurityWarning
 from celery.signals import worker_process_init
 
 from models.db import reset_engines
@@ -12,6 +14,11 @@ from models.queue import SWEEP, make_celery
 SWEEP_INTERVAL_SECONDS = 60.0
 
 app = make_celery()
+if app.conf.accept_content == ["json"]:
+    # Celery warns whenever a worker runs as root because a worker accepting pickle would run code
+    # from anyone who can write to the broker. Ours takes JSON only, so as root (a container, a
+    # school's single server) the warning would only alarm whoever is setting up.
+    warnings.filterwarnings("ignore", category=SecurityWarning)
 app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcription_tasks"]
 # Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).

@@ -7,6 +7,7 @@ starts a pool for chosen queues. Only here may code print.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -88,6 +89,7 @@ def process(
 
         return load_model(model_spec(settings, overrides))
 
+    made = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
     # Work beside OUT so results move in by rename; OUT only ever receives finished files.
     workdir = Path(tempfile.mkdtemp(prefix=".clipcoach-", dir=out))
@@ -99,6 +101,10 @@ def process(
             if (workdir / name).exists():
                 os.replace(workdir / name, out / name)
     except PipelineError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        for folder in made:  # bad input writes nothing, not even the folder it was asked for
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise _fail(f"{file.name}: {exc.message} [{exc.code}]") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -107,6 +113,16 @@ def process(
         for note in [*outcome.warnings, *([outcome.skipped] if outcome.skipped else [])]:
             console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(f"[green]done:[/green] outputs in {out}", highlight=False)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders `mkdir -p path` would create, deepest first (so they can be removed again)."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
 
 
 class _stage_progress:  # noqa: N801 - used as a context manager, reads like a function

@@ -8,14 +8,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
-from models.account import Role
+from models import audit
+from models.account import Pairing, Role, User
 from models.accounts import (
     DuplicateEmailError,
+    InvalidEmailError,
     PairingError,
     create_user,
     pair,
     seed_demo,
+    set_password,
     user_by_email,
 )
 from models.db import session_scope
@@ -52,12 +56,86 @@ def users_add(
         with session_scope(settings.database_url) as session:
             user, used = create_user(session, email, name, role, password)
             user_email = user.email
-    except DuplicateEmailError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    except (DuplicateEmailError, InvalidEmailError) as exc:
+        raise _error(str(exc)) from None
     out.print(f"created {role.value} {user_email}", highlight=False)
     if password is None:
         out.print(f"password: {used}", highlight=False)
+
+
+def _error(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: email, role, name, whether it can sign in, and whom it is paired with."""
+    settings = _migrated()
+    with session_scope(settings.database_url) as session:
+        users = list(session.scalars(select(User).order_by(User.role, User.email)))
+        emails = {u.id: u.email for u in users}
+        partners: dict[str, list[str]] = {}
+        for p in session.scalars(select(Pairing)):
+            partners.setdefault(p.mentor_id, []).append(emails[p.ect_id])
+            partners.setdefault(p.ect_id, []).append(emails[p.mentor_id])
+        rows = [
+            (u.email, u.role.value, u.name, u.active, ", ".join(sorted(partners.get(u.id, []))))
+            for u in users
+        ]
+    for email, role, name, active, paired in rows:
+        state = "" if active else "  (deactivated)"
+        with_ = f"  paired with {paired}" if paired else ""
+        out.print(f"{email:<32} {role:<7} {name}{state}{with_}", highlight=False, soft_wrap=True)
+    if not rows:
+        out.print("no accounts yet: add one with `clipcoach users add`", highlight=False)
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    password: Annotated[
+        str | None, typer.Option(help="Leave out to generate one (printed once).")
+    ] = None,
+) -> None:
+    """Give an account a new password; its earlier sessions end."""
+    if password is not None and len(password) < 10:
+        raise _error("a password needs at least 10 characters")
+    settings = _migrated()
+    with session_scope(settings.database_url) as session:
+        user = user_by_email(session, email)
+        if user is None:
+            raise _error(f"no account for {email}")
+        used = set_password(user, password)
+        audit.record(
+            session, None, "user.update", "user", user.id, client="cli", fields=["password"]
+        )
+    out.print(f"new password set for {email}", highlight=False)
+    if password is None:
+        out.print(f"password: {used}", highlight=False)
+
+
+def _set_active(email: str, active: bool) -> None:
+    settings = _migrated()
+    with session_scope(settings.database_url) as session:
+        user = user_by_email(session, email)
+        if user is None:
+            raise _error(f"no account for {email}")
+        user.active = active
+        audit.record(session, None, "user.update", "user", user.id, client="cli", fields=["active"])
+    out.print(f"{'reactivated' if active else 'deactivated'} {email}", highlight=False)
+
+
+@users_app.command("deactivate")
+def users_deactivate(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
+    """Stop an account signing in (a leaver); its lessons and clips stay."""
+    _set_active(email, False)
+
+
+@users_app.command("reactivate")
+def users_reactivate(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
+    """Let a deactivated account sign in again."""
+    _set_active(email, True)
 
 
 def pair_command(
@@ -76,9 +154,30 @@ def pair_command(
             assert ect is not None
             pair(session, mentor, ect)
     except PairingError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        raise _error(str(exc)) from None
     out.print(f"paired mentor {mentor_email} with ECT {ect_email}", highlight=False)
+
+
+def unpair_command(
+    mentor_email: Annotated[str, typer.Argument(help="The mentor's email.")],
+    ect_email: Annotated[str, typer.Argument(help="The ECT's email.")],
+) -> None:
+    """End a pairing: the mentor no longer sees the ECT's lessons."""
+    settings = _migrated()
+    with session_scope(settings.database_url) as session:
+        mentor, ect = user_by_email(session, mentor_email), user_by_email(session, ect_email)
+        pairing = (
+            session.scalar(
+                select(Pairing).where(Pairing.mentor_id == mentor.id, Pairing.ect_id == ect.id)
+            )
+            if mentor is not None and ect is not None
+            else None
+        )
+        if pairing is None:
+            raise _error(f"{mentor_email} is not paired with {ect_email}")
+        session.delete(pairing)
+        audit.record(session, None, "pairing.delete", "pairing", pairing.id, client="cli")
+    out.print(f"unpaired mentor {mentor_email} from ECT {ect_email}", highlight=False)
 
 
 @frameworks_app.command("load")
@@ -150,3 +249,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(frameworks_app, name="frameworks")
     app.command("pair")(pair_command)
+    app.command("unpair")(unpair_command)

@@ -23,7 +23,14 @@ from api.schemas import (
 from models import audit
 from models.access import NotVisibleError, require_admin
 from models.account import Pairing, Role, User
-from models.accounts import DuplicateEmailError, PairingError, create_user, hash_password, pair
+from models.accounts import (
+    DuplicateEmailError,
+    InvalidEmailError,
+    PairingError,
+    create_user,
+    pair,
+    set_password,
+)
 from models.audit import AuditEvent
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -49,6 +56,8 @@ def add_user(
         created, password = create_user(session, body.email, body.name, body.role, body.password)
     except DuplicateEmailError as exc:
         raise HTTPException(409, str(exc).capitalize() + ".") from None
+    except InvalidEmailError as exc:
+        raise HTTPException(422, str(exc).capitalize() + ".") from None
     audit.record(
         session, user.id, "user.create", "user", created.id, client=client_of(request),
         role=created.role.value,
@@ -72,7 +81,7 @@ def update_user(
         if value is not None:
             setattr(target, field, value)
     if body.password:
-        target.password_hash = hash_password(body.password)
+        set_password(target, body.password)
         changes["password"] = "changed"  # noqa: S105 - a marker for the audit, not a secret
     audit.record(
         session, user.id, "user.update", "user", target.id, client=client_of(request),

@@ -7,7 +7,7 @@ Outcomes per input (the documented contract; docs/inputs.md has the full table):
     jfk.flac (audio only)               lesson.m4a, transcript matching the reference, no pictures
     squirrel.mp4 (sound, no speech)     all outputs; the transcript has no words
     video without sound                 lesson.mp4 and pictures; no transcript, a note says why
-    zero bytes / text / PDF as .mp4     exit 1, "error: ... [empty_file|not_media]", OUT left empty
+    zero bytes / text / PDF as .mp4     exit 1, "error: ... [empty_file|not_media]", no OUT made
 """
 
 from __future__ import annotations
@@ -65,14 +65,18 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(
 ) -> None:
     bad = tmp_path / "Lesson 3 – Année.mp4"
     maker(bad)  # type: ignore[operator]
-    out = tmp_path / "out"
-    result = _run_cli("process", str(bad), "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 1
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:") and f"[{code}]" in lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
-    assert _files(out) == set(), "a failed run must leave OUT empty"
+    out = tmp_path / "out" / "lesson 3"
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    for target in (out, existing):
+        result = _run_cli("process", str(bad), "--out", str(target), cwd=tmp_path)
+        assert result.returncode == 1
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("error:") and f"[{code}]" in lines[0]
+        assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists(), "a failed run must not even create OUT"
+    assert list(existing.iterdir()) == [], "a folder that was there stays, and stays empty"
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
