@@ -14,15 +14,18 @@ official wording over the built-in summary renames strands in place and keeps ev
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import re
 import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Enum, ForeignKey, String, Text, or_, select
+from sqlalchemy import Enum, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.db import Base, utcnow
@@ -201,14 +204,112 @@ def ensure_builtin(session: Session) -> None:
             load_framework(session, framework, "builtin")
 
 
+TEACHER_TERMS = Path(__file__).with_name("teacher-terms.yaml")
+
+
+@functools.cache
+def _stem() -> Callable[[str], str]:
+    import snowballstemmer
+
+    stemmer = snowballstemmer.stemmer("english")
+    return functools.lru_cache(maxsize=4096)(stemmer.stemWord)
+
+
+def stems(text: str) -> tuple[str, ...]:
+    """Lower-case word stems of `text`: "Planning questions" and "questioning" share `question`."""
+    return tuple(_stem()(word) for word in re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@functools.cache
+def teacher_terms() -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """Each curated entry as a group of stemmed phrases (the term and the words it maps to)."""
+    data = yaml.safe_load(TEACHER_TERMS.read_text(encoding="utf-8"))
+    return tuple(tuple(stems(phrase) for phrase in [term, *words]) for term, words in data.items())
+
+
+def _contains(haystack: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return n > 0 and any(haystack[i : i + n] == phrase for i in range(len(haystack) - n + 1))
+
+
+def _alternatives(unit: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A query unit (a word, or a curated term written in the query) and every phrase a curated
+    entry groups it with."""
+    found = [unit]
+    for group in teacher_terms():
+        if any(phrase == unit or (len(unit) == 1 and _contains(phrase, unit)) for phrase in group):
+            found.extend(group)
+    return found
+
+
+def _query_units(query: str) -> list[tuple[str, ...]]:
+    """The stems of `query`, with any curated term it contains ("wait time") kept as one unit."""
+    words = list(stems(" ".join(query.split()[:8])))
+    terms = sorted({g[0] for g in teacher_terms() if len(g[0]) > 1}, key=len, reverse=True)
+    units: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(words):
+        term = next((t for t in terms if tuple(words[i : i + len(t)]) == t), None)
+        units.append(term or (words[i],))
+        i += len(term) if term else 1
+    return units
+
+
+def rank_strands(query: str, documents: Sequence[tuple[str, str, str]]) -> list[int]:
+    """Indices of the documents matching every unit of `query`, best first.
+
+    A document is (code, own text, context text): a bullet's context is its heading and standard.
+    A unit matches the code exactly, or it (or a phrase a curated entry groups with it) appears
+    in the text by stems. Longer phrases count for more, the strand's own words for more than its
+    context, and the very word typed for more than a synonym.
+    """
+    codes = {word.lower() for word in query.split()}
+    units = _query_units(query)
+    if not units:
+        return list(range(len(documents)))
+    scored: list[tuple[float, int]] = []
+    for index, (code, own, context) in enumerate(documents):
+        if code.lower() in codes:
+            scored.append((-100.0, index))
+            continue
+        own_stems, context_stems = stems(own), stems(context)
+        score = 0.0
+        for unit in units:
+            alternatives = _alternatives(unit)
+            best = max(
+                (len(a) * (1.0 if _contains(own_stems, a) else 0.25)
+                 for a in alternatives if _contains(own_stems, a) or _contains(context_stems, a)),
+                default=0.0,
+            )  # fmt: skip
+            if not best:
+                break
+            score += best + (1.5 if _contains(own_stems, unit) else 0.0)
+        else:
+            scored.append((-score, index))
+    return [index for _, index in sorted(scored)]
+
+
 def search_strands(
     session: Session, framework_id: str, q: str | None = None, kind: StrandKind | None = None
 ) -> list[Strand]:
-    """Strands of one framework in document order, optionally matching words of `q`."""
-    stmt = select(Strand).where(Strand.framework_id == framework_id)
-    if kind is not None:
-        stmt = stmt.where(Strand.kind == kind)
-    for word in (q or "").split()[:8]:
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Strand.title.ilike(pattern), Strand.code.ilike(word)))
-    return list(session.scalars(stmt.order_by(Strand.position)))
+    """Strands of one framework matching `q` by the words teachers use, best first (document
+    order without `q`); see `rank_strands`."""
+    every = list(
+        session.scalars(
+            select(Strand).where(Strand.framework_id == framework_id).order_by(Strand.position)
+        )
+    )
+    by_id = {s.id: s for s in every}
+    strands = [s for s in every if kind is None or s.kind == kind]
+    if not (q or "").strip():
+        return strands
+
+    def context(strand: Strand) -> str:
+        parts, parent = [], by_id.get(strand.parent_id or "")
+        while parent is not None:
+            parts.append(parent.title)
+            parent = by_id.get(parent.parent_id or "")
+        return " ".join(parts)
+
+    documents = [(s.code, s.title, context(s)) for s in strands]
+    return [strands[i] for i in rank_strands(q or "", documents)]

@@ -13,6 +13,7 @@ and that media tokens in URLs were redacted from it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -266,3 +267,54 @@ def sign_in(page: Page, person: Person, next_path: str = "/") -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"^(?!.*/signin).*$"))
     page.locator("#who").filter(has_text=person.name).wait_for()
+
+
+def store_ready_lesson(
+    app: LiveApp, owner: Person, title: str, video: Path, sentences: list[str], work: Path
+) -> str:
+    """A ready lesson of `owner` with `video` as its media and `sentences` as its transcript
+    (words spread over the video), stored as processing would leave it; its id. For pages
+    tests that need a lesson without waiting for the pipeline."""
+    from models.lesson import Lesson, LessonStatus
+    from models.storage import open_storage
+    from pipeline.captions import write_transcript_files
+    from pipeline.transcript import Segment, Transcript, Word
+    from tests.mediafactory import ffmpeg, ffprobe_json
+
+    duration = float(json.loads(ffprobe_json(video, "-show_format"))["format"]["duration"])
+    words_per_sentence = [s.split() for s in sentences]
+    step = (duration - 1.0) / max(1, sum(map(len, words_per_sentence)))
+    segments, t = [], 0.5
+    for words in words_per_sentence:
+        timed = []
+        for text in words:
+            timed.append(Word(round(t, 3), round(t + step * 0.8, 3), " " + text, 0.95))
+            t += step
+        segments.append(Segment(timed[0].start, timed[-1].end, " ".join(words), tuple(timed)))
+    transcript = Transcript("en", duration, tuple(segments))
+    work.mkdir(parents=True, exist_ok=True)
+    files = write_transcript_files(transcript, work)
+    poster = work / "poster.jpg"
+    ffmpeg("-i", video, "-frames:v", "1", "-q:v", "5", poster)
+    storage = open_storage(app.settings.storage_url)
+    with session_scope(app.settings.database_url) as session:
+        lesson = Lesson(owner_id=owner.id, title=title, source_key="", source_filename=video.name)
+        session.add(lesson)
+        session.flush()
+        lesson.source_key = lesson.artefact_key("source.mp4")
+        storage.put_file(lesson.source_key, video)
+        storage.put_file(lesson.artefact_key("lesson.mp4"), video)
+        for fmt, path in files.items():
+            storage.put_file(lesson.artefact_key(f"transcript.{fmt}"), path)
+        storage.put_file(lesson.artefact_key("poster.jpg"), poster)
+        segments_json = [
+            {"start": s.start, "end": s.end, "title": s.text[:40], "text": s.text} for s in segments
+        ]
+        storage.put_bytes(lesson.artefact_key("segments.json"), json.dumps(segments_json).encode())
+        lesson.media_key = lesson.artefact_key("lesson.mp4")
+        lesson.status = LessonStatus.ready
+        lesson.progress = 100
+        lesson.duration = duration
+        lesson.has_video = lesson.has_audio = True
+        lesson.ready_at = lesson.created_at
+        return lesson.id

@@ -98,3 +98,49 @@ def test_a_schools_copy_renames_in_place_and_keeps_tags(settings: Settings, tmp_
         found = search_strands(session, "ecf-2019", "official wording")
         assert [s.id for s in found] == ["ecf-2019:2a"]
         assert [s.id for s in search_strands(session, "ecf-2019", "6q")] == ["ecf-2019:6q"]
+
+
+# The words a mentor types, and a strand each must find among the first three results.
+TEACHER_SEARCHES = [
+    ("questioning", "4l"),
+    ("routines", "7e"),
+    ("scaffolding", "2e"),
+    ("retrieval", "2k"),
+    ("modelling", "4i"),
+    ("behaviour", "1f"),
+    ("feedback", "6j"),
+    ("wait time", "4m"),
+    ("cold calling", "4n"),
+    ("misconceptions", "2g"),
+    ("worked examples", "2d"),
+]
+
+
+@pytest.mark.parametrize("framework_id", ["ecf-2019", "ittecf-2024"])
+@pytest.mark.parametrize(("query", "ecf_code"), TEACHER_SEARCHES)
+def test_strand_search_finds_the_words_teachers_use(
+    settings: Settings, framework_id: str, query: str, ecf_code: str
+) -> None:
+    """Titles are paraphrases, so "questioning" appears in none of them: the search matches
+    stems, headings and standards, and the curated teacher terms. The ITTECF shares the ECF's
+    wording for these strands under other codes, so the expected strand is named by its title."""
+    with session_scope(settings.database_url) as session:
+        ensure_builtin(session)
+        strand = session.get(Strand, f"ecf-2019:{ecf_code}")
+        assert strand is not None
+        found = search_strands(session, framework_id, query, StrandKind.learn_how)
+        top = [s.title for s in found[:3]]
+    assert strand.title in top, (query, top)
+
+
+def test_strand_search_ranks_own_words_over_context_and_refuses_nonsense(
+    settings: Settings,
+) -> None:
+    with session_scope(settings.database_url) as session:
+        ensure_builtin(session)
+        assert search_strands(session, "ecf-2019", "xyzzy plugh") == []
+        feedback = search_strands(session, "ecf-2019", "feedback", StrandKind.learn_how)
+        assert all("feedback" in s.title.lower() for s in feedback[:5])
+        both = search_strands(session, "ecf-2019", "questions misconceptions")
+        questions = {s.id for s in search_strands(session, "ecf-2019", "questions")}
+        assert both and {s.id for s in both} <= questions

@@ -192,6 +192,11 @@ async function setUpPlayer(lesson, me) {
     try {
       const clip = await api("clips", { method: "POST", json: body });
       toast("Clip saved.");
+      // The next clip starts from a clean form: a note never carries over to another moment.
+      $("clip-title").value = "";
+      $("clip-note").value = "";
+      setRange(null, null);
+      $("range-note").textContent = `Saved “${clip.title}”. Mark a new range for the next clip.`;
       await openClip(clip, me);
       await listLessonClips();
     } catch (e) {
@@ -253,30 +258,49 @@ function setUpClipPanel(me, words) {
     for (const fw of items(list)) frameworks.append(el("option", { value: fw.id }, `${fw.name} (${fw.version})`));
     search();
   });
+  // Results always belong to the query shown: typing hides the old ones at once, and an answer
+  // that arrives after a newer query was sent is dropped, so a click can never tag a strand
+  // found for the previous words.
   let searchTimer = 0;
+  let searchSeq = 0;
+  const results = $("strand-results");
+  const pending = () => {
+    results.setAttribute("aria-busy", "true");
+    results.replaceChildren(el("li", { class: "muted" }, "Searching…"));
+  };
   const search = async () => {
     const q = $("strand-search").value.trim();
     const fw = frameworks.value;
     if (!fw) return;
-    const found = items(await api(`frameworks/${encodeURIComponent(fw)}/strands?kind=learn_how&q=${encodeURIComponent(q)}`));
-    const results = $("strand-results");
+    const seq = ++searchSeq;
+    pending();
+    let found;
+    try {
+      found = items(await api(`frameworks/${encodeURIComponent(fw)}/strands?kind=learn_how&q=${encodeURIComponent(q)}`));
+    } catch (e) {
+      if (seq === searchSeq) results.replaceChildren(el("li", { class: "error" }, e.message));
+      return;
+    }
+    if (seq !== searchSeq) return;
+    results.removeAttribute("aria-busy");
     results.replaceChildren();
-    const taggable = found;
-    for (const strand of taggable.slice(0, 30)) {
-      const add = el("button", { type: "button", class: "result", "aria-label": `Tag ${strandLabel(strand)}` },
+    for (const strand of found.slice(0, 30)) {
+      const add = el("button", { type: "button", class: "result", "aria-label": `Tag ${strandLabel(strand)}`, title: strand.title },
         el("span", { class: "code" }, strand.code), " ", strand.title);
       add.addEventListener("click", async () => {
         await api(`clips/${state.clip.id}/tags`, { method: "POST", json: { strand_ids: [strand.id] } });
-        toast(`Tagged ${strand.code}.`);
+        toast(`Tagged ${strand.code}: ${strand.title}.`);
         await refreshTags();
       });
       results.append(el("li", {}, add));
     }
-    if (!taggable.length) results.append(el("li", { class: "muted" }, "No strands match."));
+    if (!found.length) results.append(el("li", { class: "muted" }, `No strands match “${q}”.`));
   };
   frameworks.addEventListener("change", search);
   $("strand-search").addEventListener("input", () => {
     clearTimeout(searchTimer);
+    searchSeq++; // whatever is in flight now answers an older query
+    pending();
     searchTimer = setTimeout(search, 200);
   });
 

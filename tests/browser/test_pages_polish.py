@@ -1,0 +1,92 @@
+"""Bugs a mentor and an ECT hit in the pages, each driven the way a hurried person would.
+
+Lessons are stored ready (tests/browser/conftest.py `store_ready_lesson`), so these tests do not
+wait for the pipeline; the pipeline's own pages are covered in test_coaching_pages.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests import mediafactory
+from tests.browser.conftest import LiveApp, Requests, Shots, sign_in, store_ready_lesson
+
+pytestmark = pytest.mark.browser
+
+SENTENCES = [
+    "Good morning everyone, pens down and eyes on me.",
+    "What is half of eight? Think for a moment before you answer.",
+    "Now talk to your partner about equivalent fractions.",
+]
+
+
+@pytest.fixture(scope="module")
+def lesson_id(live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory) -> str:
+    work = tmp_path_factory.mktemp("polish-lesson")
+    video = mediafactory.make_video(work / "lesson.mp4", duration=12.0, gop=25).path
+    return store_ready_lesson(
+        live_app, live_app.people["ect"], "Y7 fractions", video, SENTENCES, work / "out"
+    )
+
+
+def _open_studio(page: Page, live_app: LiveApp, lesson_id: str) -> None:
+    sign_in(page, live_app.people["mentor"], f"/lessons/{lesson_id}")
+    expect(page.locator("#studio")).to_be_visible()
+    expect(page.locator("#segments button").first).to_be_visible()
+
+
+def test_saving_a_clip_clears_the_form_for_the_next_one(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_context().new_page()
+    _open_studio(page, live_app, lesson_id)
+    page.locator("#segments button").first.click()
+    page.get_by_label("Title").fill("Settling the class")
+    page.get_by_label("Note (optional)").fill("Look at how quickly the room goes quiet.")
+    page.get_by_role("button", name="Save clip").click()
+    expect(page.locator("#clip-panel-title")).to_have_text("Settling the class")
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.get_by_label("Note (optional)")).to_have_value("")
+    expect(page.locator("#in-time")).to_have_text("–")
+    shots.take(page, "studio-after-save")
+
+    # A second clip without marking a new range is refused instead of reusing the first one's.
+    page.get_by_label("Title").fill("Second moment")
+    page.get_by_role("button", name="Save clip").click()
+    expect(page.locator("#clip-error")).to_contain_text("Mark in and out")
+
+
+def test_strand_search_shows_only_the_current_querys_results(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    """The answer to an earlier query ("6q") arrives after the current one ("questioning"):
+    it must never replace the results on screen, and the strand clicked is the one tagged."""
+    page = browser_context().new_page()
+    _open_studio(page, live_app, lesson_id)
+    page.locator("#segments button").nth(1).click()
+    page.get_by_label("Title").fill("Thinking time")
+    page.get_by_role("button", name="Save clip").click()
+    expect(page.locator("#clip-panel")).to_be_visible()
+    expect(page.locator("#strand-results button").first).to_be_visible()
+
+    held: list[Route] = []
+    page.route(re.compile(r".*/strands\?.*q=6q.*"), lambda route: held.append(route))
+    search = page.get_by_label("Search strands")
+    search.fill("6q")
+    page.wait_for_timeout(600)  # past the debounce: the 6q request is out, held by the route
+    assert held, "the first query's request was not sent"
+    search.fill("questioning")
+    results = page.locator("#strand-results button")
+    expect(results.first).to_contain_text("Planning questions that make pupils think hard")
+    held[0].continue_()
+    page.wait_for_timeout(800)  # the stale answer arrives now
+    expect(results.first).to_contain_text("questions")
+    expect(page.locator("#strand-results")).not_to_contain_text("6q")
+    shots.take(page, "studio-strand-search")
+
+    results.first.click()
+    expect(page.locator("#clip-tags")).to_contain_text("4l")
+    expect(page.locator("#clip-tags")).to_contain_text("Planning questions")
