@@ -34,6 +34,7 @@ class CommentKind(enum.StrEnum):
     question = "question"
     next_step = "next_step"
     note = "note"
+    reflection = "reflection"  # the ECT's own thoughts on a clip, not feedback on it
 
 
 class Clip(Base):

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests import mediafactory
-from tests.browser.conftest import LiveApp, Requests, Shots, sign_in, store_ready_lesson
+from tests.browser.conftest import (
+    PASSWORD,
+    LiveApp,
+    Requests,
+    Shots,
+    sign_in,
+    store_ready_lesson,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -90,3 +98,58 @@ def test_strand_search_shows_only_the_current_querys_results(
     results.first.click()
     expect(page.locator("#clip-tags")).to_contain_text("4l")
     expect(page.locator("#clip-tags")).to_contain_text("Planning questions")
+
+
+def _shared_clip(live_app: LiveApp, lesson_id: str, title: str, comments: list[str]) -> str:
+    """A clip the mentor made through the API, with `comments`, shared with the lesson's ECT."""
+    mentor = live_app.people["mentor"]
+    with httpx.Client(base_url=f"{live_app.url}/api/v1", timeout=30) as api:
+        token = api.post("/auth/token", data={"username": mentor.email, "password": PASSWORD})
+        api.headers["Authorization"] = f"Bearer {token.raise_for_status().json()['access_token']}"
+        clip = api.post(
+            "/clips", json={"lesson_id": lesson_id, "start": 1, "end": 7, "title": title}
+        )
+        clip_id = str(clip.raise_for_status().json()["id"])
+        for at, body in enumerate(comments):
+            comment = {"at": at * 2 + 0.5, "body": body}
+            api.post(f"/clips/{clip_id}/comments", json=comment).raise_for_status()
+        api.post(f"/clips/{clip_id}/shares", json={}).raise_for_status()
+    return clip_id
+
+
+def test_a_reply_answers_the_comment_the_ect_clicked(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    clip_id = _shared_clip(
+        live_app, lesson_id, "Two moments", ["Great signal for quiet.", "Try waiting longer here."]
+    )
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
+    second = page.locator("#comments > .comment").filter(has_text="Try waiting longer here.")
+    expect(second).to_be_visible()
+    second.locator(".comment-jump").click()
+    expect(page.get_by_label("Replying to")).to_have_value(
+        second.get_attribute("data-comment-id") or ""
+    )
+    page.get_by_label("Your reply or reflection").fill("I will count to three next time.")
+    page.get_by_role("button", name=re.compile("^Send")).click()
+    expect(second.locator(".replies")).to_contain_text("I will count to three next time.")
+    first = page.locator("#comments > .comment").filter(has_text="Great signal for quiet.")
+    expect(first.locator(".replies")).to_have_count(0)
+    shots.take(page, "review-reply")
+
+
+def test_a_reflection_on_a_clip_without_comments_reads_as_a_reflection(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    clip_id = _shared_clip(live_app, lesson_id, "No comments yet", [])
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
+    expect(page.locator("#comments")).to_contain_text("No comments yet.")
+    page.get_by_label("Your reply or reflection").fill("The class settled faster than I felt.")
+    page.get_by_role("button", name=re.compile("^Send")).click()
+    reflection = page.locator("#comments > .comment").filter(has_text="settled faster")
+    expect(reflection.locator(".kind")).to_have_text("Reflection")
+    expect(reflection.locator(".at")).to_have_text("Whole clip")
+    expect(page.locator("#comments")).not_to_contain_text("0:00.0")
+    shots.take(page, "review-reflection")

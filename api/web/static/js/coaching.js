@@ -16,7 +16,7 @@ export function strandLabel(strand) {
   return `${strand.code || ""} ${strand.title || ""}`.trim();
 }
 
-const KIND_NAMES = { strength: "Strength", question: "Question", next_step: "Next step", note: "Note" };
+const KIND_NAMES = { strength: "Strength", question: "Question", next_step: "Next step", note: "Note", reflection: "Reflection" };
 export const kindName = (kind) => KIND_NAMES[kind] || "Comment";
 
 // Top-level comments in time order, each with its replies (flat lists are nested by parent_id).
@@ -33,7 +33,11 @@ export function threads(list) {
   return top.sort((a, b) => a.at - b.at || byTime(a, b));
 }
 
-// The comment list: a button per comment seeks to its moment; the one playing is highlighted.
+// A reflection on the clip as a whole has no moment of its own: say so instead of "0:00.0".
+const momentOf = (comment) => (comment.kind === "reflection" && !comment.at ? "Whole clip" : formatTime(comment.at));
+
+// The comment list: a button per comment seeks to its moment (and tells `seek` which comment it
+// was); the one playing is highlighted.
 export function commentList(container, { load, seek, reply = null, onRender = () => {} }) {
   let current = [];
   const render = (list) => {
@@ -49,10 +53,10 @@ export function commentList(container, { load, seek, reply = null, onRender = ()
           dataset: { at: String(comment.at), commentId: comment.id },
           "aria-label": `Watch from ${formatTime(comment.at)}: ${kindName(comment.kind)} from ${author || "mentor"}`,
         },
-        el("span", { class: "at" }, formatTime(comment.at)),
+        el("span", { class: "at" }, momentOf(comment)),
         el("span", { class: `kind kind-${comment.kind}` }, kindName(comment.kind)),
       );
-      jump.addEventListener("click", () => seek(comment.at));
+      jump.addEventListener("click", () => seek(comment.at, comment));
       const item = el(
         "li",
         { class: "comment", dataset: { at: String(comment.at), commentId: comment.id } },

@@ -22,29 +22,37 @@ onReady(async () => {
   $("clip-note").textContent = clip.note || "";
 
   const video = $("video");
+  const select = $("reply-to");
+  // Which comment a reply answers: the one the person last clicked or picked; until then the
+  // first comment (usually the only one), or a new reflection when there is none.
+  const replyTo = (id) => {
+    select.value = id;
+    select.dataset.picked = "yes";
+    for (const node of $("comments").querySelectorAll(":scope > .comment")) {
+      node.classList.toggle("reply-target", node.dataset.commentId === id);
+    }
+  };
   const comments = commentList($("comments"), {
     load: () => api(`clips/${clipId}/comments`),
-    seek: (at) => {
+    seek: (at, comment) => {
       video.currentTime = at;
       video.focus();
+      if (comment) replyTo(comment.id);
     },
     onRender(threads) {
-      const select = $("reply-to");
       const keep = select.value;
       select.replaceChildren(el("option", { value: "" }, "The clip (a new reflection)"));
       for (const c of threads) {
         const excerpt = c.body.length > 40 ? `${c.body.slice(0, 40)}…` : c.body;
-        select.append(el("option", { value: c.id, dataset: { at: String(c.at) } }, `${formatTime(c.at)} · ${excerpt}`));
+        const when = c.kind === "reflection" && !c.at ? "Whole clip" : formatTime(c.at);
+        select.append(el("option", { value: c.id, dataset: { at: String(c.at) } }, `${when} · ${excerpt}`));
       }
-      // Until the person picks, a reply answers the first comment (usually the only one).
-      if (select.dataset.picked && [...select.options].some((o) => o.value === keep)) select.value = keep;
+      if (select.dataset.picked && [...select.options].some((o) => o.value === keep)) replyTo(keep);
       else if (threads.length) select.value = threads[0].id;
     },
   });
   video.addEventListener("timeupdate", () => comments.follow(video.currentTime));
-  $("reply-to").addEventListener("change", (event) => {
-    event.target.dataset.picked = "yes";
-  });
+  select.addEventListener("change", () => replyTo(select.value));
 
   const tags = items(await api(`clips/${clipId}/tags`));
   for (const tag of tags) {
@@ -60,12 +68,11 @@ onReady(async () => {
       $("reply-body").focus();
       return;
     }
-    const select = $("reply-to");
     const parent = select.value;
     const at = parent ? Number(select.selectedOptions[0].dataset.at) : Math.round(video.currentTime * 10) / 10;
     await api(`clips/${clipId}/comments`, {
       method: "POST",
-      json: parent ? { body, parent_id: parent, at, kind: "note" } : { body, at, kind: "note" },
+      json: parent ? { body, parent_id: parent, at, kind: "note" } : { body, at, kind: "reflection" },
     });
     $("reply-body").value = "";
     toast("Reply sent.");
