@@ -19,6 +19,8 @@ from models.settings import Settings, get_settings
 TASK_PREFIX = "clipcoach."
 MEDIA_QUEUE = "media"
 TRANSCRIBE_QUEUE = "transcribe"
+CLIPS_QUEUE = "clips"
+"""Clip renders, consumed by a worker of their own so an ECT's clip never waits behind a lesson."""
 MAINTENANCE_QUEUE = "maintenance"
 """The sweep's queue, consumed by whichever worker runs the beat scheduler (`--beat`)."""
 PROCESS_LESSON = f"{TASK_PREFIX}lesson.process"
@@ -29,7 +31,8 @@ SWEEP = f"{TASK_PREFIX}sweep"
 TASK_ROUTES = {
     f"{TASK_PREFIX}stage.transcribe": {"queue": TRANSCRIBE_QUEUE},
     SWEEP: {"queue": MAINTENANCE_QUEUE},
-    f"{TASK_PREFIX}*": {"queue": MEDIA_QUEUE},  # probe, normalise, thumbnails, scenes, clips
+    RENDER_CLIP: {"queue": CLIPS_QUEUE},
+    f"{TASK_PREFIX}*": {"queue": MEDIA_QUEUE},  # probe, normalise, thumbnails, scenes
 }
 """Routing by task name: the senders (API, stage tasks) never need to know where a task runs."""
 KEY_PREFIX_OPTION = "key_prefix"

@@ -186,8 +186,8 @@ def _worker_command(
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated: media, transcribe.")] = (
-        "media,transcribe"
+    queues: Annotated[str, typer.Option(help="Comma-separated: media, transcribe, clips.")] = (
+        "media,transcribe,clips"
     ),
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     loglevel: Annotated[str, typer.Option()] = "info",
@@ -229,15 +229,21 @@ def serve(
     import uvicorn
 
     from models.migrate import upgrade
+    from models.queue import CLIPS_QUEUE
 
     settings = get_settings()
     upgrade(settings.database_url)
     _after_migrate_hooks(settings)
-    worker_proc = None
+    workers: list[subprocess.Popen[bytes]] = []
     if with_worker:
-        worker_proc = subprocess.Popen(
-            _worker_command("media,transcribe", settings.worker_concurrency, "info", beat=True)
+        workers.append(
+            subprocess.Popen(
+                _worker_command("media,transcribe", settings.worker_concurrency, "info", beat=True)
+            )
         )
+        # Clip renders get a process of their own: an ECT opening a shared clip never waits
+        # behind a long lesson in the pool above.
+        workers.append(subprocess.Popen(_worker_command(CLIPS_QUEUE, 1, "info")))
     url = f"http://{host or settings.host}:{port or settings.port}/"
     console.print(f"[bold]clipcoach[/bold] is starting at {url} (Ctrl+C stops it)", highlight=False)
     try:
@@ -249,12 +255,13 @@ def serve(
             log_level="info",
         )
     finally:
-        if worker_proc is not None:
-            worker_proc.send_signal(signal.SIGTERM)
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in workers:
             try:
-                worker_proc.wait(timeout=30)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                worker_proc.kill()
+                proc.kill()
 
 
 def _after_migrate_hooks(settings: Settings) -> None:

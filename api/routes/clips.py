@@ -601,7 +601,12 @@ def list_shares(clip_id: str, user: CurrentUser, session: SessionDep) -> list[Sh
     responses=responses(403, 404, 409),
 )
 def share_clip(
-    clip_id: str, body: ShareCreate, request: Request, user: CurrentUser, session: SessionDep
+    clip_id: str,
+    body: ShareCreate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
 ) -> SharePublic:
     """Share the clip with the ECT whose lesson it is, until a date or until revoked."""
     clip = visible_clip(session, user, clip_id)
@@ -633,6 +638,8 @@ def share_clip(
         until=until.isoformat() if until else None,
     )  # fmt: skip
     session.commit()
+    if _rendered_key(clip, storage, "media") is None:
+        _request_render(session, clip)  # ready by the time the ECT opens it, not on first view
     return share_public(session, share)
 
 

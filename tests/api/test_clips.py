@@ -109,3 +109,24 @@ def test_a_failed_render_says_why(world: World, inline_queue: InlineQueue) -> No
     assert r.status_code == 409, "a second failure is reported as final"
     with session_scope(world.settings.database_url) as session:
         assert session.get(Clip, clip).render_status == RenderStatus.failed  # type: ignore[union-attr]
+
+
+def test_sharing_renders_the_clip_before_the_ect_opens_it(
+    world: World, inline_queue: InlineQueue
+) -> None:
+    """A share queues the render on the clip queue at once, so the ECT's first view is served
+    from storage (no render task sent then); sharing again does not render twice."""
+    clip = new_clip(world)
+    r = world.client.post(f"/api/v1/clips/{clip}/shares", headers=world.auth("mentor"), json={})
+    assert r.status_code == 201, r.text
+    assert [name for name, _ in inline_queue.sent] == [queue.RENDER_CLIP]
+    assert queue.TASK_ROUTES[queue.RENDER_CLIP] == {"queue": queue.CLIPS_QUEUE}
+    inline_queue.join()
+    with session_scope(world.settings.database_url) as session:
+        row = session.get(Clip, clip)
+        assert row is not None and row.render_status == RenderStatus.ready
+    again = world.client.post(f"/api/v1/clips/{clip}/shares", headers=world.auth("mentor"), json={})
+    assert again.status_code == 201
+    media = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("ect_a"))
+    assert media.status_code == 200
+    assert len(inline_queue.sent) == 1

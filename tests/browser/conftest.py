@@ -132,7 +132,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         )  # fmt: skip
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--queues",
-             "media,transcribe", "--concurrency", "1", "--pool", "prefork", "--loglevel", "info",
+             "media,transcribe,clips", "--concurrency", "1", "--pool", "prefork", "--loglevel",
+             "info",
              "--without-gossip", "--without-mingle"],
             cwd=REPO, env=env, stdout=worker_out, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -19,6 +19,7 @@ APP_SERVICES = {
     "migrate",
     "api",
     "worker-media",
+    "worker-clips",
     "worker-transcribe",
     "worker-transcribe-gpu",
     "scheduler",
@@ -131,7 +132,7 @@ def test_every_command_is_a_real_clipcoach_command(resolved: dict[str, Any]) -> 
         ctx = sub.make_context(command[1], list(command[2:]))  # raises on unknown options
         if command[1] == "worker":
             queues_seen.update(ctx.params["queues"].split(","))
-    assert {"media", "transcribe", "maintenance"} <= queues_seen
+    assert {"media", "clips", "transcribe", "maintenance"} <= queues_seen
     beat = [n for n in APP_SERVICES if "--beat" in resolved["services"][n]["command"]]
     assert beat == ["scheduler"], "exactly one service may run the sweep scheduler"
 
@@ -150,7 +151,7 @@ def test_start_order_and_health(resolved: dict[str, Any]) -> None:
 
 def test_workers_can_scale(resolved: dict[str, Any]) -> None:
     """`--scale` needs no fixed container name and no published host port."""
-    for name in ("worker-media", "worker-transcribe"):
+    for name in ("worker-media", "worker-clips", "worker-transcribe"):
         service = resolved["services"][name]
         assert "container_name" not in service and "ports" not in service, name
 
