@@ -153,3 +153,53 @@ def test_a_reflection_on_a_clip_without_comments_reads_as_a_reflection(
     expect(reflection.locator(".at")).to_have_text("Whole clip")
     expect(page.locator("#comments")).not_to_contain_text("0:00.0")
     shots.take(page, "review-reflection")
+
+
+def test_an_admin_runs_accounts_and_pairings_in_the_browser(
+    live_app: LiveApp, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    """The pairing list names people (not "undefined mentors undefined"); an admin adds an
+    account (its password shown once), pairs it, resets its password, deactivates and unpairs."""
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["admin"], "/admin")
+    pairings = page.locator("#pairings")
+    expect(pairings).to_contain_text("Morgan Mentor mentors Eli Early")
+    expect(pairings).not_to_contain_text("undefined")
+
+    page.get_by_label("Name").fill("Nia New")
+    page.get_by_label("Email").fill("nia@school.example")
+    page.get_by_label("Role").select_option("ect")
+    page.get_by_role("button", name="Add account").click()
+    expect(page.locator("#new-password")).to_contain_text("Password for nia@school.example")
+    password = page.locator("#new-password code").inner_text()
+    row = page.locator("#accounts tbody tr").filter(has_text="nia@school.example")
+    expect(row).to_contain_text("ECT")
+
+    page.get_by_label("Mentor", exact=True).select_option(
+        label="Morgan Mentor (mentor@school.example)"
+    )
+    page.get_by_label("ECT", exact=True).select_option(label="Nia New (nia@school.example)")
+    page.get_by_role("button", name="Pair them").click()
+    expect(pairings).to_contain_text("Morgan Mentor mentors Nia New")
+    shots.take(page, "admin")
+    shots.take(page, "admin", phone=True)
+
+    def can_sign_in(secret: str) -> bool:
+        response = httpx.post(
+            f"{live_app.url}/api/v1/auth/token",
+            data={"username": "nia@school.example", "password": secret},
+        )
+        return response.status_code == 200
+
+    assert can_sign_in(password)
+    row.get_by_role("button", name="Reset the password of Nia New").click()
+    expect(page.locator("#new-password code")).not_to_have_text(password)
+    reset = page.locator("#new-password code").inner_text()
+    assert can_sign_in(reset) and not can_sign_in(password)
+
+    row.get_by_role("button", name="Deactivate Nia New").click()
+    expect(row).to_contain_text("No (deactivated)")
+    assert not can_sign_in(reset)
+    page.get_by_role("button", name="Unpair Morgan Mentor and Nia New").click()
+    expect(pairings).not_to_contain_text("Nia New")
+    expect(pairings).to_contain_text("Morgan Mentor mentors Eli Early")

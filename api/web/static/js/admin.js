@@ -1,26 +1,120 @@
-// A minimal accounts view for admins: who has an account, in which role, and who mentors whom.
+// Administration in the browser: accounts (add, deactivate, reactivate, reset a password) and
+// mentor–ECT pairings (pair, unpair), through the same admin API the CLI's commands mirror.
 
-import { api, el, onReady, requireUser, roleName } from "./api.js";
+import { api, el, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
 
+const $ = (id) => document.getElementById(id);
+
+// A password only the admin sees, once: 16 random URL-safe characters from the browser's CSPRNG.
+function newPassword() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+function showPassword(user, password) {
+  const box = $("new-password");
+  box.replaceChildren(
+    el("strong", {}, `Password for ${user.email}: `),
+    el("code", { class: "secret" }, password),
+    el("span", { class: "muted small" }, " Shown once: give it to them in person; they can change it after signing in."),
+  );
+  box.hidden = false;
+}
+
+function fail(id, error) {
+  const box = $(id);
+  box.textContent = error.message || String(error);
+  box.hidden = false;
+}
+
 onReady(async () => {
-  await requireUser(["admin"]);
-  const body = document.querySelector("#accounts tbody");
-  try {
-    const users = items(await api("admin/users"));
-    const names = new Map(users.map((u) => [u.id, u.name]));
+  const me = await requireUser(["admin"]);
+  let users = [];
+
+  async function refresh() {
+    users = items(await api("admin/users"));
+    const body = document.querySelector("#accounts tbody");
+    body.replaceChildren();
     for (const user of users) {
-      body.append(el("tr", {}, el("td", {}, user.name), el("td", {}, user.email), el("td", {}, roleName(user.role)), el("td", {}, user.active === false ? "No" : "Yes")));
+      const actions = el("div", { class: "actions" });
+      if (user.id !== me.id) {
+        const toggle = el("button", { type: "button", class: "small-button" }, user.active ? "Deactivate" : "Reactivate");
+        toggle.setAttribute("aria-label", `${user.active ? "Deactivate" : "Reactivate"} ${user.name}`);
+        toggle.addEventListener("click", async () => {
+          await api(`admin/users/${user.id}`, { method: "PATCH", json: { active: !user.active } });
+          toast(`${user.name} ${user.active ? "can no longer sign in" : "can sign in again"}.`);
+          await refresh();
+        });
+        actions.append(toggle);
+      }
+      const reset = el("button", { type: "button", class: "small-button", "aria-label": `Reset the password of ${user.name}` }, "Reset password");
+      reset.addEventListener("click", async () => {
+        const password = newPassword();
+        await api(`admin/users/${user.id}`, { method: "PATCH", json: { password } });
+        showPassword(user, password);
+      });
+      actions.append(reset);
+      body.append(el("tr", { class: user.active ? "" : "inactive", dataset: { userId: user.id } },
+        el("td", {}, user.name), el("td", {}, user.email), el("td", {}, roleName(user.role)),
+        el("td", {}, user.active ? "Yes" : "No (deactivated)"), el("td", {}, actions)));
     }
-    const pairings = items(await api("admin/pairings").catch(() => []));
-    const list = document.getElementById("pairings");
+    const options = (role) => users.filter((u) => u.role === role && u.active)
+      .map((u) => el("option", { value: u.id }, `${u.name} (${u.email})`));
+    $("pair-mentor").replaceChildren(...options("mentor"));
+    $("pair-ect").replaceChildren(...options("ect"));
+
+    const pairings = items(await api("admin/pairings"));
+    const list = $("pairings");
+    list.replaceChildren();
     for (const p of pairings) {
-      list.append(el("li", {}, `${p.mentor_name || names.get(p.mentor_id) || p.mentor_id} mentors ${p.ect_name || names.get(p.ect_id) || p.ect_id}`));
+      const unpair = el("button", { type: "button", class: "small-button", "aria-label": `Unpair ${p.mentor.name} and ${p.ect.name}` }, "Unpair");
+      unpair.addEventListener("click", async () => {
+        await api(`admin/pairings/${p.id}`, { method: "DELETE" });
+        toast(`${p.mentor.name} no longer mentors ${p.ect.name}.`);
+        await refresh();
+      });
+      list.append(el("li", { class: "pairing" }, el("span", {}, el("strong", {}, p.mentor.name), " mentors ", el("strong", {}, p.ect.name)), unpair));
     }
     if (!pairings.length) list.append(el("li", { class: "muted" }, "No pairings yet."));
+  }
+
+  $("add-user").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("add-error").hidden = true;
+    const name = $("new-name").value.trim();
+    const email = $("new-email").value.trim();
+    if (!name || !$("new-email").checkValidity() || !email) {
+      fail("add-error", new Error("Give a name and a valid email address."));
+      return;
+    }
+    try {
+      const created = await api("admin/users", { method: "POST", json: { name, email, role: $("new-role").value } });
+      if (created.password) showPassword(created, created.password);
+      $("new-name").value = "";
+      $("new-email").value = "";
+      toast(`Added ${created.name}.`);
+      await refresh();
+    } catch (error) {
+      fail("add-error", error);
+    }
+  });
+
+  $("add-pairing").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("pair-error").hidden = true;
+    try {
+      await api("admin/pairings", { method: "POST", json: { mentor_id: $("pair-mentor").value, ect_id: $("pair-ect").value } });
+      toast("Paired.");
+      await refresh();
+    } catch (error) {
+      fail("pair-error", error);
+    }
+  });
+
+  try {
+    await refresh();
   } catch (error) {
-    const box = document.getElementById("accounts-error");
-    box.textContent = error.message;
-    box.hidden = false;
+    fail("accounts-error", error);
   }
 });
