@@ -5,8 +5,12 @@ function of the probe (`plan_normalise`), each stream is copied whenever it alre
 encoded only when it must, and the command is built separately (`build_command`) so both can be
 tested without running ffmpeg.
 
-The output keeps a keyframe at least every `keyframe_interval` seconds because clip rendering and
-thumbnails seek and decode from keyframes; a remuxed source must already have them that close.
+A source the browser already plays is remuxed however far apart its keyframes are: cameras,
+video-call and screen recorders write one every 10 s or only at scene changes, and re-encoding
+them would cost minutes where a copy costs a second. The stages downstream cope with sparse
+keyframes themselves (clips re-encode from the cut to the next IDR, thumbnails and scene scores
+sample at a fixed rate when keyframes are too far apart). A transcoded lesson gets a keyframe
+every `keyframe_interval` seconds, which keeps those stages on their cheapest path.
 
 A faststart MP4 cut part-way still has its index, so ffmpeg reads it to the cut without failing.
 The result then carries a warning instead of an error: the lesson up to the cut is still usable.
@@ -45,9 +49,7 @@ class NormaliseOptions:
     max_height: int = 720
     """The box the displayed picture must fit in, turned to match portrait video."""
     keyframe_interval: float = 2.0
-    remux_keyframe_interval: float | None = None
-    """Longest keyframe gap a copied source may have; None means `keyframe_interval`. Raising it
-    keeps long-GOP H.264 a fast remux at the cost of slower clip cuts and sparser thumbnails."""
+    """Keyframe spacing of a transcoded lesson (a remuxed one keeps its own)."""
     max_fps: float = 30.0
     preset: str = "veryfast"
     large_source_preset: str = "ultrafast"
@@ -148,10 +150,6 @@ def _video_reasons(v: VideoStream, probe: ProbeResult, options: NormaliseOptions
         v.display_height,
     ):
         reasons.append(f"{v.display_width}x{v.display_height} is larger than allowed or odd")
-    slack = 1.0 / v.fps if v.fps else 0.05
-    allowed = options.remux_keyframe_interval or options.keyframe_interval
-    if v.max_keyframe_interval is None or v.max_keyframe_interval > allowed + slack:
-        reasons.append(f"keyframes up to {v.max_keyframe_interval} s apart")
     if v.variable_frame_rate and not options.remux_variable_frame_rate:
         reasons.append("variable frame rate")
     if v.fps > options.max_fps + 0.5:

@@ -1,30 +1,27 @@
 """Scene-change scores with OpenCV over frames ffmpeg decodes cheaply.
 
-By default only keyframes are decoded (`-skip_frame nokey`, no deblocking) and scaled to a few
-dozen pixels: x264 puts a keyframe at every hard cut and normalised lessons have one at least every
-2 s, so cuts are found at the keyframe that starts them for a small fraction of a full decode.
-Gradual fades to black can fall between keyframes; `sample_fps` decodes evenly spaced frames
-instead, at the cost of decoding everything.
+Frames come from the shared reader (`pipeline.frames`), scaled to a few dozen pixels. When the
+file has a keyframe at least every `max_keyframe_gap` seconds only keyframes are decoded, a small
+fraction of a full decode. Sources remuxed as they are often have keyframes 10 s or more apart
+and none at scene changes, so there frames are sampled at `sample_fps` instead: a scene change is
+then found within 1 / `sample_fps` seconds whatever the keyframe spacing.
 
 The per-frame metrics are pure functions of two small images, so they are tested without video.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
 import numpy as np
 
-from pipeline.errors import FfmpegError, NoVideoError
+from pipeline.errors import NoVideoError
+from pipeline.frames import FrameRequest, read_frames, sampling_rate
 from pipeline.probe import ProbeResult
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, ffmpeg_binary, run_tool
-
-PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
+from pipeline.tools import ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,10 @@ class SceneOptions:
     min_scene_length: float = 1.0
     black_level: float = 20.0
     """Mean brightness (0..255) below which a frame counts as black, for fades."""
-    sample_fps: float | None = None
-    """None decodes keyframes only; a rate decodes every frame and samples it evenly."""
+    sample_fps: float = 4.0
+    """Frames per second scored when keyframes are further apart than `max_keyframe_gap`."""
+    max_keyframe_gap: float = 1.0
+    """Keyframes at most this far apart are scored alone (cheap); 0 always samples."""
     width: int = 64
     height: int = 36
     timeout: float | None = None
@@ -142,19 +141,6 @@ def merge_cuts(cuts: list[float], min_gap: float) -> list[float]:
     return merged
 
 
-def build_command(src: Path, options: SceneOptions) -> list[str]:
-    if options.sample_fps:
-        inp = ffmpeg.input(str(src), skip_loop_filter="all")
-        video = inp["V:0"].filter("fps", fps=f"{options.sample_fps:g}")
-    else:
-        inp = ffmpeg.input(str(src), skip_frame="nokey", skip_loop_filter="all")
-        video = inp["V:0"]
-    video = video.filter("showinfo").filter("scale", options.width, options.height)
-    out = ffmpeg.output(video, "pipe:", f="rawvideo", pix_fmt="bgr24", fps_mode="passthrough")
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "info", "-progress", "pipe:2")
-    return list(out.compile(cmd=ffmpeg_binary()))
-
-
 def scene_scores(
     src: Path,
     options: SceneOptions = SceneOptions(),
@@ -166,33 +152,23 @@ def scene_scores(
     info = probe if probe is not None else probe_media(Path(src))
     if info.video is None:
         raise NoVideoError("The recording has no pictures, so it has no scenes.")
-    times: list[float] = []
-
-    def collect(line: str) -> None:
-        if "Parsed_showinfo" in line and (match := PTS_TIME.search(line)):
-            times.append(float(match.group(1)))
-
-    raw = run_tool(
-        build_command(Path(src), options),
-        timeout=options.timeout or 60.0 + 0.5 * info.duration,
+    rate = sampling_rate(info.video, options.max_keyframe_gap, options.sample_fps)
+    read = read_frames(
+        Path(src),
+        FrameRequest(options.width, options.height, rate),
         duration=info.duration,
+        timeout=options.timeout or 60.0 + 0.5 * info.duration,
         on_progress=on_progress,
-        on_line=collect,
         message="ffmpeg could not read pictures for scene detection",
+        empty_message="No pictures could be decoded for scene detection.",
     )
-    size = options.width * options.height * 3
-    count = min(len(raw) // size, len(times))
-    if count == 0:
-        raise FfmpegError("No pictures could be decoded for scene detection.")
-    frames = np.frombuffer(raw[: count * size], dtype=np.uint8).reshape(
-        count, options.height, options.width, 3
-    )
-    times = [round(t, 3) for t in times[:count]]
+    times, frames = read.times, read.pixels
+    count = len(times)
     scores = [0.0] + [frame_score(frames[i - 1], frames[i]) for i in range(1, count)]
     levels = [brightness(f) for f in frames]
     cuts = hard_cuts(times, scores, levels, options)
     cuts += fade_cuts(times, levels, options.black_level)
-    sampling = f"fps={options.sample_fps:g}" if options.sample_fps else "keyframes"
+    sampling = f"fps={rate:g}" if rate else "keyframes"
     return SceneResult(
         times=tuple(times),
         scores=tuple(round(s, 4) for s in scores),

@@ -1,8 +1,12 @@
-"""Poster, sprite sheet and WebVTT thumbnails track, from one pass over keyframes only.
+"""Poster, sprite sheet and WebVTT thumbnails track, from one cheap pass of the shared frame reader.
 
-`-skip_frame nokey` makes the decoder skip every frame but keyframes (a normalised lesson has one
-at least every 2 s), and the `select` filter keeps the first keyframe of each interval; `showinfo`
-reports the time each tile really shows, which the WebVTT cues use. The same small tiles
+When the file has a keyframe at least every tile interval, only keyframes are decoded and the
+first of each interval kept; a remuxed source with sparser keyframes (10 s cameras, screen
+recorders) is sampled at one picture per interval instead (`pipeline.frames`), so the tiles keep
+their spacing whatever the keyframes. (Seeking once per tile was measured too: it decodes from
+the keyframe before each tile, which costs more than the one sampled pass as soon as tiles are
+closer than about two keyframe gaps; see benchmarks/RESULTS.md.) `showinfo` reports the time each
+tile really shows, which the WebVTT cues use. The same small tiles
 choose the poster: the liveliest picture (brightness spread, not too dark) in the first part of the
 lesson, which avoids the black first frame most cameras record. Only that one frame is decoded
 again at full size.
@@ -11,7 +15,6 @@ again at full size.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,11 +24,11 @@ import ffmpeg
 import numpy as np
 
 from pipeline.errors import FfmpegError, NoVideoError
+from pipeline.frames import FrameRequest, read_frames, sampling_rate
 from pipeline.probe import ProbeResult
 from pipeline.probe import probe as probe_media
 from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
 
-PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
 NICE_INTERVALS = (2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300)
 
 
@@ -34,7 +37,7 @@ class ThumbnailOptions:
     tile_width: int = 160
     max_tiles: int = 150
     min_interval: float = 2.0
-    """Shortest spacing; below the keyframe spacing tiles would only repeat."""
+    """Shortest spacing: closer tiles would hardly differ, and the sprite would only grow."""
     interval: float | None = None
     """Seconds between tiles; None picks the shortest nice interval within `max_tiles`."""
     columns: int = 10
@@ -144,16 +147,6 @@ def compose_sprite(tiles: np.ndarray, columns: int) -> np.ndarray:
     return sheet
 
 
-def build_tiles_command(src: Path, interval: float, tile: tuple[int, int]) -> list[str]:
-    inp = ffmpeg.input(str(src), skip_frame="nokey", skip_loop_filter="all")
-    keep = f"isnan(prev_selected_t)+gte(t-prev_selected_t,{interval - 0.01:.3f})"
-    video = inp["V:0"].filter("select", keep).filter("showinfo")
-    video = video.filter("scale", tile[0], tile[1], flags="bilinear")
-    out = ffmpeg.output(video, "pipe:", f="rawvideo", pix_fmt="bgr24", fps_mode="passthrough")
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "info", "-progress", "pipe:2")
-    return list(out.compile(cmd=ffmpeg_binary()))
-
-
 def build_poster_command(src: Path, dst: Path, at: float, height: int, quality: int) -> list[str]:
     qscale = max(2, min(31, round(31 - quality * 0.29)))
     inp = ffmpeg.input(str(src), ss=f"{at:.3f}")
@@ -193,26 +186,18 @@ def make_thumbnails(
     interval = choose_interval(probe.duration, options)
     tile = tile_size(v.display_width, v.display_height, options.tile_width)
     timeout = options.timeout or 60.0 + 0.5 * probe.duration
-    times: list[float] = []
-
-    def collect(line: str) -> None:
-        if "Parsed_showinfo" in line and (match := PTS_TIME.search(line)):
-            times.append(float(match.group(1)))
-
-    raw = run_tool(
-        build_tiles_command(src, interval, tile),
-        timeout=timeout,
+    rate = sampling_rate(v, interval, 1.0 / interval)
+    read = read_frames(
+        src,
+        FrameRequest(tile[0], tile[1], rate, min_gap=interval),
         duration=probe.duration,
+        timeout=timeout,
         on_progress=(lambda f: on_progress(0.9 * f)) if on_progress else None,
-        on_line=collect,
         message="ffmpeg could not read pictures for the thumbnails",
+        empty_message="No pictures could be decoded for the thumbnails.",
     )
-    frame_bytes = tile[0] * tile[1] * 3
-    count = min(len(raw) // frame_bytes, len(times))
-    if count == 0:
-        raise FfmpegError("No pictures could be decoded for the thumbnails.")
-    tiles = np.frombuffer(raw[: count * frame_bytes], dtype=np.uint8)
-    tiles = tiles.reshape(count, tile[1], tile[0], 3)
+    times, tiles = read.times, read.pixels
+    count = len(times)
     out_dir.mkdir(parents=True, exist_ok=True)
     sprite = out_dir / options.sprite_name
     _write_jpeg(sprite, compose_sprite(tiles, options.columns), options.jpeg_quality)

@@ -160,18 +160,23 @@ def make_counter_video(
     gop: int = 25,
     size: tuple[int, int] = (320, 240),
     open_gop: bool = False,
+    keyframes_at: Sequence[float] | None = None,
 ) -> VideoSpec:
     """Each frame shows its own number (from 0) as `COUNTER_BITS` black/white bars, left = bit 0.
 
     `read_counter` recovers the number from a decoded frame, so clip tests can check the exact
     first and last frame without OCR. Keyframes every `gop` frames, no scene-cut keyframes.
     `open_gop` makes them non-IDR I-frames whose leading B-frames refer back across them, as
-    many cameras and phones write.
+    many cameras and phones write. `keyframes_at` (seconds) puts keyframes there and nowhere
+    else after the first, like an encoder that starts a group only at scene changes.
     """
     w, h = size
     bframes = ["-bf", "2"]
     if open_gop:
         bframes = ["-bf", "3", "-x264-params", "open-gop=1:b-adapt=0"]
+    if keyframes_at is not None:
+        gop = 100_000
+        bframes += ["-force_key_frames", ",".join(f"{t:g}" for t in keyframes_at)]
     expr = f"if(mod(floor(N/pow(2,floor(X*{COUNTER_BITS}/W))),2),235,16)"
     ffmpeg(
         "-f", "lavfi", "-i", f"nullsrc=s={w}x{h}:r={fps}",

@@ -13,7 +13,7 @@ from pipeline.normalise import normalise
 from pipeline.probe import probe
 from tests import mediafactory as mf
 
-SHARED_VIDEO = Path(__file__).resolve().parents[3] / "shared" / "media" / "video"
+SHARED_VIDEO = Path(__file__).resolve().parents[1] / "data" / "video"
 SHARED_SPEECH = SHARED_VIDEO.parent / "speech"
 
 
@@ -110,3 +110,15 @@ def tone_mp3(media: Path) -> Path:
     path = media / "tone.mp3"
     mf.make_tone(path, acodec="mp3")
     return path
+
+
+@pytest.fixture(scope="session")
+def gop10_counter(media: Path) -> mf.VideoSpec:
+    """A camera-style source: 30 s at 25 fps, a keyframe every 10 s, none at scene changes."""
+    return mf.make_counter_video(media / "gop10.mp4", frames=750, gop=250)
+
+
+@pytest.fixture(scope="session")
+def scene_keyed_counter(media: Path) -> mf.VideoSpec:
+    """Keyframes only where an encoder saw scene changes: at 0, 7.2 and 19.6 s of 24 s."""
+    return mf.make_counter_video(media / "scene-keyed.mp4", frames=600, keyframes_at=(7.2, 19.6))

@@ -172,3 +172,35 @@ def test_packets_are_read_around_the_range_only(counter_lesson: Path) -> None:
     shown = sorted(t for t, _ in read_packets(counter_lesson, 2.5, 2.7))
     assert shown[0] == pytest.approx(1.0)  # from the keyframe before start - 1 s
     assert 3.7 - 0.2 <= shown[-1] <= 3.7 + 0.2
+
+
+@pytest.mark.parametrize(
+    ("source", "start", "end", "first", "last", "copied"),
+    [
+        # keyframes at 0, 10, 20 s: 6.5 s head re-encoded, 10 s copied, 3.5 s tail re-encoded
+        ("gop10_counter", 3.52, 23.48, 88, 586, 250),
+        ("gop10_counter", 10.0, 20.0, 250, 499, 250),  # exactly one group: all copied
+        ("gop10_counter", 11.0, 19.0, 275, 474, 0),  # inside one 10 s group: all re-encoded
+        # keyframes only at the "scene changes", 7.2 and 19.6 s
+        ("scene_keyed_counter", 2.0, 22.0, 50, 549, 310),
+        ("scene_keyed_counter", 8.0, 19.0, 200, 474, 0),
+    ],
+)
+def test_clips_of_remuxed_sparse_keyframe_sources_are_frame_accurate(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    source: str,
+    start: float,
+    end: float,
+    first: int,
+    last: int,
+    copied: int,
+) -> None:
+    spec: mf.VideoSpec = request.getfixturevalue(source)
+    lesson = tmp_path / "lesson.mp4"
+    assert normalise(spec.path, lesson, probe(spec.path)).plan.is_remux
+    dst = tmp_path / "clip.mp4"
+    result = render_clip(lesson, dst, start, end)
+    assert counters(dst) == list(range(first, last + 1))
+    assert (result.frames, result.copied_frames) == (last - first + 1, copied)
+    assert decode_errors(dst) == ""

@@ -67,7 +67,6 @@ def test_plan_remuxes_browser_ready_source() -> None:
         ({"codec": "hevc"}, "hevc"),
         ({"pix_fmt": "yuv420p10le"}, "profile"),
         ({"rotation": 90}, "rotated"),
-        ({"max_keyframe_interval": 10.0}, "keyframes"),
         ({"variable_frame_rate": True}, "variable"),
         ({"width": 1920, "height": 1080, "display_width": 1920, "display_height": 1080}, "1920"),
     ],
@@ -79,10 +78,9 @@ def test_plan_transcodes_video_but_copies_fitting_audio(changes: dict, reason: s
     assert any(reason in r for r in plan.reasons)
 
 
-def test_plan_may_accept_longer_keyframe_gaps_for_remux() -> None:
-    long_gop = with_video(max_keyframe_interval=10.0)
-    assert plan_normalise(long_gop, NormaliseOptions(remux_keyframe_interval=10.0)).is_remux
-    assert not plan_normalise(long_gop).is_remux
+@pytest.mark.parametrize("gap", [10.0, 45.0, None])
+def test_plan_remuxes_whatever_the_keyframe_spacing(gap: float | None) -> None:
+    assert plan_normalise(with_video(max_keyframe_interval=gap)).is_remux
 
 
 def test_plan_encodes_audio_but_copies_fitting_video() -> None:
@@ -317,3 +315,18 @@ def test_failure_leaves_nothing_behind(tmp_path: Path) -> None:
     assert caught.value.code == "ffmpeg_failed"
     assert caught.value.detail
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["gop10_counter", "scene_keyed_counter"])
+def test_sparse_keyframe_sources_are_remuxed_not_transcoded(
+    source: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    spec: mf.VideoSpec = request.getfixturevalue(source)
+    info = probe(spec.path)
+    assert info.video is not None and info.video.max_keyframe_interval is not None
+    assert info.video.max_keyframe_interval >= 7.0  # sparse indeed
+    result = normalise(spec.path, tmp_path / "lesson.mp4", info)
+    assert result.plan.is_remux and result.plan.reasons == ()
+    out = probe(result.path)
+    assert out.video is not None
+    assert out.video.max_keyframe_interval == pytest.approx(info.video.max_keyframe_interval)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import cv2
@@ -85,3 +86,24 @@ def test_audio_only_has_no_thumbnails(tone_m4a: Path, tmp_path: Path) -> None:
     with pytest.raises(NoVideoError):
         make_thumbnails(tone_m4a, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["gop10_counter", "scene_keyed_counter"])
+def test_sparse_keyframes_keep_the_tile_spacing(
+    source: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    spec: mf.VideoSpec = request.getfixturevalue(source)
+    result = make_thumbnails(spec.path, tmp_path)
+    assert result.interval == 2.0
+    expected = math.floor(spec.duration / 2.0)
+    assert result.count in (expected, expected + 1)  # not one tile per keyframe (3)
+    sprite = cv2.imread(str(result.sprite), cv2.IMREAD_GRAYSCALE)
+    w, h = result.tile_width, result.tile_height
+    for i in range(result.count):
+        row, col = divmod(i, result.columns)
+        tile = sprite[row * h : (row + 1) * h, col * w : (col + 1) * w]
+        shown = mf.read_counter(cv2.resize(tile, (320, 240)))
+        assert abs(shown - round(i * 2.0 * spec.fps)) <= 3  # the frame of the tile's time
+    cues = result.vtt.read_text().split("\n\n")[1:]
+    assert len(cues) == result.count
+    assert cues[1].startswith("00:00:02.0")  # a picture within a B-frame run of 2 s
