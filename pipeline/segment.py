@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from pipeline.titles import describe_all
 from pipeline.transcript import Transcript
 
 SENTENCE_END = re.compile(r"[.?!…][\"')\]]*$")
@@ -194,15 +195,18 @@ def segment(
         return []
     units = units_of(transcript, duration)
     points = boundaries(units, sorted(scene_cuts), duration, options)
+    spans = list(itertools.pairwise(points))
+    texts = [excerpt(units, start, end) for start, end in spans]
+    openings = [make_title(text, options.title_words) if text else "" for text in texts]
+    titles = describe_all(texts, openings)
     clips = []
-    for n, (start, end) in enumerate(itertools.pairwise(points), start=1):
-        text = excerpt(units, start, end)
-        if text:
-            title = make_title(text, options.title_words)
-        elif transcript is None:
-            title = f"Part {n}, {clock(start)}–{clock(end)}"
-        else:
-            title = f"No speech, {clock(start)}–{clock(end)}"
+    for n, ((start, end), text, title) in enumerate(zip(spans, texts, titles, strict=True), 1):
+        if not text:
+            title = (
+                f"Part {n}, {clock(start)}–{clock(end)}"
+                if transcript is None
+                else f"No speech, {clock(start)}–{clock(end)}"
+            )
         # Times stay unrounded: rounding a word's edge can move it inside the word.
         clips.append(CandidateClip(start, end, title, text))
     return clips
