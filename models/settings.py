@@ -14,6 +14,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_KEY_BYTES = 32
+"""The shortest explicitly set signing key accepted: HS256 wants a key as long as its hash."""
+
+PLACEHOLDER_SECRETS = frozenset({"CHANGE_ME"})
+"""Values shipped in `.env.example` that must be replaced before a deployment starts."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -69,7 +75,11 @@ class Settings(BaseSettings):
     # web
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = Field("", description="Signs tokens; generated into data_dir when empty.")
+    secret_key: str = Field(
+        "",
+        description="Signs tokens; generated into data_dir when empty. When set: at least "
+        f"{MIN_SECRET_KEY_BYTES} bytes and not the `.env.example` placeholder.",
+    )
     token_ttl_minutes: int = Field(12 * 60, gt=0)
     media_token_ttl_seconds: int = Field(
         600,
@@ -87,6 +97,27 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _safe_secret_key(cls, value: str) -> str:
+        """Refuse a placeholder or short key at start-up rather than sign forgeable tokens.
+
+        Empty stays allowed: it means "generate a random key into data_dir" (models.accounts).
+        """
+        if not value:
+            return value
+        if value.strip() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "CLIPCOACH_SECRET_KEY is still the placeholder from .env.example; set it to a "
+                "random value (e.g. `openssl rand -hex 32`) or leave it empty to generate one"
+            )
+        if len(value.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"CLIPCOACH_SECRET_KEY is {len(value.encode())} bytes; it must be at least "
+                f"{MIN_SECRET_KEY_BYTES} (e.g. `openssl rand -hex 32`), or empty to generate one"
+            )
+        return value
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
