@@ -12,6 +12,15 @@ config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
+def run_offline() -> None:
+    """`alembic upgrade --sql`: the DDL as a script, e.g. the oldest-schema fixtures in tests."""
+    context.configure(
+        url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -26,4 +35,7 @@ def run() -> None:
     engine.dispose()
 
 
-run()
+if context.is_offline_mode():
+    run_offline()
+else:
+    run()
