@@ -508,6 +508,47 @@ class TranscriptVersionPublic(BaseModel):
     words: int | None = Field(description="Number of words; null until the transcript is made.")
     current: bool = Field(description="The transcript captions, clips and search use.")
     ready: bool = Field(description="False while the current transcript is still being made.")
+    kind: str = Field(
+        "transcription",
+        description='"transcription" (made by the model), "correction" (a person edited '
+        'sentences) or "revert" (a copy of an earlier version).',
+    )
+    author: UserBrief | None = Field(None, description="Who corrected or reverted it.")
+    reverted_from: int | None = Field(None, description="For a revert: the version copied.")
+
+
+class SentenceEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    index: int = Field(ge=0, le=1_000_000, description="The sentence (segment) number, from 0.")
+    text: str = Field(
+        max_length=5000,
+        description="The sentence as it should read; words left as they were keep their times.",
+    )
+
+
+class TranscriptCorrection(BaseModel):
+    """Retyped sentences of the current transcript, saved as a new version."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"version": 2, "sentences": [{"index": 4, "text": "What is half of 8?"}]}]
+        },
+    )
+    version: int = Field(
+        ge=1,
+        le=1_000_000,
+        description="The number of the version you corrected (the current one); 409 if "
+        "someone saved another version since.",
+    )
+    sentences: list[SentenceEdit] = Field(min_length=1, max_length=500)
+
+
+class TranscriptRevert(BaseModel):
+    """Go back to an earlier version: a copy of it becomes the newest."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 1}]})
+    version: int = Field(ge=1, le=1_000_000, description="The kept version to copy.")
 
 
 class LessonUpdate(BaseModel):

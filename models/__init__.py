@@ -10,6 +10,7 @@ from models import (  # noqa: F401 - tables
     coaching,
     framework,
     lesson,
+    search,
     transcription,
     upload,
 )

@@ -158,6 +158,13 @@ def require_transcription_control(user: User, lesson: Lesson) -> None:
         )
 
 
+def require_transcript_edit(session: Session, user: User, lesson: Lesson) -> None:
+    """Correcting a transcript, or going back to an earlier version, is for the lesson's owner
+    and a mentor paired with them: the people who quote it to each other."""
+    if lesson.owner_id != user.id and not is_mentor_of(session, user, lesson.owner_id):
+        raise NotAllowedError("Only the lesson's owner or their mentor may correct its transcript.")
+
+
 def require_transcript_delete(user: User, lesson: Lesson) -> None:
     if lesson.owner_id != user.id:
         raise NotAllowedError("Only the person who uploaded a lesson may delete its transcripts.")

@@ -2,7 +2,8 @@
 
 The current transcript lives where processing writes it (`lessons/<id>/transcript.<fmt>`) and is
 what captions, clips and search read. Before a lesson is transcribed again with other settings,
-those files are copied to `lessons/<id>/transcripts/v<N>/` beside an `options.json`, and a row
+or a person corrects it or goes back to an earlier version (api.corrections), those files are
+copied to `lessons/<id>/transcripts/v<N>/` beside an `options.json`, and a row
 here records the version's number and the settings it was made with. The current transcript is
 always the number after the last kept one.
 """
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import search
+from models.account import User
 from models.db import Base, utcnow
 from models.lesson import Lesson, LessonStage
 from models.storage import Storage
@@ -40,6 +43,12 @@ class TranscriptVersion(Base):
     vocabulary: Mapped[list[str]] = mapped_column(default=list)
     words: Mapped[int] = mapped_column(default=0)
     formats: Mapped[list[str]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(
+        String(16), default="transcription", server_default="transcription"
+    )
+    """How the version was made: "transcription" (the model), "correction" or "revert"."""
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """Who corrected or reverted it (None for the model's own transcript)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,8 @@ def archive_current(
     number = current_number(session, lesson.id)
     prefix = version_prefix(lesson, number)
     data = storage.get_bytes(transcript_key(lesson, "json"))
+    made = (json.loads(data).get("options") or {}).get("version") or {}
+    author = made.get("author_id")
     for fmt in present:
         body = data if fmt == "json" else storage.get_bytes(transcript_key(lesson, fmt))
         storage.put_bytes(f"{prefix}/transcript.{fmt}", body)
@@ -122,6 +133,8 @@ def archive_current(
         vocabulary=made_with.vocabulary,
         words=len(transcript_words(data)),
         formats=present,
+        kind=str(made.get("kind") or "transcription"),
+        author_id=author if author and session.get(User, author) is not None else None,
     )
     options = {
         "number": number,
@@ -143,3 +156,4 @@ def delete_all(session: Session, storage: Storage, lesson: Lesson) -> None:
     storage.delete_prefix(lesson.artefact_key("transcripts"))
     for version in kept_versions(session, lesson.id):
         session.delete(version)
+    search.forget(session, lesson.id)

@@ -9,6 +9,7 @@ are atomic).
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import shutil
@@ -17,10 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from models import search
+from models.db import session_scope
 from models.settings import Settings
 from models.storage import Storage
 from pipeline.errors import PipelineError
-from pipeline.lesson import SOURCE_STEM, STAGES, run_stage
+from pipeline.lesson import SOURCE_STEM, STAGES, TRANSCRIPT_FILES, run_stage
 from workers import status
 from workers.options import lesson_options, model_spec
 from workers.sweep import Heartbeat
@@ -35,6 +38,15 @@ INTERNAL_ERROR_MESSAGE = (
     "Something went wrong on our side while processing this recording. "
     "Try again later; if it keeps happening, tell your administrator (lesson {lesson_id})."
 )
+
+
+def _index_transcript(db: str, lesson_id: str, path: Path) -> None:
+    """Search follows the new transcript (none, when transcription was skipped)."""
+    with session_scope(db) as session:
+        if path.exists():
+            search.index_transcript(session, lesson_id, json.loads(path.read_bytes()))
+        else:
+            search.forget(session, lesson_id)
 
 
 def _fetch_inputs(storage: Storage, ctx: status.StageContext, stage: str, workdir: Path) -> None:
@@ -90,6 +102,8 @@ def execute_stage(
             outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
             for name in outcome.outputs:
                 storage.put_file(f"lessons/{lesson_id}/{name}", workdir / name)
+            if stage == "transcribe":
+                _index_transcript(db, lesson_id, workdir / TRANSCRIPT_FILES[0])
     except PipelineError as exc:
         log.warning(
             "lesson %s: stage %s failed: %s %s\n%s", lesson_id, stage, exc.code, exc, exc.detail

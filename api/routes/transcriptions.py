@@ -1,5 +1,6 @@
 """Per-lesson transcription controls: transcribe again with other settings (keeping the earlier
-transcripts as numbered versions), list the versions, switch transcription off or on.
+transcripts as numbered versions), correct sentences or go back to an earlier version (each a
+new version, see api.corrections), list the versions, switch transcription off or on.
 
 Transcribing again runs only the audio, transcribe and segment stages (the worker task
 `clipcoach.lesson.retranscribe`); the playable recording, pictures and scene scores are kept.
@@ -7,19 +8,32 @@ Transcribing again runs only the audio, transcribe and segment stages (the worke
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api import corrections
 from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
 from api.errors import responses
-from api.schemas import LessonPublic, LessonUpdate, TranscriptionCreate, TranscriptVersionPublic
+from api.routes.clips import user_brief
+from api.schemas import (
+    LessonPublic,
+    LessonUpdate,
+    TranscriptCorrection,
+    TranscriptionCreate,
+    TranscriptRevert,
+    TranscriptVersionPublic,
+)
 from models import audit, queue
 from models.access import (
+    require_lesson_content,
     require_transcript_delete,
+    require_transcript_edit,
     require_transcription_control,
     visible_lesson,
 )
@@ -114,34 +128,34 @@ def _current(
 ) -> TranscriptVersionPublic | None:
     made_with = _made_with(settings, lesson.options or {})
     busy = lesson.status in (LessonStatus.queued, LessonStatus.processing)
-    transcribe_row = session.scalar(
-        select(LessonStage).where(
-            LessonStage.lesson_id == lesson.id, LessonStage.name == "transcribe"
-        )
-    )
     ready = not busy and storage.exists(transcript_key(lesson, "json"))
     if not ready and not (busy and lesson.transcribe):
         return None
     words: int | None = None
+    made: dict[str, Any] = {"kind": "transcription"}
     if ready:
-        result = (transcribe_row.result if transcribe_row else None) or {}
-        if isinstance(result.get("words"), int):
-            words = result["words"]
-        else:
-            words = len(transcript_words(storage.get_bytes(transcript_key(lesson, "json"))))
+        doc = json.loads(storage.get_bytes(transcript_key(lesson, "json")))
+        made = corrections.made_how(doc)
+        words = len(transcript_words(doc))
+    created_at = (transcribed_at(session, lesson.id) or lesson.ready_at) if ready else None
+    if made.get("made_at"):
+        created_at = datetime.fromisoformat(made["made_at"])
     return TranscriptVersionPublic(
         number=current_number(session, lesson.id),
-        created_at=(transcribed_at(session, lesson.id) or lesson.ready_at) if ready else None,
+        created_at=created_at,
         model=made_with.model,
         language=made_with.language,
         vocabulary=made_with.vocabulary,
         words=words,
         current=True,
         ready=ready,
+        kind=made["kind"],
+        author=user_brief(session, made.get("author_id")),
+        reverted_from=made.get("reverted_from"),
     )
 
 
-def _kept(version: TranscriptVersion) -> TranscriptVersionPublic:
+def _kept(session: Session, version: TranscriptVersion) -> TranscriptVersionPublic:
     return TranscriptVersionPublic(
         number=version.number,
         created_at=version.created_at,
@@ -151,6 +165,8 @@ def _kept(version: TranscriptVersion) -> TranscriptVersionPublic:
         words=version.words,
         current=False,
         ready=True,
+        kind=version.kind,
+        author=user_brief(session, version.author_id),
     )
 
 
@@ -170,7 +186,7 @@ def list_transcriptions(
 
     Read an older one with `GET /lessons/{id}/transcript?version=N`."""
     lesson = _controlled(session, user, lesson_id)
-    versions = [_kept(v) for v in kept_versions(session, lesson.id)]
+    versions = [_kept(session, v) for v in kept_versions(session, lesson.id)]
     current = _current(session, storage, settings, lesson)
     return versions + ([current] if current else [])
 
@@ -233,6 +249,86 @@ def create_transcription(
     response.headers["Location"] = f"/api/v1/lessons/{lesson.id}/transcriptions"
     current = _current(session, storage, settings, lesson)
     assert current is not None  # the lesson is queued with transcription on
+    return current
+
+
+def _editable(session: Session, user: User, lesson_id: str) -> Lesson:
+    lesson = visible_lesson(session, user, lesson_id)
+    require_lesson_content(user, lesson)
+    require_transcript_edit(session, user, lesson)
+    return lesson
+
+
+@router.post(
+    "/{lesson_id}/transcript/corrections",
+    status_code=201,
+    response_model=TranscriptVersionPublic,
+    responses=responses(403, 404, 409, 422),
+)
+def correct_transcript(
+    lesson_id: str,
+    body: TranscriptCorrection,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    response: Response,
+) -> TranscriptVersionPublic:
+    """Correct sentences of the current transcript: saved as a new version, which captions, clip
+    captions, the transcript, candidate clips, exports and search then follow.
+
+    Send each sentence (`index` into the transcript's segments) as it should read; the words
+    you left alone keep their times, changed and added words are timed inside their sentence.
+    `version` is the version you corrected: if another was saved since, 409. For the lesson's
+    owner and their mentor."""
+    lesson = _editable(session, user, lesson_id)
+    edits = {edit.index: edit.text for edit in body.sentences}
+    number = corrections.correct(
+        session, storage, lesson, user, _made_with(settings, lesson.options or {}),
+        body.version, edits,
+    )  # fmt: skip
+    audit.record(
+        session, user.id, "transcript.correct", "lesson", lesson.id,
+        client=client_of(request), version=number, sentences=sorted(edits),
+    )  # fmt: skip
+    session.commit()
+    response.headers["Location"] = f"/api/v1/lessons/{lesson.id}/transcript?version={number}"
+    current = _current(session, storage, settings, lesson)
+    assert current is not None  # just written
+    return current
+
+
+@router.post(
+    "/{lesson_id}/transcript/reverts",
+    status_code=201,
+    response_model=TranscriptVersionPublic,
+    responses=responses(403, 404, 409),
+)
+def revert_transcript(
+    lesson_id: str,
+    body: TranscriptRevert,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    response: Response,
+) -> TranscriptVersionPublic:
+    """Go back to an earlier version: a copy of it becomes the newest version (the one being
+    replaced is kept, so a revert can itself be undone). For the lesson's owner and mentor."""
+    lesson = _editable(session, user, lesson_id)
+    made_with = _made_with(settings, lesson.options or {})
+    number = body.version
+    new = corrections.revert(session, storage, lesson, user, made_with, number)
+    audit.record(
+        session, user.id, "transcript.revert", "lesson", lesson.id,
+        client=client_of(request), version=new, reverted_from=number,
+    )  # fmt: skip
+    session.commit()
+    response.headers["Location"] = f"/api/v1/lessons/{lesson.id}/transcript?version={new}"
+    current = _current(session, storage, settings, lesson)
+    assert current is not None  # just written
     return current
 
 

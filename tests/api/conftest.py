@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import object_session
 
-from models import queue
+from models import queue, search
 from models.account import Role
 from models.accounts import create_user, issue_token, pair
 from models.coaching import Clip, ClipTag, Comment, RenderStatus, Share, clip_media_key
@@ -135,6 +136,10 @@ def store_artefacts(settings: Settings, lesson: Lesson, media: Media) -> None:
         b"WEBVTT\n\n00:00:00.000 --> 00:00:03.000\nsprite.jpg#xywh=0,0,160,90\n\n"
         b"00:00:03.000 --> 00:00:06.000\nsprite.jpg#xywh=160,0,160,90\n",
     )
+    session = object_session(lesson)
+    if session is not None:  # processing indexes the transcript for search, so does this
+        session.flush()
+        search.index_transcript(session, lesson.id, transcript)
     lesson.media_key = lesson.artefact_key("lesson.mp4")
     lesson.status = LessonStatus.ready
     lesson.progress = 100

@@ -157,6 +157,9 @@ for part in (
 lesson_route("PATCH", L, own=200, paired=200, admin=403)
 lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
 lesson_route("POST", f"{L}/transcriptions", own=202, paired=202, admin=403)
+lesson_route("POST", f"{L}/transcript/corrections", own=201, paired=201, admin=403)
+# version 1 is the current transcript: those allowed to revert are told so (409)
+lesson_route("POST", f"{L}/transcript/reverts", own=409, paired=409, admin=403)
 
 plain_route(
     "POST",
@@ -252,6 +255,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{V1}/batches"): lambda w, ids: {"json": {"upload_ids": [_coach_upload(w)]}},
     ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
+    ("POST", f"{L}/transcript/reverts"): lambda w, ids: {"json": {"version": 1}},
+    ("POST", f"{L}/transcript/corrections"): lambda w, ids: {
+        "json": {"version": 1, "sentences": [{"index": 0, "text": "Good morning, class."}]}
+    },
     ("POST", f"{V1}/clips"): lambda w, ids: {
         "json": {"lesson_id": ids["lesson_id"], "start": 1.0, "end": 2.5, "title": "x"}
     },

@@ -1,0 +1,234 @@
+"""Full-text search over the newest transcript of every lesson, in the database's own engine.
+
+One interface, two implementations chosen by the session's dialect (the only place that looks):
+    SQLite      an FTS5 virtual table (`porter unicode61` tokenizer: stems, folds accents)
+    PostgreSQL  a table with a generated `tsvector` (the `english` configuration) and a GIN index
+Both hold one row per sentence of a lesson's current transcript, with its start and end time, so
+a hit jumps to the moment. The migration `0002` makes the dialect's table; neither is on
+`Base.metadata` (`is_search_table` lets Alembic's comparison leave them alone).
+
+People type anything into a search box. Their text is never handed to the engine's query
+language: `parse_query` keeps only words (a quoted stretch is a phrase, a trailing `*` a
+prefix), and each dialect builds its query from those words as bound parameters, so quotes,
+`NEAR`, `OR`, `-` or brackets are just words or nothing. What the caller may see is decided by
+`models.access.lesson_filter` joined on `lessons`, as for every list; rows of a deleted lesson
+are removed with it (`forget`), and would be invisible anyway since they join no lesson.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper, Session
+
+from models.access import lesson_filter
+from models.account import User
+from models.lesson import Lesson
+
+TABLE = "transcript_search"
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 16
+SNIPPET_WORDS = 16
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+"""Around matched words in the engine's snippet; never in indexed text (stripped on the way in)."""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+def is_search_table(name: str | None) -> bool:
+    """The search table, and on SQLite the shadow tables FTS5 keeps beside it."""
+    return bool(name) and (name == TABLE or str(name).startswith(TABLE + "_"))
+
+
+class EmptyQueryError(ValueError):
+    """The text has no word to search for."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words that must appear together in this order (one word, or a quoted phrase)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    lesson_id: str
+    title: str
+    sentence: int
+    start: float
+    end: float
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+def _words(value: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(unicodedata.normalize("NFKC", value))]
+
+
+def parse_query(query: str) -> list[Term]:
+    """The terms of what someone typed: all must match; raises EmptyQueryError if none."""
+    terms: list[Term] = []
+    for match in _TOKEN.finditer(query):
+        phrase, bare = match.group(1), match.group(2)
+        if phrase is not None:
+            words = _words(phrase)
+            if words:
+                terms.append(Term(tuple(words)))
+            continue
+        words = _words(bare)
+        prefix = bare.endswith("*") and len(words) == 1
+        terms.extend(Term((w,), prefix and w == words[-1]) for w in words)
+    if not terms:
+        raise EmptyQueryError("Type a word to search for.")
+    return terms[:MAX_TERMS]
+
+
+def _clean(value: str) -> str:
+    return value.replace(MARK_OPEN, " ").replace(MARK_CLOSE, " ").strip()
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+_T = table(
+    TABLE,
+    column("lesson_id"),
+    column("sentence"),
+    column("start"),
+    column("end"),
+    column("text"),
+    column("document"),
+)
+
+
+def forget(session: Session | Connection, lesson_id: str) -> None:
+    """Drop a lesson from the index (its transcript was deleted, or the lesson)."""
+    session.execute(delete(_T).where(_T.c.lesson_id == lesson_id))
+
+
+def index_sentences(
+    session: Session, lesson_id: str, sentences: Iterable[tuple[float, float, str]]
+) -> int:
+    """Make `sentences` (start, end, text) the lesson's indexed transcript; return how many."""
+    forget(session, lesson_id)
+    rows = [
+        {"lesson_id": lesson_id, "sentence": i, "start": s, "end": e, "text": _clean(t)}
+        for i, (s, e, t) in enumerate(sentences)
+        if t.strip()
+    ]
+    if rows:
+        session.execute(insert(_T), rows)
+    return len(rows)
+
+
+def index_transcript(session: Session, lesson_id: str, doc: dict[str, Any]) -> int:
+    """Index a transcript.json document (its segments are the sentences)."""
+    return index_sentences(
+        session,
+        lesson_id,
+        (
+            (float(s.get("start", 0.0)), float(s.get("end", 0.0)), str(s.get("text", "")))
+            for s in doc.get("segments", ())
+        ),
+    )
+
+
+def _fts5_query(terms: Sequence[Term]) -> str:
+    """An FTS5 MATCH expression of quoted strings: only word characters reach it."""
+    parts = []
+    for term in terms:
+        quoted = '"' + " ".join(term.words) + '"'
+        parts.append(quoted + ("*" if term.prefix else ""))
+    return " AND ".join(parts)
+
+
+def search(
+    session: Session, user: User, query: str, *, limit: int = 50, offset: int = 0
+) -> list[Hit]:
+    """Sentences matching `query` in the lessons `user` may see, best first."""
+    terms = parse_query(query)
+    marks = (literal(MARK_OPEN), literal(MARK_CLOSE))
+    if _sqlite(session):
+        fts: Any = literal_column(TABLE)
+        snippet: Any = func.snippet(fts, 0, *marks, literal("…"), SNIPPET_WORDS)
+        matches: Any = fts.op("MATCH")(_fts5_query(terms))
+        rank: Any = func.bm25(fts)
+    else:
+        tsquery = _pg_tsquery(terms)
+        options = f"MaxWords={SNIPPET_WORDS}, MinWords=6, StartSel={MARK_OPEN}, "
+        options += f"StopSel={MARK_CLOSE}"
+        snippet = func.ts_headline(literal_column("'english'"), _T.c.text, tsquery, options)
+        matches = _T.c.document.op("@@")(tsquery)
+        rank = func.ts_rank(_T.c.document, tsquery).desc()
+    stmt = (
+        select(_T.c.lesson_id, Lesson.title, _T.c.sentence, _T.c.start, _T.c.end, snippet)
+        .select_from(_T.join(Lesson, Lesson.id == _T.c.lesson_id))
+        .where(matches, lesson_filter(user))
+        .order_by(rank, Lesson.created_at.desc(), _T.c.start)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        Hit(str(lesson_id), str(title), int(n), float(a), float(b), *_marks(str(marked or "")))
+        for lesson_id, title, n, a, b, marked in session.execute(stmt)
+    ]
+
+
+def _pg_tsquery(terms: Sequence[Term]) -> Any:
+    """A tsquery built in SQL from bound words: a phrase by `phraseto_tsquery`, a prefix by
+    `to_tsquery` over one word of word characters only (nothing the parser could read)."""
+    parts = [
+        func.to_tsquery(literal_column("'english'"), literal(term.words[0] + ":*"))
+        if term.prefix
+        else func.phraseto_tsquery(literal_column("'english'"), literal(" ".join(term.words)))
+        for term in terms
+    ]
+    query: Any = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
+
+
+def _marks(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet without the engine's markers, and where the matched words are in it."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    opened: int | None = None
+    for part in re.split(f"([{MARK_OPEN}{MARK_CLOSE}])", marked or ""):
+        if part == MARK_OPEN:
+            opened = length
+        elif part == MARK_CLOSE:
+            if opened is not None and length > opened:
+                spans.append((opened, length))
+            opened = None
+        else:
+            plain.append(part)
+            length += len(part)
+    return "".join(plain), tuple(spans)
+
+
+@event.listens_for(Lesson, "after_delete")
+def _forget_deleted(_mapper: Mapper[Lesson], connection: Connection, lesson: Lesson) -> None:
+    """A lesson deleted by any route or job leaves nothing in the index."""
+    forget(connection, lesson.id)

@@ -1,0 +1,148 @@
+"""Correcting a transcript over HTTP: a new version that everything reading the transcript
+follows, audited, and revertible; only for the lesson's owner and mentor.
+
+lesson_a's transcript (tests/api/conftest.py) has three sentences: "Good morning everyone.",
+"Today we are looking at equivalent fractions." and "Show me on your whiteboards what half of
+eight is."; clip_shared covers 1.0-3.0 s of it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from models.audit import AuditEvent
+from models.db import session_scope
+from tests.api.conftest import World
+
+V1 = "/api/v1"
+
+
+def _lesson(world: World) -> str:
+    return f"{V1}/lessons/{world.ids['lesson_a']}"
+
+
+def _get(world: World, path: str, who: str = "ect_a") -> Any:
+    r = world.client.get(path, headers=world.auth(who))
+    assert r.status_code == 200, r.text
+    return r.json() if "json" in r.headers["content-type"] else r.text
+
+
+def _correct(world: World, who: str, version: int, *edits: tuple[int, str]) -> Any:
+    body = {"version": version, "sentences": [{"index": i, "text": t} for i, t in edits]}
+    return world.client.post(
+        f"{_lesson(world)}/transcript/corrections", json=body, headers=world.auth(who)
+    )
+
+
+def _revert(world: World, who: str, version: int) -> Any:
+    return world.client.post(
+        f"{_lesson(world)}/transcript/reverts", json={"version": version}, headers=world.auth(who)
+    )
+
+
+def _events(world: World, action: str) -> list[AuditEvent]:
+    with session_scope(world.settings.database_url) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_a_mentor_corrects_a_sentence_and_every_reader_follows(world: World) -> None:
+    before = _get(world, f"{_lesson(world)}/transcript")
+    old_vtt = _get(world, f"{_lesson(world)}/transcript?format=vtt")
+    assert "equivalent fractions" in old_vtt
+
+    r = _correct(world, "mentor", 1, (1, "Today we are looking at equal fractions."))
+    assert r.status_code == 201, r.text
+    version = r.json()
+    assert (version["number"], version["kind"], version["current"]) == (2, "correction", True)
+    assert version["author"]["id"] == world.users["mentor"]
+    assert r.headers["location"].endswith("/transcript?version=2")
+
+    after = _get(world, f"{_lesson(world)}/transcript")
+    old_words, new_words = before["segments"][1]["words"], after["segments"][1]["words"]
+    assert [w["text"] for w in new_words][-2:] == ["equal", "fractions."]
+    assert new_words[:5] == old_words[:5]  # unchanged words keep their times exactly
+    assert new_words[-1] == old_words[-1]
+    assert (new_words[5]["start"], new_words[5]["end"]) == (
+        old_words[5]["start"],
+        old_words[5]["end"],
+    )
+    assert new_words[5]["probability"] == 1.0  # a typed word is not unsure
+    assert after["segments"][0] == before["segments"][0]
+
+    # captions, exports, candidate clips and clip captions follow the newest version
+    vtt = _get(world, f"{_lesson(world)}/transcript?format=vtt")
+    assert "equal fractions" in vtt and "equivalent" not in vtt
+    assert "equal fractions" in _get(world, f"{_lesson(world)}/transcript?format=srt")
+    assert "equal fractions" in _get(world, f"{_lesson(world)}/transcript?format=txt")
+    segments = _get(world, f"{_lesson(world)}/segments")
+    assert "equal fractions" in " ".join(s["text"] for s in segments)
+    assert "equivalent" not in " ".join(s["text"] for s in segments)
+    clip_vtt = _get(world, f"{V1}/clips/{world.ids['clip_shared']}/captions.vtt")
+    assert "equal" in clip_vtt and "equivalent" not in clip_vtt
+    # the transcript the player's media link opens is the new one too
+    links = _get(world, f"{_lesson(world)}/media-links")
+    assert "equal fractions" in world.client.get(links["captions"]).text
+
+    # the earlier version is kept as it was, and listed
+    assert _get(world, f"{_lesson(world)}/transcript?version=1") == before
+    listed = _get(world, f"{_lesson(world)}/transcriptions")
+    assert [(v["number"], v["kind"], v["current"]) for v in listed] == [
+        (1, "transcription", False),
+        (2, "correction", True),
+    ]
+    assert listed[1]["words"] == 20
+
+    [event] = _events(world, "transcript.correct")
+    assert event.actor_id == world.users["mentor"]
+    assert event.detail["version"] == 2 and event.detail["sentences"] == [1]
+
+
+def test_revert_makes_a_copy_of_an_earlier_version_the_newest(world: World) -> None:
+    original = _get(world, f"{_lesson(world)}/transcript")
+    assert _correct(world, "ect_a", 1, (0, "Good morning class.")).status_code == 201
+    assert "class" in _get(world, f"{_lesson(world)}/transcript?format=vtt")
+
+    r = _revert(world, "ect_a", 1)
+    assert r.status_code == 201, r.text
+    assert (r.json()["number"], r.json()["kind"], r.json()["reverted_from"]) == (3, "revert", 1)
+    vtt = _get(world, f"{_lesson(world)}/transcript?format=vtt")
+    assert "Good morning everyone." in vtt and "class" not in vtt
+    assert _get(world, f"{_lesson(world)}/transcript")["segments"] == original["segments"]
+    kinds = [v["kind"] for v in _get(world, f"{_lesson(world)}/transcriptions")]
+    assert kinds == ["transcription", "correction", "revert"]
+    # the correction is still there to go back to
+    assert "class" in _get(world, f"{_lesson(world)}/transcript?version=2&format=vtt")
+    [event] = _events(world, "transcript.revert")
+    assert event.detail == {"version": 3, "reverted_from": 1}
+
+
+def test_a_stale_version_or_a_missing_sentence_changes_nothing(world: World) -> None:
+    assert _correct(world, "ect_a", 1, (0, "Hello.")).status_code == 201
+    stale = _correct(world, "mentor", 1, (0, "Good day."))
+    assert stale.status_code == 409
+    assert "version 2" in stale.json()["detail"]
+    missing = _correct(world, "mentor", 2, (7, "Nothing here."))
+    assert missing.status_code == 422
+    assert "Sentence 7 does not exist" in missing.json()["detail"]
+    assert "Hello." in _get(world, f"{_lesson(world)}/transcript?format=vtt")
+    revert = _revert(world, "ect_a", 9)
+    assert revert.status_code == 404
+    listed = _get(world, f"{_lesson(world)}/transcriptions")
+    assert [v["words"] for v in listed] == [20, 18]  # "Good morning everyone." -> "Hello."
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("ect_b", 404), ("mentor_b", 404), ("coach", 404), ("admin", 403)]
+)
+def test_those_who_may_not_edit_change_nothing(world: World, who: str, status: int) -> None:
+    r = _correct(world, who, 1, (0, "Overwritten."))
+    assert r.status_code == status, r.text
+    revert = _revert(world, who, 1)
+    assert revert.status_code == status
+    stored = world.storage.get_bytes(f"lessons/{world.ids['lesson_a']}/transcript.json")
+    assert "Overwritten" not in json.loads(stored)["segments"][0]["text"]
+    assert _events(world, "transcript.correct") == []
