@@ -57,6 +57,11 @@ def is_search_table(name: str | None) -> bool:
     return bool(name) and (name == TABLE or str(name).startswith(TABLE + "_"))
 
 
+def compared_by_alembic(name: str | None, kind: str, _parent: object) -> bool:
+    """Alembic's `include_name`: compare every table with the models but the search index."""
+    return kind != "table" or not is_search_table(name)
+
+
 class EmptyQueryError(ValueError):
     """The text has no word to search for."""
 

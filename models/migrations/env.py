@@ -6,7 +6,7 @@ from alembic import context
 
 import models  # noqa: F401 - registers every table
 from models.db import Base, make_engine
-from models.search import is_search_table
+from models.search import compared_by_alembic
 from models.settings import get_settings
 
 config = context.config
@@ -31,7 +31,7 @@ def run() -> None:
             render_as_batch=True,  # SQLite alters tables by copying them
             compare_type=True,
             # the full-text index is made per dialect by hand (models.search), not from models
-            include_name=lambda name, kind, _parent: kind != "table" or not is_search_table(name),
+            include_name=compared_by_alembic,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 import models  # noqa: F401 - registers every table on Base.metadata
 from models.db import Base, make_engine, reset_engines
 from models.migrate import alembic_config, upgrade
+from models.search import compared_by_alembic
 
 SCHEMA = Path(__file__).parents[1] / "data" / "schema"
 
@@ -119,7 +120,9 @@ def test_oldest_released_database_upgrades_to_head(dialect_url: tuple[str, str])
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": compared_by_alembic}
+            )
             head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
             assert context.get_current_heads() == (head,)
             assert list(compare_metadata(context, Base.metadata)) == [], (

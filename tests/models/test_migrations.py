@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 import models  # noqa: F401 - registers every table on Base.metadata
 from models.db import Base, dispose_engines, make_engine, reset_engines
 from models.migrate import MIGRATIONS, alembic_config, downgrade, upgrade
-from models.search import is_search_table
+from models.search import compared_by_alembic, is_search_table
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
@@ -30,15 +30,11 @@ def _differences(url: str) -> list[object]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "include_name": _not_search}
+                connection, opts={"compare_type": True, "include_name": compared_by_alembic}
             )
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
-
-
-def _not_search(name: str | None, kind: str, _parent: object) -> bool:
-    return kind != "table" or not is_search_table(name)
 
 
 def _tables(url: str) -> set[str]:

@@ -33,7 +33,7 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-    if op.get_bind().dialect.name == "sqlite":
+    if op.get_context().dialect.name == "sqlite":
         op.execute(
             "CREATE VIRTUAL TABLE transcript_search USING fts5("
             'text, lesson_id UNINDEXED, sentence UNINDEXED, start UNINDEXED, "end" UNINDEXED, '
