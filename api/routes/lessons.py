@@ -249,6 +249,29 @@ def delete_lesson(
     storage.delete_prefix(f"lessons/{lesson_id}")
 
 
+@router.post(
+    "/{lesson_id}/retry",
+    status_code=202,
+    response_model=LessonPublic,
+    responses=responses(403, 404, 409),
+)
+def retry_lesson(
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Lesson:
+    """Process a failed lesson again from the start (owner or admin), e.g. after a worker ran
+    out of disk; a file that is not a recording will fail the same way, and says so again."""
+    lesson = visible_lesson(session, user, lesson_id)
+    require_lesson_delete(user, lesson)
+    if lesson.status != LessonStatus.failed:
+        raise HTTPException(409, "Only a lesson whose processing failed can be retried.")
+    lesson.status, lesson.stage, lesson.progress = LessonStatus.queued, None, 0
+    lesson.error_code = lesson.error_message = None
+    audit.record(session, user.id, "lesson.retry", "lesson", lesson_id, client=client_of(request))
+    session.commit()
+    queue.send_task(queue.PROCESS_LESSON, lesson.id)
+    return lesson
+
+
 def _watchable(session: Session, user: User, lesson_id: str) -> Lesson:
     lesson = visible_lesson(session, user, lesson_id)
     require_lesson_content(user, lesson)

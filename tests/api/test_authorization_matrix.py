@@ -144,6 +144,7 @@ plain_route("GET", f"{V1}/lessons", anonymous=401, ect=200, mentor=200, coach=20
 
 lesson_route("GET", L, own=200, paired=200, admin=200)
 lesson_route("DELETE", L, own=204, paired=403, admin=204)
+lesson_route("POST", f"{L}/retry", own=409, paired=403, admin=409)  # lesson_a is ready
 for part in (
     "transcript",
     "segments",

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from models import queue
+from models.audit import AuditEvent
 from models.coaching import Clip
 from models.db import session_scope
 from models.lesson import Lesson
@@ -490,6 +492,25 @@ def test_before_ready_and_after_failure_the_detail_says_why(world: World) -> Non
     assert r.status_code == 404
     assert "Processing failed" in r.json()["detail"]
     assert "not_media" in r.json()["detail"]
+
+
+def test_a_failed_lesson_can_be_retried_by_its_owner(
+    world: World, inline_queue: InlineQueue
+) -> None:
+    """Retry starts processing again and is audited; a lesson that did not fail is 409."""
+    url = f"/api/v1/lessons/{world.ids['lesson_a']}"
+    r = world.client.post(f"{url}/retry", headers=world.auth("ect_a"))
+    assert r.status_code == 409
+    assert "failed" in r.json()["detail"]
+    _set(world, "lesson_a", status="failed", error_code="ffmpeg_failed", error_message="x")
+    r = world.client.post(f"{url}/retry", headers=world.auth("ect_a"))
+    assert r.status_code == 202, r.text
+    assert (r.json()["status"], r.json()["error_code"]) == ("queued", None)
+    assert inline_queue.sent == [(queue.PROCESS_LESSON, (world.ids["lesson_a"],))]
+    inline_queue.join()
+    assert world.client.get(url, headers=world.auth("ect_a")).json()["status"] == "ready"
+    with session_scope(world.settings.database_url) as session:
+        assert session.scalar(select(AuditEvent).where(AuditEvent.action == "lesson.retry"))
 
 
 def test_transcript_formats(world: World) -> None:

@@ -7,6 +7,7 @@ wait for the pipeline; the pipeline's own pages are covered in test_coaching_pag
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -203,3 +204,52 @@ def test_an_admin_runs_accounts_and_pairings_in_the_browser(
     page.get_by_role("button", name="Unpair Morgan Mentor and Nia New").click()
     expect(pairings).not_to_contain_text("Nia New")
     expect(pairings).to_contain_text("Morgan Mentor mentors Eli Early")
+
+
+def test_a_failed_lesson_says_why_in_plain_words_and_can_be_retried(
+    live_app: LiveApp, browser_context, requests_seen: Requests, shots: Shots, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from models.db import session_scope
+    from models.lesson import Lesson, LessonStatus
+
+    video = mediafactory.make_video(tmp_path / "cut.mp4", duration=4.0).path
+    failed = store_ready_lesson(
+        live_app, live_app.people["ect"], "Cut off while copying", video, SENTENCES, tmp_path
+    )
+    with session_scope(live_app.settings.database_url) as session:
+        lesson = session.get(Lesson, failed)
+        assert lesson is not None
+        lesson.status, lesson.error_code = LessonStatus.failed, "unreadable_media"
+        lesson.error_message = "moov atom not found"
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"])
+    card = page.locator("#lessons > li").filter(has_text="Cut off while copying")
+    expect(card).to_contain_text("it was probably cut off while copying")
+    expect(card).not_to_contain_text("moov atom")
+    shots.take(page, "home-failed-lesson")
+    card.get_by_role("button", name="Retry processing Cut off while copying").click()
+    expect(card).not_to_contain_text("Processing failed", timeout=30_000)
+    expect(card.get_by_role("button", name=re.compile("^Retry"))).to_have_count(0)
+
+
+def test_the_sign_in_page_says_what_clipcoach_is_and_sizes_read_as_people_say_them(
+    live_app: LiveApp, browser_context, requests_seen: Requests, shots: Shots, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_context().new_page()
+    page.goto("/signin")
+    expect(
+        page.get_by_role("heading", name=re.compile("coaching for early career"))
+    ).to_be_visible()
+    expect(page.locator(".signin-about")).to_contain_text("never leave it")
+    shots.take(page, "signin")
+    shots.take(page, "signin", phone=True)
+    sign_in(page, live_app.people["ect"], "/upload")
+    tiny = tmp_path / "notes.mp4"
+    tiny.write_bytes(b"x" * 26)
+    page.locator("#file-input").set_input_files(tiny)
+    expect(page.locator("#file-name")).to_have_text("notes.mp4 (26 bytes)")
+    sizes = page.evaluate(
+        "async () => { const { formatBytes } = await import('/static/js/api.js');"
+        " return [0, 1, 999, 1000, 412000, 1300000000].map(formatBytes); }"
+    )
+    assert sizes == ["0 bytes", "1 byte", "999 bytes", "1.0 KB", "412 KB", "1.3 GB"]

@@ -137,6 +137,20 @@ export function formatTime(seconds) {
   return `${h ? `${h}:` : ""}${mm}:${String(sec).padStart(2, "0")}.${tenths}`;
 }
 
+// "26 bytes", "412 KB", "1.3 GB": sizes as a person reads them, never "0 KB".
+export function formatBytes(n) {
+  if (!Number.isFinite(n) || n < 0) return "";
+  if (n < 1000) return `${n} byte${n === 1 ? "" : "s"}`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = n / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
 export function formatDate(iso) {
   if (!iso) return "";
   const d = new Date(iso);

@@ -1,8 +1,8 @@
 // Home per role: an ECT's lessons and feed, a mentor's ECTs' lessons and clips, an admin's links.
 
-import { api, el, formatDate, formatTime, onReady, requireUser, roleName } from "./api.js";
+import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
-import { stageName } from "./lessons.js";
+import { failureReason, stageName } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,7 +37,7 @@ onReady(async () => {
 
 function statusText(lesson) {
   if (lesson.status === "ready") return "Ready";
-  if (lesson.status === "failed") return `Failed: ${lesson.error_message || lesson.error_code}`;
+  if (lesson.status === "failed") return `Processing failed. ${failureReason(lesson)}`;
   if (lesson.status === "queued") return "Waiting to be processed";
   return `${stageName(lesson.stage)} · ${lesson.progress || 0}%`;
 }
@@ -59,10 +59,30 @@ async function showLessons(me) {
           formatDate(lesson.created_at),
         ].filter(Boolean).join(" · ")),
         el("p", { class: "status" }, statusText(lesson)),
+        lesson.status === "failed" && (lesson.owner_id === me.id || me.role === "admin") ? failedActions(lesson) : null,
       ),
     );
   }
   $("lessons-empty").hidden = lessons.length > 0;
+}
+
+// A failed lesson's owner can try again (after a full disk, a restart) or delete it.
+function failedActions(lesson) {
+  const title = lesson.title || lesson.source_filename || "this lesson";
+  const retry = el("button", { type: "button", class: "small-button", "aria-label": `Retry processing ${title}` }, "Retry");
+  const remove = el("button", { type: "button", class: "small-button danger", "aria-label": `Delete ${title}` }, "Delete");
+  retry.addEventListener("click", async () => {
+    await api(`lessons/${lesson.id}/retry`, { method: "POST" });
+    toast("Processing again.");
+    location.reload();
+  });
+  remove.addEventListener("click", async () => {
+    if (!confirm(`Delete “${title}” and everything made from it?`)) return;
+    await api(`lessons/${lesson.id}`, { method: "DELETE" });
+    toast("Deleted.");
+    location.reload();
+  });
+  return el("div", { class: "actions start" }, retry, remove);
 }
 
 async function showFeed() {

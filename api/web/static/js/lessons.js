@@ -134,6 +134,27 @@ const STAGE_NAMES = {
   segment: "Suggesting clips",
 };
 
+// Why processing failed, in words a teacher can act on; the code stays on the page for support.
+const FAILURES = {
+  empty_file: "The file is empty: nothing was copied into it. Copy the recording again and upload it once more.",
+  not_media: "This file is not a video or sound recording clipcoach can read.",
+  no_streams: "The file has no picture or sound in it.",
+  unreadable_media: "The file is incomplete or damaged: it was probably cut off while copying. Copy it again from the camera or phone and upload it once more.",
+  too_long: "The recording is longer than this school allows for one lesson.",
+  no_audio: "The recording has no sound, so there is nothing to transcribe.",
+  no_video: "The recording has no picture.",
+  ffmpeg_failed: "The recording could not be converted for the browser. Retrying may help; if not, ask your admin.",
+  transcription_failed: "The speech could not be transcribed. Retrying may help.",
+  stage_timeout: "Processing took too long and was stopped. Retry when the server is less busy.",
+  no_space: "The server ran out of disk space. Ask your admin to free some, then retry.",
+  storage_unavailable: "The file store could not be reached. Retry in a few minutes.",
+  database_unavailable: "The database could not be reached. Retry in a few minutes.",
+};
+
+export function failureReason(lesson) {
+  return FAILURES[lesson.error_code] || lesson.error_message || "Processing stopped for a reason clipcoach did not recognise.";
+}
+
 export function stageName(stage) {
   return STAGE_NAMES[stage] || stage || "Waiting for a worker";
 }

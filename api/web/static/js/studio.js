@@ -10,7 +10,7 @@ import {
   timeline,
   transcriptView,
 } from "./media.js";
-import { stageName, watchLesson } from "./lessons.js";
+import { failureReason, stageName, watchLesson } from "./lessons.js";
 import { commentList, items, strandLabel } from "./coaching.js";
 
 const lessonId = document.body.dataset.lessonId;
@@ -46,7 +46,7 @@ async function showProcessing() {
       lesson.status === "queued" ? "Waiting for a worker…" : `${stageName(lesson.stage)}… ${lesson.progress || 0}%`;
   });
   if (final.status === "failed") {
-    $("status-error").textContent = `Processing failed: ${final.error_message || final.error_code}`;
+    $("status-error").textContent = `Processing failed. ${failureReason(final)}`;
     $("status-error").hidden = false;
     $("status-text").textContent = "";
   } else {

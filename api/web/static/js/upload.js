@@ -1,13 +1,7 @@
 // The upload page: pick or drop a recording, watch it go up and then through processing.
 
-import { api, onReady, requireUser, toast } from "./api.js";
-import { resumableUpload, stageName, watchLesson } from "./lessons.js";
-
-function formatBytes(n) {
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+import { api, formatBytes, onReady, requireUser, toast } from "./api.js";
+import { failureReason, resumableUpload, stageName, watchLesson } from "./lessons.js";
 
 onReady(async () => {
   const me = await requireUser(["ect", "mentor"]);
@@ -80,7 +74,7 @@ onReady(async () => {
               : "";
       });
       if (final.status === "failed") {
-        failure.textContent = `Processing failed: ${final.error_message || final.error_code || "unknown reason"}`;
+        failure.textContent = `Processing failed. ${failureReason(final)}`;
         failure.hidden = false;
         processStatus.textContent = "";
       } else {
