@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 
 from models.account import Role
 from models.accounts import EMAIL_PATTERN
@@ -160,6 +167,36 @@ class StagePublic(Public):
     progress: float
 
 
+class LessonParts(BaseModel):
+    """What of a lesson can be used already. The transcript, suggested clips and pictures are
+    made from the recording itself, so when the video has to be converted (HEVC phone video,
+    odd codecs) they are ready well before the browser copy is; the lesson's status turns
+    `ready` only when that copy is stored."""
+
+    transcript: bool
+    segments: bool
+    thumbnails: bool = Field(description="The poster, the sprite and the thumbnails track.")
+    video: bool = Field(description="The browser-playable recording is stored.")
+    video_progress: float = Field(description="How far the browser copy is made, 0 to 1.")
+
+
+def lesson_parts(stages: list[StagePublic]) -> LessonParts:
+    rows = {stage.name: stage for stage in stages}
+
+    def done(name: str) -> bool:
+        row = rows.get(name)
+        return row is not None and row.status == StageStatus.done
+
+    normalise = rows.get("normalise")
+    return LessonParts(
+        transcript=done("transcribe"),
+        segments=done("segment"),
+        thumbnails=done("thumbnails"),
+        video=done("normalise"),
+        video_progress=1.0 if done("normalise") else (normalise.progress if normalise else 0.0),
+    )
+
+
 class LessonPublic(Public):
     model_config = ConfigDict(
         from_attributes=True,
@@ -204,6 +241,11 @@ class LessonPublic(Public):
     created_at: UTCDateTime
     ready_at: UTCDateTime | None
     stages: list[StagePublic] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def parts(self) -> LessonParts:
+        return lesson_parts(self.stages)
 
 
 class WordPublic(BaseModel):

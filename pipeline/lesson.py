@@ -6,14 +6,20 @@ stage reads and writes files with fixed names, so a stage can be re-run, on any 
 its inputs alone:
 
     source.* ─► probe ─► probe.json
-      │           ├─► normalise ─► lesson.mp4 | lesson.m4a ─┬─► thumbnails ─► poster.jpg,
-      │           │                                          │         sprite.jpg, thumbnails.vtt
-      │           │                                          └─► scenes ─► scenes.json
+      │           ├─► normalise ─► lesson.mp4 | lesson.m4a
+      │           ├─► thumbnails ─► poster.jpg, sprite.jpg, thumbnails.vtt
+      │           ├─► scenes ─► scenes.json
       └───────────┴─► audio ─► audio.wav ─► transcribe ─► transcript.{json,vtt,srt,txt}
-                          segment (after all of the above) ─► segments.json
+                          segment (after transcribe, thumbnails, scenes) ─► segments.json
 
-Audio is taken from the source, not the normalised file, so transcription (the long pole) starts
-while the video is still being normalised: the two branches keep both cores busy.
+Everything but the browser copy reads the source itself, not the normalised file: audio, so
+transcription (the long pole) starts while the video is still being normalised and the two
+branches keep both cores busy; pictures and scenes, so that when the video must be transcoded
+(HEVC phone video, odd codecs: minutes of work) the transcript, the suggested clips and the
+poster are ready long before the browser copy is. Only `normalise` stands between those and a
+fully ready lesson. (ffmpeg starts the source's timestamps at 0 as the normalised copy does, so
+tile and scene times hold for both; a sparse-keyframe source is sampled cheaply, see
+`pipeline.frames`.)
 """
 
 from __future__ import annotations
@@ -46,7 +52,6 @@ TRANSCRIPT_FILES = ("transcript.json", "transcript.vtt", "transcript.srt", "tran
 THUMBNAIL_FILES = ("poster.jpg", "sprite.jpg", "thumbnails.vtt")
 SCENES = "scenes.json"
 SEGMENTS = "segments.json"
-MEDIA_NAMES = ("lesson.mp4", "lesson.m4a")
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,8 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("normalise", ("probe",), ("source", PROBE), "media", 12),
         StageSpec("audio", ("probe",), ("source", PROBE), "media", 3),
         StageSpec("transcribe", ("audio",), (AUDIO,), "transcribe", 60),
-        StageSpec("thumbnails", ("normalise",), ("media", PROBE), "media", 6),
-        StageSpec("scenes", ("normalise",), ("media", PROBE), "media", 6),
+        StageSpec("thumbnails", ("probe",), ("source", PROBE), "media", 6),
+        StageSpec("scenes", ("probe",), ("source", PROBE), "media", 6),
         StageSpec(
             "segment",
             ("transcribe", "thumbnails", "scenes"),
@@ -116,13 +121,6 @@ def source_path(workdir: Path) -> Path:
     if not found:
         raise FileNotFoundError(f"no {SOURCE_STEM}.* in {workdir}")
     return found[0]
-
-
-def media_path(workdir: Path) -> Path | None:
-    for name in MEDIA_NAMES:
-        if (workdir / name).exists():
-            return workdir / name
-    return None
 
 
 def read_probe(workdir: Path) -> ProbeResult:
@@ -257,10 +255,16 @@ def _thumbnails(
 ) -> StageOutcome:
     from pipeline.thumbnails import ThumbnailOptions, make_thumbnails
 
-    media = media_path(workdir)
-    if media is None or not read_probe(workdir).has_video:
+    info = read_probe(workdir)
+    if not info.has_video:
         return StageOutcome(skipped="Audio-only recording: no pictures to show.")
-    make_thumbnails(media, workdir, options.thumbnails or ThumbnailOptions(), on_progress=progress)
+    make_thumbnails(
+        source_path(workdir),
+        workdir,
+        options.thumbnails or ThumbnailOptions(),
+        probe=info,
+        on_progress=progress,
+    )
     return StageOutcome(outputs=list(THUMBNAIL_FILES))
 
 
@@ -269,10 +273,12 @@ def _scenes(
 ) -> StageOutcome:
     from pipeline.scenes import SceneOptions, scene_scores
 
-    media = media_path(workdir)
-    if media is None or not read_probe(workdir).has_video:
+    info = read_probe(workdir)
+    if not info.has_video:
         return StageOutcome(skipped="Audio-only recording: no scenes.")
-    result = scene_scores(media, options.scenes or SceneOptions(), on_progress=progress)
+    result = scene_scores(
+        source_path(workdir), options.scenes or SceneOptions(), probe=info, on_progress=progress
+    )
     _write_json(workdir / SCENES, result.to_dict())
     return StageOutcome(outputs=[SCENES])
 

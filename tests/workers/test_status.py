@@ -45,16 +45,19 @@ def test_branches_fan_out_and_join_once(settings: Settings, lesson_id: str) -> N
     assert sorted(_run(settings, lesson_id, "probe", StageOutcome(facts=facts))) == [
         "audio",
         "normalise",
+        "scenes",
+        "thumbnails",
     ]
-    media = StageOutcome(outputs=["lesson.mp4"], facts={"media": "lesson.mp4"})
-    assert sorted(_run(settings, lesson_id, "normalise", media)) == ["scenes", "thumbnails"]
     assert _run(settings, lesson_id, "audio", StageOutcome()) == ["transcribe"]
     assert _run(settings, lesson_id, "thumbnails", StageOutcome()) == []
     assert _run(settings, lesson_id, "scenes", StageOutcome()) == []
-    # The last branch to finish unblocks segment, exactly once.
+    # The last branch to finish unblocks segment, exactly once; it does not wait for the video.
     assert _run(settings, lesson_id, "transcribe", StageOutcome()) == ["segment"]
-    assert _lesson(settings, lesson_id).status == LessonStatus.processing
     assert _run(settings, lesson_id, "segment", StageOutcome()) == []
+    assert _lesson(settings, lesson_id).status == LessonStatus.processing
+    # Ready only once the browser copy is stored.
+    media = StageOutcome(outputs=["lesson.mp4"], facts={"media": "lesson.mp4"})
+    assert _run(settings, lesson_id, "normalise", media) == []
 
     lesson = _lesson(settings, lesson_id)
     assert lesson.status == LessonStatus.ready

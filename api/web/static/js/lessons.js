@@ -159,12 +159,12 @@ export function stageName(stage) {
   return STAGE_NAMES[stage] || stage || "Waiting for a worker";
 }
 
-// Poll a lesson until it is ready or failed, reporting each state.
-export async function watchLesson(lessonId, onState) {
+// Poll a lesson until it is ready or failed (or `until(lesson)` holds), reporting each state.
+export async function watchLesson(lessonId, onState, until = () => false) {
   for (;;) {
     const lesson = await api(`lessons/${lessonId}`);
     onState(lesson);
-    if (lesson.status === "ready" || lesson.status === "failed") return lesson;
+    if (lesson.status === "ready" || lesson.status === "failed" || until(lesson)) return lesson;
     await sleep(POLL_MS);
   }
 }

@@ -26,7 +26,7 @@ onReady(async () => {
   document.title = `${$("page-title").textContent} · clipcoach`;
   if (lesson.status !== "ready") {
     lesson = await showProcessing();
-    if (lesson.status !== "ready") return;
+    if (lesson.status === "failed") return;
   }
   $("lesson-meta").textContent = [
     lesson.duration && `${formatTime(lesson.duration)} long`,
@@ -35,16 +35,27 @@ onReady(async () => {
   $("studio").hidden = false;
   const canClip = me.role === "mentor" || me.role === "admin" || me.role === "ect";
   $("clip-form").hidden = !canClip;
+  if (lesson.status !== "ready") {
+    await openWhileConverting(lesson, me);
+    return;
+  }
   await setUpPlayer(lesson, me);
 });
 
+// The transcript is ready but the video is still being converted: a usable page already.
+const usableEarly = (lesson) => Boolean(lesson.parts && lesson.parts.transcript && !lesson.parts.video);
+
 async function showProcessing() {
   $("status-card").hidden = false;
-  const final = await watchLesson(lessonId, (lesson) => {
-    $("status-progress").value = lesson.progress || 0;
-    $("status-text").textContent =
-      lesson.status === "queued" ? "Waiting for a worker…" : `${stageName(lesson.stage)}… ${lesson.progress || 0}%`;
-  });
+  const final = await watchLesson(
+    lessonId,
+    (lesson) => {
+      $("status-progress").value = lesson.progress || 0;
+      $("status-text").textContent =
+        lesson.status === "queued" ? "Waiting for a worker…" : `${stageName(lesson.stage)}… ${lesson.progress || 0}%`;
+    },
+    usableEarly,
+  );
   if (final.status === "failed") {
     $("status-error").textContent = `Processing failed. ${failureReason(final)}`;
     $("status-error").hidden = false;
@@ -53,6 +64,23 @@ async function showProcessing() {
     $("status-card").hidden = true;
   }
   return final;
+}
+
+// Transcript, poster and thumbnails now; the page reloads with the video once it is stored.
+// Clips wait for the video: a clip is cut from the browser copy.
+async function openWhileConverting(lesson, me) {
+  const notice = $("converting-notice");
+  const show = (current) => {
+    const percent = Math.floor(100 * ((current.parts && current.parts.video_progress) || 0));
+    notice.textContent = `Video converting: ${percent} %. The transcript is ready to read; clips can be made once the video is ready.`;
+  };
+  notice.hidden = false;
+  $("clip-form").hidden = true;
+  show(lesson);
+  await setUpPlayer(lesson, me);
+  const final = await watchLesson(lessonId, show);
+  if (final.status === "ready") location.reload();
+  else notice.textContent = `Processing failed: ${final.error_message || final.error_code}`;
 }
 
 async function setUpPlayer(lesson, me) {
@@ -66,7 +94,7 @@ async function setUpPlayer(lesson, me) {
   const [transcript, thumbnails] = await Promise.all([
     api(`${base}/transcript?format=json`).catch(() => ({ segments: [] })),
     media.thumbnails ? loadThumbnails(media.thumbnails).catch(() => null) : null,
-    attachVideo(video, media.media),
+    media.media ? attachVideo(video, media.media) : null,
   ]);
   followLinks(video, links, thumbnails);
   const line = timeline($("timeline"), video, thumbnails);
