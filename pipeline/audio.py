@@ -52,7 +52,8 @@ def build_command(src: Path, dst: Path, options: AudioOptions) -> list[str]:
 
 def wav_duration(path: Path) -> float:
     with wave.open(str(path)) as fh:
-        return fh.getnframes() / float(fh.getframerate())
+        frames: int = fh.getnframes()
+        return frames / float(fh.getframerate())
 
 
 def extract_audio(

@@ -263,7 +263,8 @@ def decode_audio(audio_path: Path | str) -> np.ndarray:
     try:
         from faster_whisper.audio import decode_audio as fw_decode_audio
 
-        return fw_decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        samples: np.ndarray = fw_decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        return samples
     except Exception as exc:
         raise TranscriptionError(
             f"could not read audio from {path.name}: it is not a recording the model can read",

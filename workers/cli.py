@@ -14,8 +14,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +27,9 @@ from models.settings import Settings, get_settings
 from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, run_all
 from workers import cli_admin, cli_batch
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 app = typer.Typer(
     help="clipcoach: lesson-video coaching for early career teachers.",
@@ -84,7 +88,7 @@ def process(
         ]
     options = lesson_options(settings, overrides, transcribe=not no_transcript)
 
-    def load():
+    def load() -> WhisperModel:
         from pipeline.transcribe import load_model
 
         return load_model(model_spec(settings, overrides))
@@ -128,7 +132,7 @@ def _missing_folders(path: Path) -> list[Path]:
 class _stage_progress:  # noqa: N801 - used as a context manager, reads like a function
     """A Rich progress display with one bar per stage, quiet when not on a terminal."""
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[str, float], None]:
         self.progress = Progress(
             TextColumn("{task.description:<11}"),
             BarColumn(),

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from models import search
 from models.db import session_scope
@@ -27,6 +28,9 @@ from pipeline.lesson import SOURCE_STEM, STAGES, TRANSCRIPT_FILES, run_stage
 from workers import status
 from workers.options import lesson_options, model_spec
 from workers.sweep import Heartbeat
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,7 @@ def execute_stage(
             _fetch_inputs(storage, ctx, stage, workdir)
         options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
 
-        def model():
+        def model() -> WhisperModel:
             from pipeline.transcribe import load_model
 
             return load_model(model_spec(settings, ctx.options))
