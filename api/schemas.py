@@ -241,6 +241,9 @@ class LessonPublic(Public):
     created_at: UTCDateTime
     ready_at: UTCDateTime | None
     stages: list[StagePublic] = Field(default_factory=list)
+    owner: UserBrief | None = Field(None, description="Who taught it (in the lesson list).")
+    clip_count: int = Field(0, description="Clips of it that you may see (in the lesson list).")
+    comment_count: int = Field(0, description="Comments on those clips (in the lesson list).")
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property

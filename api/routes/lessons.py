@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,9 +31,17 @@ from api.deps import (
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, is_first_request, serve_object
 from api.routes.uploads import too_large_detail
-from api.schemas import LessonCreate, LessonPublic, MediaLinks, SegmentPublic, TranscriptPublic
+from api.schemas import (
+    LessonCreate,
+    LessonPublic,
+    MediaLinks,
+    SegmentPublic,
+    TranscriptPublic,
+    UserBrief,
+)
 from models import audit, queue
 from models.access import (
+    clip_filter,
     lesson_filter,
     own_upload,
     require_lesson_content,
@@ -42,6 +51,7 @@ from models.access import (
 )
 from models.account import User
 from models.accounts import issue_media_token
+from models.coaching import Clip, Comment
 from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
 from models.lesson import Lesson, LessonStatus
@@ -221,13 +231,40 @@ def list_lessons(
     status: LessonStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-) -> list[Lesson]:
-    """The lessons you may see, newest first."""
+) -> list[LessonPublic]:
+    """The lessons you may see, newest first, each with who taught it and how many clips and
+    comments of it you may see (what a lesson card shows)."""
     stmt = select(Lesson).where(lesson_filter(user))
     if status is not None:
         stmt = stmt.where(Lesson.status == status)
     stmt = stmt.order_by(Lesson.created_at.desc(), Lesson.id).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+    lessons = list(session.scalars(stmt))
+    ids = [lesson.id for lesson in lessons]
+    visible = select(Clip.id, Clip.lesson_id).where(Clip.lesson_id.in_(ids), clip_filter(user))
+    clips = session.execute(visible).all()
+    clip_counts = Counter(lesson_id for _, lesson_id in clips)
+    lesson_of = dict(clips)
+    comment_counts: Counter[str] = Counter()
+    if lesson_of:
+        for (clip_id,) in session.execute(
+            select(Comment.clip_id).where(Comment.clip_id.in_(list(lesson_of)))
+        ):
+            comment_counts[lesson_of[clip_id]] += 1
+    owner_ids = {lesson.owner_id for lesson in lessons if lesson.owner_id}
+    owners = {
+        u.id: UserBrief.model_validate(u)
+        for u in session.scalars(select(User).where(User.id.in_(owner_ids)))
+    }
+    return [
+        LessonPublic.model_validate(lesson).model_copy(
+            update={
+                "owner": owners.get(lesson.owner_id or ""),
+                "clip_count": clip_counts[lesson.id],
+                "comment_count": comment_counts[lesson.id],
+            }
+        )
+        for lesson in lessons
+    ]
 
 
 @router.get("/{lesson_id}", response_model=LessonPublic, responses=responses(404))

@@ -410,3 +410,18 @@ def test_lists_show_what_each_role_may_see(world: World) -> None:
     assert ids("admin", "/api/v1/clips") == set()
     feed = world.client.get("/api/v1/feed", headers=world.auth("ect_a")).json()
     assert [item["clip"]["id"] for item in feed] == [ids_["clip_shared"]]
+
+
+def test_lesson_cards_count_only_what_the_caller_may_see(world: World) -> None:
+    """The lesson list names who taught each lesson and counts clips and comments, but only
+    the clips the caller may see: an ECT's card never reveals a mentor's unshared drafts."""
+
+    def card(who: str) -> dict[str, Any]:
+        lessons = world.client.get("/api/v1/lessons", headers=world.auth(who)).json()
+        return next(item for item in lessons if item["id"] == world.ids["lesson_a"])
+
+    mentor, ect, admin = card("mentor"), card("ect_a"), card("admin")
+    assert mentor["owner"]["name"] == ect["owner"]["name"] == "Ect A"
+    assert (mentor["clip_count"], mentor["comment_count"]) == (4, 4)
+    assert (ect["clip_count"], ect["comment_count"]) == (1, 1)
+    assert (admin["clip_count"], admin["comment_count"]) == (0, 0)

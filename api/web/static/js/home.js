@@ -42,23 +42,38 @@ function statusText(lesson) {
   return `${stageName(lesson.stage)} · ${lesson.progress || 0}%`;
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+// The poster frame comes through a signed link (an <img> cannot send the bearer token).
+async function posterOf(lesson, img) {
+  try {
+    const links = await api(`lessons/${lesson.id}/media-links`);
+    if (links.poster) img.src = links.poster;
+  } catch {
+    /* no poster: the card keeps its placeholder */
+  }
+}
+
 async function showLessons(me) {
   const lessons = items(await api("lessons"));
-  const owners = new Map((me.paired_with || []).map((u) => [u.id, u.name]));
   const list = $("lessons");
   for (const lesson of lessons) {
     const title = lesson.title || lesson.source_filename || "Untitled lesson";
+    const poster = el("img", { class: "poster", alt: "", loading: "lazy" });
+    if (lesson.status === "ready" && lesson.has_video) void posterOf(lesson, poster);
+    const teacher = lesson.owner && lesson.owner.id !== me.id ? lesson.owner.name : null;
     list.append(
       el(
         "li",
         { class: `card lesson status-${lesson.status}` },
+        el("a", { class: "poster-link", href: `/lessons/${lesson.id}`, tabindex: "-1", "aria-hidden": "true" },
+          poster, lesson.duration ? el("span", { class: "duration" }, formatTime(lesson.duration).replace(/\.\d$/, "")) : null),
         el("h3", {}, el("a", { href: `/lessons/${lesson.id}` }, title)),
-        el("p", { class: "muted small" }, [
-          me.role === "mentor" && owners.get(lesson.owner_id),
-          lesson.duration && formatTime(lesson.duration),
-          formatDate(lesson.created_at),
-        ].filter(Boolean).join(" · ")),
-        el("p", { class: "status" }, statusText(lesson)),
+        el("p", { class: "muted small" }, [teacher, formatDate(lesson.created_at)].filter(Boolean).join(" · ")),
+        lesson.status === "ready"
+          ? el("p", { class: "counts small" }, `${plural(lesson.clip_count || 0, "clip")} · ${plural(lesson.comment_count || 0, "comment")}`)
+          : null,
+        lesson.status === "ready" ? null : el("p", { class: "status" }, statusText(lesson)),
         lesson.status === "failed" && (lesson.owner_id === me.id || me.role === "admin") ? failedActions(lesson) : null,
       ),
     );
@@ -97,6 +112,7 @@ async function showFeed() {
         "li",
         { class: "card feed-item" },
         el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
+        clip.lesson_title ? el("p", { class: "small" }, `From the lesson “${clip.lesson_title}” · ${formatTime(clip.duration ?? clip.end - clip.start)}`) : null,
         el("p", { class: "muted small" }, [
           entry.shared_by && `From ${entry.shared_by.name}`,
           formatDate(entry.shared_at),
@@ -104,7 +120,7 @@ async function showFeed() {
           entry.until && `until ${formatDate(entry.until)}`,
         ].filter(Boolean).join(" · ")),
         tags.length
-          ? el("ul", { class: "chips" }, tags.map((t) => el("li", { class: "chip", title: t.title }, el("span", { class: "code" }, t.code))))
+          ? el("ul", { class: "chips" }, tags.map((t) => el("li", { class: "chip", title: t.title }, el("span", { class: "code" }, t.code), ` ${t.title || ""}`)))
           : null,
       ),
     );
