@@ -253,3 +253,62 @@ def test_the_sign_in_page_says_what_clipcoach_is_and_sizes_read_as_people_say_th
         " return [0, 1, 999, 1000, 412000, 1300000000].map(formatBytes); }"
     )
     assert sizes == ["0 bytes", "1 byte", "999 bytes", "1.0 KB", "412 KB", "1.3 GB"]
+
+
+def test_the_studio_has_one_scrubber_and_comments_on_its_timeline(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    clip_id = _shared_clip(live_app, lesson_id, "Marked moments", ["First point.", "Second."])
+    page = browser_context().new_page()
+    _open_studio(page, live_app, lesson_id)
+    assert page.evaluate("document.getElementById('video').controls") is False
+    expect(page.locator("input[type=range]")).to_have_count(1)
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Pause", exact=True).click()
+
+    page.locator("#lesson-clips button").filter(has_text="Marked moments").click()
+    marks = page.locator("#comment-marks .comment-mark")
+    expect(marks).to_have_count(2)
+    second = page.get_by_role("button", name=re.compile(r"Comment at 0:03\.5: Second\."))
+    second.click()  # the clip starts at 1 s; the comment is 2.5 s into it
+    assert abs(page.evaluate("document.getElementById('video').currentTime") - 3.5) < 0.05
+    left = [float(m.get_attribute("style").split(":")[1].strip(" %;")) for m in marks.all()]  # type: ignore[union-attr]
+    assert left[0] < left[1], left
+    shots.take(page, "studio-comment-marks")
+    assert clip_id
+
+
+@pytest.mark.parametrize("where", ["studio", "review"])
+def test_studio_and_review_work_on_a_phone(
+    live_app: LiveApp,
+    lesson_id: str,
+    browser_context,
+    requests_seen: Requests,
+    shots: Shots,
+    where: str,
+) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px wide (an ECT on the bus) nothing runs off the side and every control an ECT
+    or mentor needs there is on screen and usable."""
+    clip_id = _shared_clip(live_app, lesson_id, "On the bus", ["Look at the pause."])
+    context = browser_context()
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    if where == "studio":
+        sign_in(page, live_app.people["mentor"], f"/lessons/{lesson_id}")
+        expect(page.locator("#studio")).to_be_visible()
+        needed = ["Play", "Mark in I", "Mark out O", "Save clip"]
+    else:
+        sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
+        expect(page.locator("#comments > .comment")).to_have_count(1)
+        needed = ["Send reply"]
+    for name in needed:
+        button = page.get_by_role("button", name=name, exact=True)
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
+        assert box["height"] >= 30, (name, box)  # big enough for a thumb
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= 390, f"the {where} page is {overflow} px wide at 390"
+    page.evaluate("window.scrollTo(0, 0)")
+    shots.take(page, where, phone=True)

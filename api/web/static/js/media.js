@@ -179,6 +179,68 @@ export async function loadThumbnails(trackUrl) {
   };
 }
 
+// The studio's one set of controls (the video has no native ones, so there is one scrubber):
+// play, time, mute, captions and full screen, kept in step with the video.
+export function playerControls(video, { play, clock, mute, captions, fullscreen }) {
+  const sync = () => {
+    play.textContent = video.paused ? "Play" : "Pause";
+    clock.textContent = `${formatTime(video.currentTime)} / ${formatTime(video.duration)}`;
+    mute.textContent = video.muted ? "Unmute" : "Mute";
+  };
+  for (const type of ["play", "pause", "timeupdate", "loadedmetadata", "volumechange"]) {
+    video.addEventListener(type, sync);
+  }
+  play.addEventListener("click", () => (video.paused ? video.play() : video.pause()));
+  video.addEventListener("click", () => (video.paused ? video.play() : video.pause()));
+  mute.addEventListener("click", () => {
+    video.muted = !video.muted;
+  });
+  captions.addEventListener("click", () => {
+    const on = captions.getAttribute("aria-pressed") !== "true";
+    captions.setAttribute("aria-pressed", String(on));
+    for (const track of video.textTracks) track.mode = on ? "showing" : "hidden";
+  });
+  fullscreen.addEventListener("click", () => {
+    const box = video.closest(".player-col") || video;
+    if (document.fullscreenElement) document.exitFullscreen();
+    else box.requestFullscreen?.();
+  });
+  sync();
+}
+
+// Comments as marks along a timeline: each a button at its moment that seeks there.
+export function commentMarks(container, video, onPick = () => {}) {
+  let points = [];
+  const draw = () => {
+    container.replaceChildren();
+    const d = video.duration || 0;
+    if (!d) return;
+    for (const p of points) {
+      const mark = el("button", {
+        type: "button",
+        class: `comment-mark kind-${p.kind || "note"}`,
+        title: `${formatTime(p.t)} · ${p.label}`,
+        "aria-label": `Comment at ${formatTime(p.t)}: ${p.label}`,
+        dataset: { at: String(p.t) },
+      });
+      mark.style.left = `${Math.min(Math.max(p.t / d, 0), 1) * 100}%`; // CSSOM: allowed by the CSP
+      mark.addEventListener("click", () => {
+        video.currentTime = p.t;
+        onPick(p);
+      });
+      container.append(mark);
+    }
+  };
+  video.addEventListener("loadedmetadata", draw);
+  video.addEventListener("durationchange", draw);
+  return {
+    set(list) {
+      points = list;
+      draw();
+    },
+  };
+}
+
 // A scrubber under the video with a thumbnail preview on hover and a marked clip range.
 export function timeline(container, video, thumbnails) {
   const scrubber = container.querySelector("input[type=range]");

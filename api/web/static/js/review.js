@@ -1,7 +1,7 @@
 // Reviewing a clip: the clip video with captions, its strand tags, comments at their moments.
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
-import { MediaLinks, attachCaptions, attachVideo, followLinks } from "./media.js";
+import { MediaLinks, attachCaptions, attachVideo, commentMarks, followLinks } from "./media.js";
 import { commentList, items, strandLabel } from "./coaching.js";
 
 const clipId = document.body.dataset.clipId;
@@ -32,6 +32,7 @@ onReady(async () => {
       node.classList.toggle("reply-target", node.dataset.commentId === id);
     }
   };
+  const marks = commentMarks($("comment-marks"), video, (point) => replyTo(point.id));
   const comments = commentList($("comments"), {
     load: () => api(`clips/${clipId}/comments`),
     seek: (at, comment) => {
@@ -40,6 +41,7 @@ onReady(async () => {
       if (comment) replyTo(comment.id);
     },
     onRender(threads) {
+      marks.set(threads.map((c) => ({ t: c.at, label: c.body, kind: c.kind, id: c.id })));
       const keep = select.value;
       select.replaceChildren(el("option", { value: "" }, "The clip (a new reflection)"));
       for (const c of threads) {

@@ -8,6 +8,8 @@ import {
   followLinks,
   loadThumbnails,
   timeline,
+  commentMarks,
+  playerControls,
   transcriptView,
 } from "./media.js";
 import { failureReason, stageName, watchLesson } from "./lessons.js";
@@ -98,6 +100,10 @@ async function setUpPlayer(lesson, me) {
   ]);
   followLinks(video, links, thumbnails);
   const line = timeline($("timeline"), video, thumbnails);
+  playerControls(video, {
+    play: $("play"), clock: $("clock"), mute: $("mute"), captions: $("captions-toggle"), fullscreen: $("fullscreen"),
+  });
+  marks = commentMarks($("comment-marks"), video);
 
   const words = transcriptView($("transcript"), video, transcript, {
     onSelectWords(first, last) {
@@ -254,6 +260,7 @@ const clipTime = (lessonTime) =>
   state.clip ? Math.min(Math.max(lessonTime - state.clip.start, 0), state.clip.end - state.clip.start) : 0;
 
 let panelMe = null;
+let marks = null;
 let comments = null;
 
 async function openClip(clip, me = panelMe) {
@@ -278,6 +285,8 @@ function setUpClipPanel(me, words) {
     },
     reply: (parent, body) =>
       api(`clips/${state.clip.id}/comments`, { method: "POST", json: { body, parent_id: parent.id, at: parent.at, kind: "note" } }),
+    // The open clip's comments stand on the lesson's timeline at their moments.
+    onRender: (threads) => marks?.set(threads.map((c) => ({ t: state.clip.start + c.at, label: c.body, kind: c.kind }))),
   });
 
   // Strand picker: choose a framework, search its strands, add one as a tag.
