@@ -31,6 +31,12 @@ Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made
   accuracy on these files and dropped no passage, but was worse on the short clips (0.143 vs
   0.135) and gave no speed-up worth its extra memory; `batch_size` keeps it one option away.
   A 60-minute lesson is therefore ~80 s of one core, leaving the other core to the video stages.
+- A second look (`TranscribeOptions.recovery`, `pipeline.recovery`): on long lessons the first
+  pass can drop a whole passage (a hoarse, quieter speaker after a pause) because VAD doubts it
+  or the decoder, carrying the previous text, skips it. Stretches of clear sound with no word
+  written over them are decoded again alone, without VAD or previous text, and segments the
+  model is sure are speech are merged in. Silence, noise and hum sit at the noise floor, so they
+  are never looked at again; the confidence guards keep anything else that is not speech out.
 - Vocabulary goes in as faster-whisper `hotwords`, which are put in the prompt of every 30 s
   window, unlike `initial_prompt`, which only reaches the first window (and later ones only
   while the previous text is carried over). On `hotwords.mp3` either turns "comfy eye" into
@@ -53,7 +59,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from pipeline import recovery
 from pipeline.errors import TranscriptionError
+from pipeline.recovery import RecoveryOptions
 from pipeline.transcript import Segment, Transcript, Word
 
 if TYPE_CHECKING:
@@ -240,6 +248,10 @@ class TranscribeOptions:
     """Longer audio is transcribed in windows of about this length, cut at the quietest moment
     near each window's end. faster-whisper builds the spectrogram of everything it is given at
     once: an hour in one call peaks above 3 GB, ten minutes at a time stays under 1 GB."""
+    recovery: RecoveryOptions | None = field(default_factory=RecoveryOptions)
+    """After the first pass, decode again on its own every stretch of clear sound with no word
+    written over it, and add what the model is sure is speech (`pipeline.recovery`). None keeps
+    the first pass alone."""
 
     def __post_init__(self) -> None:
         # Accept any sequence of terms but keep the options hashable and immutable.
@@ -433,6 +445,69 @@ def _windowed(
     return language, segments()
 
 
+def _recover(
+    audio: np.ndarray,
+    model: WhisperModel,
+    options: TranscribeOptions,
+    segments: Sequence[Segment],
+) -> list[Segment]:
+    """Decode each unheard stretch alone and merge the confident segments into `segments`.
+
+    No previous text (it is what lets the decoder skip ahead) and no VAD (it may be what missed
+    the stretch); the confidence guards of `RecoveryOptions` stand in for both.
+    """
+    settings = options.recovery
+    if settings is None:
+        return list(segments)
+    duration = len(audio) / SAMPLE_RATE
+    levels = recovery.frame_levels(audio, SAMPLE_RATE, settings.frame_seconds)
+    words = [w for s in segments for w in s.words]
+    found: list[Segment] = []
+    for stretch in recovery.unheard_stretches(levels, words, duration, settings):
+        part = audio[int(stretch.start * SAMPLE_RATE) : int(stretch.end * SAMPLE_RATE)]
+        decoded = _decode_alone(part, model, options)
+        heard = [
+            fw
+            for fw in decoded
+            if recovery.confident(fw.no_speech_prob, fw.avg_logprob, fw.compression_ratio, settings)
+        ]
+        for fw in heard:
+            segment = _to_segment(fw, len(part) / SAMPLE_RATE, 0.0)
+            if segment.words:
+                found.extend(
+                    split_at_pauses(
+                        shift_segment(segment, stretch.start), options.pause_split_seconds
+                    )
+                )
+        logger.info(
+            "second look at %.1f-%.1f s: %d of %d segments kept",
+            stretch.start,
+            stretch.end,
+            len(heard),
+            len(decoded),
+        )
+    return recovery.merge_recovered(segments, found)
+
+
+def _decode_alone(part: np.ndarray, model: WhisperModel, options: TranscribeOptions) -> list[Any]:
+    try:
+        fw_segments, _info = model.transcribe(
+            part,
+            language=options.language,
+            beam_size=options.beam_size,
+            best_of=options.best_of,
+            condition_on_previous_text=False,
+            word_timestamps=True,
+            vad_filter=False,
+            hotwords=", ".join(options.vocabulary) or None,
+        )
+        return [s for s in fw_segments if s.words]
+    except Exception as exc:
+        raise TranscriptionError(
+            "the speech model failed on this recording", detail=f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def shift_segment(segment: Segment, offset: float) -> Segment:
     if not offset:
         return segment
@@ -468,6 +543,8 @@ def transcribe(
         segments.append(segment)
         if on_progress and duration > 0:
             on_progress(min(1.0, segment.end / duration))
+    if duration > 0:
+        segments = _recover(audio, model, options, segments)
     if on_progress:
         on_progress(1.0)
     return Transcript(

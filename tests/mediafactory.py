@@ -321,3 +321,51 @@ def truncate_copy(src: Path, dst: Path, fraction: float) -> None:
     """The first `fraction` of `src`'s bytes, like an upload or recording that stopped part-way."""
     data = src.read_bytes()
     dst.write_bytes(data[: int(len(data) * fraction)])
+
+
+LESSON_RATE = 16_000
+"""Rate of assembled lesson audio: Whisper's, so the test and the model see the same samples."""
+
+WHISPERED = (
+    r"afftfilt=real='hypot(re\,im)*cos((random(0)*2-1)*3.14)'"
+    r":imag='hypot(re\,im)*sin((random(1)*2-1)*3.14)':win_size=512:overlap=0.75"
+)
+"""Random phase on every FFT bin: the spectrum's shape (the words) stays, the voicing goes."""
+
+
+def read_samples(path: Path, audio_filter: str | None = None) -> np.ndarray:
+    """Decode `path` (through an ffmpeg audio filter, if given) to 16 kHz mono float32."""
+    cmd = [FFMPEG, "-v", "error", "-nostdin", "-i", str(path)]
+    if audio_filter:
+        cmd += ["-af", audio_filter]
+    cmd += ["-ac", "1", "-ar", str(LESSON_RATE), "-f", "f32le", "-"]
+    out = subprocess.run(cmd, check=True, capture_output=True).stdout
+    return np.frombuffer(out, dtype=np.float32).copy()
+
+
+def level_db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(samples, dtype=np.float64)) + 1e-20))
+
+
+def hoarse(
+    path: Path, *, gain_db: float, voiced: float = 0.1, lowpass_hz: int = 2000
+) -> np.ndarray:
+    """A recording as a speaker with a heavy cold in another room sounds: breathy (mostly
+    whispered, a little voice left), muffled (low-passed) and `gain_db` from its own level."""
+    muffle = f"lowpass=f={lowpass_hz},lowpass=f={lowpass_hz}"
+    voice = read_samples(path, muffle)
+    breath = read_samples(path, f"{WHISPERED},{muffle}")
+    n = min(len(voice), len(breath))
+    mixed = voiced * voice[:n] + breath[:n]
+    target = level_db(read_samples(path)) + gain_db
+    return (mixed * 10 ** ((target - level_db(mixed)) / 20)).astype(np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = LESSON_RATE) -> None:
+    """16-bit mono WAV of float samples in [-1, 1] (clipped)."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as fh:
+        fh.setnchannels(1)
+        fh.setsampwidth(2)
+        fh.setframerate(rate)
+        fh.writeframes(pcm.tobytes())

@@ -31,6 +31,7 @@ from pipeline.transcribe import (
     vocabulary_from_lines,
 )
 from pipeline.transcript import Segment, Transcript, Word
+from tests import mediafactory as mf
 
 JFK_REFERENCE = (
     "And so my fellow Americans, ask not what your country can do for you, "
@@ -118,13 +119,63 @@ def test_no_words_on_the_squirrel_video(model, shared_media: Path) -> None:  # t
 @pytest.mark.model
 @pytest.mark.parametrize(
     "source",
-    ["anullsrc=r=16000:cl=mono", "anoisesrc=r=16000:c=pink:a=0.3:seed=7"],
-    ids=["silence", "pink-noise"],
+    [
+        "anullsrc=r=16000:cl=mono",
+        "anoisesrc=r=16000:c=pink:a=0.3:seed=7",
+        "anoisesrc=r=16000:c=brown:a=0.05:seed=3",
+        "aevalsrc='0.2*sin(2*PI*50*t)+0.08*sin(2*PI*150*t)+0.04*sin(2*PI*250*t)':s=16000",
+    ],
+    ids=["silence", "pink-noise", "brown-room-noise", "mains-hum"],
 )
 def test_no_words_on_silence_or_noise(model, tmp_path: Path, source: str) -> None:  # type: ignore[no-untyped-def]
     transcript = transcribe(lavfi_wav(tmp_path / "quiet.wav", source), model)
     assert transcript.words == []
     assert transcript.duration == pytest.approx(20.0)
+
+
+def hoarse_passage_lesson(speech: Path, dst: Path) -> tuple[float, float]:
+    """Clear read speech, then a quieter, breathy, muffled speaker after a pause, then clear
+    speech again, over faint room noise; returns where the muffled passage lies (seconds)."""
+    rate = mf.LESSON_RATE
+
+    def pause(seconds: float) -> np.ndarray:
+        return np.zeros(int(seconds * rate), dtype=np.float32)
+
+    before = [mf.read_samples(speech / "LJ001-0001.flac"), pause(3.0)]
+    before += [mf.read_samples(speech / "LJ001-0003.flac"), pause(2.0)]
+    passage = [mf.hoarse(speech / "LJ001-0005.flac", gain_db=-6.0), pause(0.8)]
+    passage += [mf.hoarse(speech / "LJ001-0009.flac", gain_db=-6.0)]
+    after = [pause(2.0), mf.read_samples(speech / "LJ001-0010.flac"), pause(3.0)]
+    after += [mf.read_samples(speech / "jfk.flac")]
+    audio = np.concatenate([*before, *passage, *after])
+    room = np.random.default_rng(1).normal(0.0, 0.002, len(audio)).astype(np.float32)
+    mf.write_wav(dst, audio + room)
+    start = sum(len(a) for a in before) / rate
+    return start, start + sum(len(a) for a in passage) / rate
+
+
+@pytest.mark.model
+def test_a_quiet_muffled_passage_between_clear_ones_is_not_lost(
+    model, shared_media: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The first pass writes nothing over the hoarse speaker; the second look brings it back.
+
+    Reference: "the invention of movable metal letters in the middle of the fifteenth century
+    may justly be considered as the invention of the art of printing. Printing, then, for our
+    purpose, may be considered as the art of making books by means of movable types."
+    """
+    lesson = tmp_path / "lesson.wav"
+    start, end = hoarse_passage_lesson(shared_media / "speech", lesson)
+    transcript = transcribe(lesson, model)
+    heard = [w for w in transcript.words if start - 0.5 <= w.start <= end + 0.5]
+    said = _NORMALISE(" ".join(w.text for w in heard)).split()
+    expected = ["invention", "movable", "metal", "letters", "century", "printing", "purpose"]
+    assert [w for w in expected if w not in said] == [], said
+    assert len(said) >= 30, said
+    everything = _NORMALISE(transcript.text)
+    assert "chinese" in everything and "letterpress" in everything and "country" in everything
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
 
 
 @pytest.mark.model
