@@ -85,7 +85,8 @@ def frame_levels(audio: np.ndarray, rate: int, frame_seconds: float = 0.1) -> np
     power = np.square(frames).mean(axis=1)
     with np.errstate(divide="ignore"):
         levels = 10.0 * np.log10(power)
-    return np.maximum(levels, SILENT_DB)
+    clipped: np.ndarray = np.maximum(levels, SILENT_DB)
+    return clipped
 
 
 def noise_floor(levels: np.ndarray, options: RecoveryOptions = RecoveryOptions()) -> float:
