@@ -19,6 +19,7 @@ from api.routes import (
     feed,
     frameworks,
     lessons,
+    search,
     transcriptions,
     uploads,
 )
@@ -68,7 +69,8 @@ def create_app() -> FastAPI:
         """Liveness: the app is up (no sign-in needed)."""
         return Health()
 
-    for module in (auth, uploads, lessons, transcriptions, clips, feed, frameworks, batches, admin):
+    routers = (auth, uploads, lessons, transcriptions, search, clips, feed, frameworks, batches)
+    for module in (*routers, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(pages.router)

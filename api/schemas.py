@@ -562,6 +562,35 @@ class TranscriptVersionPublic(BaseModel):
     reverted_from: int | None = Field(None, description="For a revert: the version copied.")
 
 
+class SearchHit(BaseModel):
+    """A sentence of a lesson's current transcript that matches; open the lesson at `start`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lesson_id": "3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b",
+                    "lesson_title": "Y8 ratio",
+                    "sentence": 12,
+                    "start": 84.2,
+                    "end": 88.9,
+                    "snippet": "…what is half of eight? Show me on your whiteboards",
+                    "highlights": [[8, 12]],
+                }
+            ]
+        }
+    )
+    lesson_id: str
+    lesson_title: str
+    sentence: int = Field(description="The sentence's index in the transcript's segments.")
+    start: float = Field(description="Seconds from the start of the lesson.")
+    end: float
+    snippet: str = Field(description="The matching words with some context, as plain text.")
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) character ranges of the matched words in `snippet`."
+    )
+
+
 class SentenceEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     index: int = Field(ge=0, le=1_000_000, description="The sentence (segment) number, from 0.")

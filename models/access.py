@@ -80,6 +80,14 @@ def lesson_filter(user: User) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
+def lesson_content_filter(user: User) -> ColumnElement[bool]:
+    """The condition on `Lesson` for lessons whose content (recording, transcript) `user` may
+    read: those they see, less what an admin sees only as a record (`require_lesson_content`)."""
+    if user.role == Role.admin:
+        return Lesson.owner_id == user.id
+    return lesson_filter(user)
+
+
 def active_share(now: datetime | None = None) -> ColumnElement[bool]:
     """The condition on `Share` for a share that is neither revoked nor expired."""
     now = now or utcnow()

@@ -4,15 +4,17 @@ One interface, two implementations chosen by the session's dialect (the only pla
     SQLite      an FTS5 virtual table (`porter unicode61` tokenizer: stems, folds accents)
     PostgreSQL  a table with a generated `tsvector` (the `english` configuration) and a GIN index
 Both hold one row per sentence of a lesson's current transcript, with its start and end time, so
-a hit jumps to the moment. The migration `0002` makes the dialect's table; neither is on
+a hit jumps to the moment. Accents are folded on both (FTS5's `remove_diacritics`; on PostgreSQL
+the vector is made from `fold_accents(text)` and queries are folded alike). The migrations
+`0002` and `0003` make the dialect's table; neither is on
 `Base.metadata` (`is_search_table` lets Alembic's comparison leave them alone).
 
 People type anything into a search box. Their text is never handed to the engine's query
 language: `parse_query` keeps only words (a quoted stretch is a phrase, a trailing `*` a
 prefix), and each dialect builds its query from those words as bound parameters, so quotes,
-`NEAR`, `OR`, `-` or brackets are just words or nothing. What the caller may see is decided by
-`models.access.lesson_filter` joined on `lessons`, as for every list; rows of a deleted lesson
-are removed with it (`forget`), and would be invisible anyway since they join no lesson.
+`NEAR`, `OR`, `-` or brackets are just words or nothing. What the caller may read is decided by
+`models.access.lesson_content_filter` joined on `lessons`, as for every list; rows of a deleted
+lesson are removed with it (`forget`), and would be invisible anyway since they join no lesson.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    bindparam,
     column,
     delete,
     event,
@@ -37,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 
-from models.access import lesson_filter
+from models.access import lesson_content_filter
 from models.account import User
 from models.lesson import Lesson
 
@@ -48,7 +51,8 @@ SNIPPET_WORDS = 16
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 """Around matched words in the engine's snippet; never in indexed text (stripped on the way in)."""
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")
+"""Letters and digits: what both engines' tokenizers keep as words (`_` separates)."""
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 
 
@@ -85,8 +89,23 @@ class Hit:
     highlights: tuple[tuple[int, int], ...]
 
 
+def fold_accents(value: str) -> str:
+    """Latin letters without their accents ("Zoë" -> "Zoe"), as SQLite's tokenizer folds them;
+    other scripts as they are (stripping marks there changes the letter)."""
+    out = []
+    for char in unicodedata.normalize("NFC", value):
+        parts = unicodedata.normalize("NFKD", char)
+        base = parts[0]
+        if base.isascii() and all(unicodedata.combining(p) for p in parts[1:]):
+            out.append(base)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _words(value: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(unicodedata.normalize("NFKC", value))]
+    text = fold_accents(unicodedata.normalize("NFKC", value))
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def parse_query(query: str) -> list[Term]:
@@ -111,8 +130,9 @@ def _clean(value: str) -> str:
     return value.replace(MARK_OPEN, " ").replace(MARK_CLOSE, " ").strip()
 
 
-def _sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+def _dialect(session: Session | Connection) -> str:
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name
 
 
 _T = table(
@@ -132,7 +152,7 @@ def forget(session: Session | Connection, lesson_id: str) -> None:
 
 
 def index_sentences(
-    session: Session, lesson_id: str, sentences: Iterable[tuple[float, float, str]]
+    session: Session | Connection, lesson_id: str, sentences: Iterable[tuple[float, float, str]]
 ) -> int:
     """Make `sentences` (start, end, text) the lesson's indexed transcript; return how many."""
     forget(session, lesson_id)
@@ -141,12 +161,21 @@ def index_sentences(
         for i, (s, e, t) in enumerate(sentences)
         if t.strip()
     ]
-    if rows:
+    if rows and _dialect(session) != "sqlite":
+        document = func.to_tsvector(literal_column("'english'"), bindparam("folded"))
+        statement = insert(_T).values(
+            {name: bindparam(name) for name in ("lesson_id", "sentence", "start", "end", "text")}
+            | {"document": document}
+        )
+        session.execute(
+            statement, [row | {"folded": fold_accents(str(row["text"]))} for row in rows]
+        )
+    elif rows:
         session.execute(insert(_T), rows)
     return len(rows)
 
 
-def index_transcript(session: Session, lesson_id: str, doc: dict[str, Any]) -> int:
+def index_transcript(session: Session | Connection, lesson_id: str, doc: dict[str, Any]) -> int:
     """Index a transcript.json document (its segments are the sentences)."""
     return index_sentences(
         session,
@@ -173,7 +202,7 @@ def search(
     """Sentences matching `query` in the lessons `user` may see, best first."""
     terms = parse_query(query)
     marks = (literal(MARK_OPEN), literal(MARK_CLOSE))
-    if _sqlite(session):
+    if _dialect(session) == "sqlite":
         fts: Any = literal_column(TABLE)
         snippet: Any = func.snippet(fts, 0, *marks, literal("…"), SNIPPET_WORDS)
         matches: Any = fts.op("MATCH")(_fts5_query(terms))
@@ -188,7 +217,7 @@ def search(
     stmt = (
         select(_T.c.lesson_id, Lesson.title, _T.c.sentence, _T.c.start, _T.c.end, snippet)
         .select_from(_T.join(Lesson, Lesson.id == _T.c.lesson_id))
-        .where(matches, lesson_filter(user))
+        .where(matches, lesson_content_filter(user))
         .order_by(rank, Lesson.created_at.desc(), _T.c.start)
         .limit(limit)
         .offset(offset)

@@ -36,6 +36,7 @@ from models.lesson import Lesson, LessonStatus
 from models.settings import Settings, get_settings
 from models.storage import open_storage
 from tests.mediafactory import ffmpeg, make_video
+from tests.services import postgres_url  # noqa: F401 - search runs on PostgreSQL too
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 MAX_UPLOAD = 6 * 1024 * 1024

@@ -197,6 +197,7 @@ clip_route("GET", f"{C}/shares", shared=403, paired=200)
 clip_route("POST", f"{C}/shares", shared=403, paired=201)
 clip_route("DELETE", f"{C}/shares/{{share_id}}", shared=403, paired=204)
 
+plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
 plain_route(
@@ -256,6 +257,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{V1}/batches"): lambda w, ids: {"json": {"upload_ids": [_coach_upload(w)]}},
     ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
+    ("GET", f"{V1}/search"): lambda w, ids: {"params": {"q": "fractions"}},
     ("POST", f"{L}/transcript/reverts"): lambda w, ids: {"json": {"version": 1}},
     ("POST", f"{L}/transcript/corrections"): lambda w, ids: {
         "json": {"version": 1, "sentences": [{"index": 0, "text": "Good morning, class."}]}

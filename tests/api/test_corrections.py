@@ -87,6 +87,11 @@ def test_a_mentor_corrects_a_sentence_and_every_reader_follows(world: World) -> 
     links = _get(world, f"{_lesson(world)}/media-links")
     assert "equal fractions" in world.client.get(links["captions"]).text
 
+    # and search: the new words are found, the replaced ones no longer
+    for q, found in (("equal", True), ("equivalent", False)):
+        hits = _get(world, f"{V1}/search?q={q}", "mentor")
+        assert (world.ids["lesson_a"] in {h["lesson_id"] for h in hits}) is found, q
+
     # the earlier version is kept as it was, and listed
     assert _get(world, f"{_lesson(world)}/transcript?version=1") == before
     listed = _get(world, f"{_lesson(world)}/transcriptions")

@@ -108,6 +108,9 @@ def test_transcribing_again_keeps_the_earlier_versions_readable(
     assert new["vocabulary"] == ["Ysgol", "SENCO"] and new["words"] == 4
     assert _transcript(world, lesson_id)["language"] == "cy"
     assert _transcript(world, lesson_id, "&version=2")["language"] == "cy"
+    # search follows the newest transcript, which the transcribe stage indexed
+    found = world.client.get(f"{V1}/search?q=SENCO", headers=world.auth("mentor")).json()
+    assert [hit["lesson_id"] for hit in found] == [lesson_id]
     assert _transcript(world, lesson_id, "&version=1")["language"] == "en"
     r = world.client.get(
         f"{V1}/lessons/{lesson_id}/transcript?format=vtt&version=1", headers=world.auth("ect_a")
