@@ -214,7 +214,16 @@ def seed_demo_accounts(settings: Settings) -> None:
         add_sample_lesson(settings, ect_email, SAMPLE_LESSON)
     console.print("[bold]Demo accounts (shown once; change them for real use):[/bold]")
     for email, role, password in created:
-        console.print(f"  {role.value:<7} {email:<28} password: {password}", highlight=False)
+        console.print(
+            f"  {role.value:<7} {email:<28} password: {password}", highlight=False, soft_wrap=True
+        )
+    console.print(
+        "Sign in at the address above. Lost a password? "
+        "`clipcoach users reset-password EMAIL` prints a new one; "
+        "`clipcoach users list` shows every account.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str:
@@ -241,7 +250,11 @@ def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str
         )
         lesson_id = lesson.id
     send_task(PROCESS_LESSON, lesson_id)
-    console.print(f"Sample lesson queued for {owner_email} (lesson {lesson_id}).", highlight=False)
+    console.print(
+        f"Sample lesson queued for {owner_email} (lesson {lesson_id}).",
+        highlight=False,
+        soft_wrap=True,  # an id wrapped mid-way cannot be copied
+    )
     return lesson_id
 
 

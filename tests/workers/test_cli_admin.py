@@ -197,3 +197,20 @@ def test_worker_started_as_root_prints_no_superuser_warning(settings: Settings) 
     assert "superuser" not in quiet.stderr
     if os.geteuid() == 0:  # where the warning exists at all, it is the filter that removes it
         assert "superuser" in loud.stderr
+
+
+def test_first_run_output_tells_how_to_sign_in_again_and_never_breaks_an_id(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from models.lesson import Lesson
+    from workers import cli_admin
+
+    monkeypatch.setattr("models.queue.send_task", lambda *_, **__: None)
+    monkeypatch.setenv("COLUMNS", "30")  # a narrow terminal: narrower than "<id>)."
+    cli_admin.seed_demo_accounts(settings)
+    printed = capsys.readouterr().err
+    with session_scope(settings.database_url) as session:
+        lesson_id = session.scalars(select(Lesson.id)).one()
+    assert any(lesson_id in line for line in printed.splitlines())
+    assert "clipcoach users reset-password EMAIL" in printed.replace("\n", " ")
+    assert re.search(r"admin\s+admin@clipcoach\.local\s+password: \S+", printed)
