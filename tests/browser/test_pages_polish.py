@@ -314,3 +314,35 @@ def test_studio_and_review_work_on_a_phone_and_a_tablet(
     assert overflow <= width, f"the {where} page is {overflow} px wide at {width}"
     if width < 700:
         shots.take(page, where, phone=True)
+
+
+def test_a_shared_clip_is_ready_before_the_ect_opens_it(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    """Sharing renders the clip on the clips queue, so the ECT's first view plays at once: no
+    "Preparing the clip…" and no 503 from the media route."""
+    import time
+
+    from models.coaching import Clip, RenderStatus
+    from models.db import session_scope
+
+    clip_id = _shared_clip(live_app, lesson_id, "Ready when opened", ["Watch the hands."])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with session_scope(live_app.settings.database_url) as session:
+            clip = session.get(Clip, clip_id)
+            assert clip is not None
+            if clip.render_status == RenderStatus.ready:
+                break
+        time.sleep(0.5)
+    assert clip.render_status == RenderStatus.ready, "sharing did not render the clip"
+    page = browser_context().new_page()
+    statuses: list[int] = []
+    page.on(
+        "response",
+        lambda r: statuses.append(r.status) if f"/clips/{clip_id}/media" in r.url else None,
+    )
+    sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
+    page.wait_for_function("document.getElementById('video').readyState >= 1", timeout=15_000)
+    expect(page.locator("#render-status")).to_have_text("")
+    assert statuses and 503 not in statuses, statuses
