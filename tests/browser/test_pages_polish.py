@@ -227,6 +227,7 @@ def test_a_failed_lesson_says_why_in_plain_words_and_can_be_retried(
     expect(card).to_contain_text("it was probably cut off while copying")
     expect(card).not_to_contain_text("moov atom")
     shots.take(page, "home-failed-lesson")
+    shots.take(page, "home-failed-lesson", phone=True)
     card.get_by_role("button", name="Retry processing Cut off while copying").click()
     expect(card).not_to_contain_text("Processing failed", timeout=30_000)
     expect(card.get_by_role("button", name=re.compile("^Retry"))).to_have_count(0)
