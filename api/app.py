@@ -16,6 +16,7 @@ from api.routes import (
     auth,
     batches,
     clips,
+    consent,
     feed,
     frameworks,
     lessons,
@@ -69,8 +70,8 @@ def create_app() -> FastAPI:
         """Liveness: the app is up (no sign-in needed)."""
         return Health()
 
-    routers = (auth, uploads, lessons, transcriptions, search, clips, feed, frameworks, batches)
-    for module in (*routers, admin):
+    routers = (auth, uploads, lessons, consent, transcriptions, search, clips, feed, frameworks)
+    for module in (*routers, batches, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(pages.router)

@@ -17,6 +17,8 @@ from pydantic import (
 from models.account import Role
 from models.accounts import EMAIL_PATTERN
 from models.coaching import CommentKind, RenderStatus
+from models.consent import LABELS as CONSENT_LABELS
+from models.consent import Consent
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
 
@@ -159,6 +161,20 @@ class LessonCreate(BaseModel):
     upload_id: str = ID
     title: str = Field("", max_length=300)
     transcribe: bool = True
+    consent: Consent | None = Field(
+        None, description="The pupils' consent state; the school's default when left out."
+    )
+
+
+class ConsentShown(BaseModel):
+    """The consent state of a lesson, shown with everything made from it (models/consent.py)."""
+
+    consent: Consent
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented use on a property
+    @property
+    def consent_label(self) -> str:
+        return CONSENT_LABELS[self.consent]
 
 
 class StagePublic(Public):
@@ -197,7 +213,7 @@ def lesson_parts(stages: list[StagePublic]) -> LessonParts:
     )
 
 
-class LessonPublic(Public):
+class LessonPublic(ConsentShown, Public):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -249,6 +265,11 @@ class LessonPublic(Public):
     @property
     def parts(self) -> LessonParts:
         return lesson_parts(self.stages)
+
+
+class ConsentUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"consent": "blur_faces"}]})
+    consent: Consent
 
 
 class WordPublic(BaseModel):
@@ -370,7 +391,7 @@ class TagPublic(BaseModel):
     tagged_at: UTCDateTime
 
 
-class ClipPublic(BaseModel):
+class ClipPublic(ConsentShown):
     id: str
     lesson_id: str
     lesson_title: str
@@ -434,7 +455,7 @@ class SharePublic(BaseModel):
     active: bool
 
 
-class FeedClip(BaseModel):
+class FeedClip(ConsentShown):
     id: str
     title: str
     note: str

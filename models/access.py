@@ -183,6 +183,14 @@ def require_lesson_delete(user: User, lesson: Lesson) -> None:
         raise NotAllowedError("Only the person who uploaded a lesson or an admin may delete it.")
 
 
+def require_consent_change(user: User, lesson: Lesson) -> None:
+    """The pupils' consent is recorded by the teacher who filmed them or the school's admin."""
+    if lesson.owner_id != user.id and user.role != Role.admin:
+        raise NotAllowedError(
+            "Only the person who uploaded a lesson or an admin may change its consent state."
+        )
+
+
 def require_clip_create(session: Session, user: User, lesson: Lesson) -> None:
     if not is_mentor_of(session, user, lesson.owner_id):
         raise NotAllowedError("Only a mentor paired with the lesson's ECT may make clips of it.")

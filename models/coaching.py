@@ -15,6 +15,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import new_id
+from models.consent import Rendition
 from models.db import Base, utcnow
 
 MIN_CLIP_SECONDS = 1.0
@@ -69,9 +70,13 @@ class Clip(Base):
         return self.end - self.start
 
 
-def clip_media_key(lesson_id: str, clip_id: str, start: float, end: float) -> str:
-    """The rendered file's key; the range is in the name so an edited clip never reuses a file."""
-    return f"lessons/{lesson_id}/clips/{clip_id}-{round(start * 1000)}-{round(end * 1000)}.mp4"
+def clip_media_key(
+    lesson_id: str, clip_id: str, start: float, end: float, rendition: Rendition = Rendition.plain
+) -> str:
+    """The rendered file's key; the range and the rendition are in the name, so an edited clip
+    or a changed consent state never reuses a file."""
+    stem = f"lessons/{lesson_id}/clips/{clip_id}-{round(start * 1000)}-{round(end * 1000)}"
+    return f"{stem}.mp4" if rendition == Rendition.plain else f"{stem}-{rendition.value}.mp4"
 
 
 def clip_captions_key(media_key: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.account import new_id
-from models.lesson import Lesson
+from models.consent import Consent
+from models.lesson import Lesson, school_default_consent
 from models.storage import Storage
 
 MAX_EXTENSION = 12
@@ -47,6 +48,7 @@ def add_lesson_from_file(
     transcribe: bool = True,
     options: dict[str, Any] | None = None,
     lesson_id: str | None = None,
+    consent: Consent | None = None,
 ) -> Lesson:
     """Store `path` as a new lesson's source and add the lesson to `session` (not committed).
 
@@ -64,6 +66,7 @@ def add_lesson_from_file(
         transcribe=transcribe,
         options=dict(options or {}),
     )
+    lesson.consent = consent or school_default_consent()
     lesson.source_key = lesson.artefact_key("source" + extension.lower()[:MAX_EXTENSION])
     try:
         storage.put_file(lesson.source_key, path, content_type)

@@ -15,6 +15,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.account import new_id
+from models.consent import Consent
 from models.db import Base, utcnow
 
 
@@ -32,6 +33,13 @@ class StageStatus(enum.StrEnum):
     done = "done"
     skipped = "skipped"
     failed = "failed"
+
+
+def school_default_consent() -> Consent:
+    """A new lesson's consent when its uploader does not choose: the school's setting."""
+    from models.settings import get_settings
+
+    return get_settings().consent_default
 
 
 class Lesson(Base):
@@ -63,6 +71,11 @@ class Lesson(Base):
     probe: Mapped[dict[str, Any] | None]
     transcribe: Mapped[bool] = mapped_column(default=True)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consent: Mapped[Consent] = mapped_column(
+        Enum(Consent, native_enum=False, length=16, validate_strings=True),
+        default=school_default_consent,
+        server_default=Consent.all_visible.value,
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.consent import Consent
+
 MIN_SECRET_KEY_BYTES = 32
 """The shortest explicitly set signing key accepted: HS256 wants a key as long as its hash."""
 
@@ -54,6 +56,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Models (names or folders) a lesson may be re-transcribed with besides the "
         "deployment's own `model`; JSON list, empty by default.",
+    )
+
+    # safeguarding
+    consent_default: Consent = Field(
+        Consent.all_visible,
+        description="A new lesson's consent state unless its uploader chooses one: all_visible, "
+        "blur_faces, audio_only or not_shared (see docs/privacy.md).",
     )
 
     # coach batches

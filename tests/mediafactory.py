@@ -369,3 +369,24 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = LESSON_RATE) -> None:
         fh.setsampwidth(2)
         fh.setframerate(rate)
         fh.writeframes(pcm.tobytes())
+
+
+FACES_PAN_PIXELS_PER_SECOND = 40
+FACES_CROP = (640, 448, 40)
+"""Width, height and top of the window panned across faces/city.jpg by `make_faces_video`."""
+
+
+def make_faces_video(path: Path, image: Path, *, duration: float = 4.0, fps: int = 25) -> Path:
+    """Real faces that move: a 640x448 window panning right across a street photo at 40 px/s,
+    with a tone. At time t a face at (x, y) in the photo is at (x - 40 t, y - 40) in the frame."""
+    w, h, top = FACES_CROP
+    speed = FACES_PAN_PIXELS_PER_SECOND
+    ffmpeg(
+        "-loop", "1", "-framerate", str(fps), "-i", image,
+        "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={duration}",
+        "-t", f"{duration}",
+        "-vf", f"crop={w}:{h}:x='{speed}*t':y={top},format=yuv420p",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g", str(fps), "-r", str(fps),
+        "-c:a", "aac", "-b:a", "96k", "-shortest", "-movflags", "+faststart", path,
+    )  # fmt: skip
+    return path

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from models.coaching import Clip, RenderStatus, clip_captions_key, clip_media_key
+from models.consent import Rendition, rendition_for
 from models.db import session_scope, utcnow
 from models.lesson import Lesson
 from models.queue import RENDER_CLIP
@@ -38,6 +39,7 @@ class ClipJob:
     media_key: str
     start: float
     end: float
+    rendition: Rendition
 
 
 @functools.cache
@@ -73,7 +75,8 @@ def _claim(db_url: str, clip_id: str) -> ClipJob | None:
             clip.render_error_message = "The lesson has no playable recording yet."
             return None
         clip.render_status = RenderStatus.rendering
-        return ClipJob(clip.id, lesson.id, lesson.media_key, clip.start, clip.end)
+        rendition = rendition_for(lesson.consent, has_video=lesson.has_video)
+        return ClipJob(clip.id, lesson.id, lesson.media_key, clip.start, clip.end, rendition)
 
 
 def _finish_failed(db_url: str, clip_id: str, code: str, message: str) -> None:
@@ -92,7 +95,7 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
         return
     settings.scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"clip-{clip_id}-", dir=settings.scratch))
-    media_key = clip_media_key(job.lesson_id, job.clip_id, job.start, job.end)
+    media_key = clip_media_key(job.lesson_id, job.clip_id, job.start, job.end, job.rendition)
     captions_key = clip_captions_key(media_key)
     try:
         from pipeline.clip import render_clip
@@ -103,6 +106,7 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
             storage.get_file(job.media_key, source)
         dst = workdir / "clip.mp4"
         render_clip(source, dst, job.start, job.end)
+        dst = _as_consent_requires(dst, job.rendition)
         vtt = workdir / "clip.vtt"
         vtt.write_text(_captions(storage, job), encoding="utf-8")
         storage.put_file(media_key, dst, "video/mp4")
@@ -116,8 +120,14 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
 
     with session_scope(db) as session:
         clip = session.get(Clip, clip_id)
-        if clip is None or (clip.start, clip.end) != (job.start, job.end):
-            stale = True  # deleted or re-ranged meanwhile: this render answers nothing
+        lesson = session.get(Lesson, job.lesson_id)
+        now_wanted = lesson and rendition_for(lesson.consent, has_video=lesson.has_video)
+        if clip is None or (clip.start, clip.end, now_wanted) != (
+            job.start,
+            job.end,
+            job.rendition,
+        ):
+            stale = True  # deleted, re-ranged or consent changed meanwhile: it answers nothing
         else:
             stale = False
             clip.media_key, clip.captions_key = media_key, captions_key
@@ -127,6 +137,19 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
     if stale:
         storage.delete(media_key)
         storage.delete(captions_key)
+
+
+def _as_consent_requires(plain: Path, rendition: Rendition) -> Path:
+    """The rendered clip made as the lesson's consent requires: faces blurred, or sound only."""
+    if rendition == Rendition.blurred:
+        from pipeline.blur import blur_faces
+
+        return blur_faces(plain, plain.with_name("blurred.mp4")).path
+    if rendition == Rendition.audio:
+        from pipeline.redact import drop_picture
+
+        return drop_picture(plain, plain.with_name("audio.mp4"))
+    return plain
 
 
 def _captions(storage: Storage, job: ClipJob) -> str:

@@ -42,6 +42,7 @@ from models.access import (
     NotVisibleError,
     active_share,
     clip_filter,
+    is_mentor_of,
     require_clip_author,
     require_clip_coaching,
     require_clip_create,
@@ -59,7 +60,9 @@ from models.coaching import (
     Comment,
     RenderStatus,
     Share,
+    clip_media_key,
 )
+from models.consent import ConsentRefusedError, check_share, check_view, rendition_for
 from models.db import get_sessionmaker, utcnow
 from models.framework import Strand, ensure_builtin
 from models.lesson import Lesson, LessonStatus
@@ -122,17 +125,18 @@ def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
     ids = [c.id for c in clips]
     tags, counts = tags_of(session, ids), comment_counts(session, ids)
     lesson_ids = {c.lesson_id for c in clips}
-    titles = {
-        lid: title
-        for lid, title in session.execute(
-            select(Lesson.id, Lesson.title).where(Lesson.id.in_(lesson_ids))
+    lessons = {
+        lid: (title, consent)
+        for lid, title, consent in session.execute(
+            select(Lesson.id, Lesson.title, Lesson.consent).where(Lesson.id.in_(lesson_ids))
         )
     }
     return [
         ClipPublic(
             id=c.id,
             lesson_id=c.lesson_id,
-            lesson_title=titles.get(c.lesson_id, ""),
+            lesson_title=lessons[c.lesson_id][0],
+            consent=lessons[c.lesson_id][1],
             author=user_brief(session, c.author_id),
             title=c.title,
             note=c.note,
@@ -277,14 +281,14 @@ def update_clip(
         end = body.end if body.end is not None else clip.end
         check_range(lesson, start, end)
         if (start, end) != (clip.start, clip.end):
-            _forget_render(storage, clip)
+            forget_render(storage, clip)
             clip.start, clip.end = round(start, 3), round(end, 3)
             clip.word_start = clip.word_end = None
     session.commit()
     return clip_public(session, [clip])[0]
 
 
-def _forget_render(storage: Storage, clip: Clip) -> None:
+def forget_render(storage: Storage, clip: Clip) -> None:
     for key in (clip.media_key, clip.captions_key):
         if key:
             storage.delete(key)
@@ -310,9 +314,31 @@ def delete_clip(
 # media
 
 
-def _rendered_key(clip: Clip, storage: Storage, which: str) -> str | None:
+def _check_consent_view(session: Session, user: User, clip: Clip) -> None:
+    """409 for a viewer outside the coaching pair when the lesson's consent no longer allows
+    the share they hold (consent narrowed after sharing)."""
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # the foreign key cascades
+    coaching = is_mentor_of(session, user, lesson.owner_id)
+    try:
+        check_view(lesson.consent, coaching=coaching, has_audio=lesson.has_audio)
+    except ConsentRefusedError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+def _rendered_key(session: Session, clip: Clip, storage: Storage, which: str) -> str | None:
+    """The stored file, if it was rendered for the clip's range as its consent now requires."""
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # the foreign key cascades
+    rendition = rendition_for(lesson.consent, has_video=lesson.has_video)
+    wanted = clip_media_key(lesson.id, clip.id, clip.start, clip.end, rendition)
     key = clip.media_key if which == "media" else clip.captions_key
-    if clip.render_status == RenderStatus.ready and key and storage.exists(key):
+    if (
+        clip.render_status == RenderStatus.ready
+        and clip.media_key == wanted
+        and key
+        and storage.exists(key)
+    ):
         return key
     return None
 
@@ -334,10 +360,10 @@ async def _wait_for_render(
     request: Request, session: Session, storage: Storage, clip: Clip, which: str
 ) -> str:
     """The key of the rendered file, rendering it first (waiting up to the app's limit)."""
-    key = _rendered_key(clip, storage, which)
+    key = _rendered_key(session, clip, storage, which)
     if key is not None:
         return key
-    if clip.render_status == RenderStatus.ready:  # files went missing: render again
+    if clip.render_status == RenderStatus.ready:  # files went missing or consent changed
         clip.render_status = RenderStatus.none
     failed_before = clip.render_status == RenderStatus.failed
     await run_in_threadpool(_request_render, session, clip)
@@ -350,7 +376,7 @@ async def _wait_for_render(
                 raise NotVisibleError("clip")
             if current.render_status == RenderStatus.ready:
                 session.refresh(clip)
-                key = _rendered_key(clip, storage, which)
+                key = _rendered_key(session, clip, storage, which)
                 if key is not None:
                     return key
             if current.render_status == RenderStatus.failed:
@@ -380,6 +406,7 @@ async def get_clip_media(
     """The clip as an MP4, rendered on first request; supports Range requests (206)."""
     user = viewer.user
     clip = visible_clip(session, user, clip_id)
+    _check_consent_view(session, user, clip)
     key = await _wait_for_render(request, session, storage, clip, "media")
     if is_first_request(request):
         audit.record(session, user.id, "clip.download", "clip", clip.id, client=client_of(request))
@@ -401,6 +428,7 @@ async def get_clip_captions(
     lesson = session.get(Lesson, clip.lesson_id)
     if lesson is not None and lesson.has_audio is False:
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
+    _check_consent_view(session, user, clip)
     key = await _wait_for_render(request, session, storage, clip, "captions")
     audit.record(session, user.id, "clip.captions", "clip", clip.id, client=client_of(request))
     session.commit()
@@ -615,6 +643,10 @@ def share_clip(
     assert lesson is not None  # coaching implies a lesson with an ECT owner
     assert lesson.owner_id is not None
     require_lesson_content(user, lesson)
+    try:
+        check_share(lesson.consent, has_audio=lesson.has_audio)
+    except ConsentRefusedError as exc:
+        raise HTTPException(409, str(exc)) from None
     until = body.until
     if until is not None:
         until = until if until.tzinfo else until.replace(tzinfo=UTC)

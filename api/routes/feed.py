@@ -53,6 +53,7 @@ def feed(
                 duration=round(clip.end - clip.start, 3),
                 lesson_id=lesson.id,
                 lesson_title=lesson.title,
+                consent=lesson.consent,
             ),
             tags=tags[clip.id],
             comment_count=counts[clip.id],

@@ -52,6 +52,7 @@ from models.access import (
 from models.account import User
 from models.accounts import issue_media_token
 from models.coaching import Clip, Comment
+from models.consent import Consent
 from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
 from models.lesson import Lesson, LessonStatus
@@ -71,6 +72,7 @@ MULTIPART_SCHEMA = {
         "file": {"type": "string", "format": "binary", "description": "The recording."},
         "title": {"type": "string", "maxLength": 300},
         "transcribe": {"type": "boolean", "default": True},
+        "consent": {"type": "string", "enum": [c.value for c in Consent]},
     },
 }
 
@@ -131,7 +133,7 @@ async def _from_upload(
     try:
         lesson = await make_lesson(
             session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
-            client_of(request),
+            client_of(request), body.consent,
         )  # fmt: skip
     finally:
         # The upload is used up either way: a lesson took its bytes, or they were refused.
@@ -152,6 +154,7 @@ async def _from_multipart(
             )
         title = form.get("title")
         transcribe = str(form.get("transcribe", "true")).lower() not in ("false", "0", "no")
+        consent = _form_consent(form.get("consent"))
         if file.size is not None and file.size > settings.max_upload_bytes:
             raise HTTPException(413, too_large_detail(file.size, settings.max_upload_bytes))
         path = uploads_dir(settings.data_dir) / f".multipart-{id(file):x}-{user.id}.part"
@@ -161,9 +164,28 @@ async def _from_multipart(
             return await make_lesson(
                 session, settings, storage, user, path, file.filename or "recording",
                 title if isinstance(title, str) else "", transcribe, None, client_of(request),
+                consent,
             )  # fmt: skip
         finally:
             path.unlink(missing_ok=True)
+
+
+def _form_consent(value: object) -> Consent | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Consent(str(value))
+    except ValueError:
+        choices = ", ".join(c.value for c in Consent)
+        raise RequestValidationError(
+            [
+                {
+                    "type": "enum",
+                    "loc": ["body", "consent"],
+                    "msg": f"Input should be one of: {choices}",
+                }
+            ]
+        ) from None
 
 
 async def make_lesson(
@@ -177,6 +199,7 @@ async def make_lesson(
     transcribe: bool,
     sha256: str | None,
     client: str,
+    consent: Consent | None = None,
 ) -> Lesson:
     """A lesson owned by `user` from the recording at `path` (which stays the caller's to remove),
     committed and queued; 413, 415 or 503 with nothing kept. Used by lessons and batches."""
@@ -200,9 +223,13 @@ async def make_lesson(
         owner_id=user.id,
         content_type=media.content_type,
         transcribe=transcribe,
+        consent=consent,
     )
     try:
-        audit.record(session, user.id, "lesson.create", "lesson", lesson.id, client=client)
+        audit.record(
+            session, user.id, "lesson.create", "lesson", lesson.id, client=client,
+            consent=lesson.consent.value,
+        )  # fmt: skip
         session.commit()
     except BaseException:
         session.rollback()

@@ -1,0 +1,43 @@
+"""A lesson's consent state: read with the lesson, changed here by its owner or an admin."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from api.deps import CurrentUser, SessionDep, StorageDep, client_of
+from api.errors import responses
+from api.routes.clips import forget_render
+from api.schemas import ConsentUpdate, LessonPublic
+from models import audit
+from models.access import require_consent_change, visible_lesson
+from models.coaching import Clip
+from models.lesson import Lesson
+
+router = APIRouter(prefix="/lessons", tags=["lessons"])
+
+
+@router.put("/{lesson_id}/consent", response_model=LessonPublic, responses=responses(403, 404))
+def set_consent(
+    lesson_id: str,
+    body: ConsentUpdate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+) -> Lesson:
+    """Change what the pupils' consent allows (owner or admin; audited). Clips already rendered
+    are thrown away, so the next request renders them as the new state requires."""
+    lesson = visible_lesson(session, user, lesson_id)
+    require_consent_change(user, lesson)
+    before = lesson.consent
+    if body.consent != before:
+        lesson.consent = body.consent
+        for clip in session.scalars(select(Clip).where(Clip.lesson_id == lesson.id)):
+            forget_render(storage, clip)
+        audit.record(
+            session, user.id, "lesson.consent", "lesson", lesson.id, client=client_of(request),
+            before=before.value, after=body.consent.value,
+        )  # fmt: skip
+        session.commit()
+    return lesson
