@@ -670,7 +670,7 @@ def share_clip(
         until=until.isoformat() if until else None,
     )  # fmt: skip
     session.commit()
-    if _rendered_key(clip, storage, "media") is None:
+    if _rendered_key(session, clip, storage, "media") is None:
         _request_render(session, clip)  # ready by the time the ECT opens it, not on first view
     return share_public(session, share)
 
