@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors, logredaction, pages
 from api.housekeeping import lifespan
-from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from api.middleware import BodyLimitMiddleware, FiniteJSONMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter, login_limit_storage
 from api.routes import (
     admin,
@@ -60,6 +60,7 @@ def create_app() -> FastAPI:
     app.state.login_limiter = LoginLimiter(store, namespace=namespace)
     app.state.clip_render_wait = CLIP_RENDER_WAIT_SECONDS
     errors.install(app)
+    app.add_middleware(FiniteJSONMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + BODY_SLACK)
     app.add_middleware(SecurityHeadersMiddleware)
 

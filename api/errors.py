@@ -13,10 +13,13 @@ Processing failures are data on the lesson (status, error_code, error_message), 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -96,15 +99,31 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
+def json_safe(value: Any) -> Any:
+    """`value` with every non-finite float spelled as JSON would not allow (`"NaN"`,
+    `"Infinity"`, `"-Infinity"`), so an answer that echoes input can always be serialised."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+async def _invalid_input(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, except that the input it echoes is made JSON-safe first: its default
+    handler fails on an echoed NaN (JSON has no NaN), which turned a bad number into a 500."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
 def install(app: FastAPI) -> None:
+    """Handlers for the errors above. An unexpected exception is answered (500, logged) by
+    `api.middleware.SecurityHeadersMiddleware`, inside the headers every answer carries."""
+    app.add_exception_handler(RequestValidationError, _invalid_input)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotVisibleError, _not_visible)
     app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(ObjectMissingError, _missing)
     app.add_exception_handler(StorageUnavailableError, _unavailable)
-    app.add_exception_handler(Exception, _unexpected)

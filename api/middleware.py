@@ -1,6 +1,10 @@
-"""ASGI middleware: a cap on request bodies, enforced while they stream, and security headers."""
+"""ASGI middleware: a cap on request bodies, enforced while they stream, JSON bodies held to
+finite numbers, and security headers on every answer (an unexpected error's 500 included)."""
 
 from __future__ import annotations
+
+import json
+import logging
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +15,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+log = logging.getLogger(__name__)
+
 CSP = b"default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 DOCS_PATHS = ("/docs", "/redoc")
 """The interactive docs load their script from a CDN; they keep the browser's default policy."""
@@ -78,6 +84,10 @@ async def _send_413(send: Send, limit: int) -> None:
 
 
 class SecurityHeadersMiddleware:
+    """The security headers on every answer. It also answers an unexpected exception itself
+    (500, logged with its traceback): Starlette's own last-resort handler sits outside every
+    middleware, so its 500 would go out without them."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -86,9 +96,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         docs = scope.get("path", "").startswith(DOCS_PATHS)
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 for name, value in SECURITY_HEADERS:
@@ -99,4 +112,96 @@ class SecurityHeadersMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:  # the status line is gone; all that is left is to cut the answer short
+                raise
+            await _send_json(send_with_headers, 500, "Something went wrong on our side.")
+
+
+NON_FINITE = "JSON numbers must be finite: NaN, Infinity and -Infinity are not accepted."
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NonFiniteError(name)
+
+
+class _NonFiniteError(ValueError):
+    pass
+
+
+def _is_json(scope: Scope) -> bool:
+    """A JSON body by its Content-Type: the only bodies FastAPI parses as JSON (its strict
+    content type leaves a body without one unparsed)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            kind: bytes = value.split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or kind.endswith(b"+json")
+    return False
+
+
+class FiniteJSONMiddleware:
+    """Refuse (422) any JSON body holding NaN, Infinity or -Infinity, whatever the route.
+
+    Python's parser accepts them, JSON does not: a non-finite number either crashed the
+    validation answer that echoed it or got stored and could not be sent back. Checking the body
+    here holds every route, present and future, to the rule. JSON bodies are small (the body
+    limit outside this middleware bounds them); uploads are not JSON and pass untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            json.loads(body, parse_constant=_refuse_constant)
+        except _NonFiniteError:
+            await _send_json(send, 422, NON_FINITE)
+            return
+        except ValueError:
+            pass  # not JSON at all: the route's own parser says so, with its reason
+        await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A `receive` that hands out `messages` first, then what `then` receives."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
+
+
+async def _send_json(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pydantic
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,12 +24,26 @@ from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
 
 
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+AwareDateTime = Annotated[
+    pydantic.AwareDatetime,
+    AfterValidator(_in_utc),
+    Field(description="RFC 3339 with its offset (`Z` or `+05:00`); a time without one is 422."),
+]
+"""Every time the API accepts: its offset is required, and it is converted to UTC at once, so
+nothing downstream compares wall-clock digits from different zones."""
+
+
 def _as_utc(value: datetime) -> datetime:
-    """SQLite returns stored UTC times without a zone; answers always carry one (RFC 3339)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""Every time the API answers, in UTC with its zone (RFC 3339); stored times already are
+(models.db.UTCDateTime), a computed naive one is taken as UTC."""
 
 ID = Field(min_length=1, max_length=64, examples=["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"])
 
@@ -441,7 +456,9 @@ class CommentPublic(BaseModel):
 
 class ShareCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"until": "2026-12-31T23:59:00Z"}]})
-    until: datetime | None = Field(None, description="Share expires then; none: until revoked.")
+    until: AwareDateTime | None = Field(
+        None, description="Share expires then (with its offset); none: until revoked."
+    )
 
 
 class SharePublic(BaseModel):

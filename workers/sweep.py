@@ -125,10 +125,8 @@ class SweepReport:
 
 
 def _aware(moment: datetime | None) -> datetime:
-    """SQLite hands datetimes back without their zone; every stored time is UTC."""
-    if moment is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A stored time (UTC, aware: models.db.UTCDateTime), or the earliest time for none."""
+    return datetime.min.replace(tzinfo=UTC) if moment is None else moment
 
 
 def sweep(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -74,13 +74,6 @@ router = APIRouter(prefix="/clips", tags=["clips"])
 
 RENDER_STALE = timedelta(minutes=15)
 """A render queued longer ago than this is assumed lost (worker died) and is queued again."""
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without a zone; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def user_brief(session: Session, user_id: str | None) -> UserBrief | None:
@@ -345,7 +338,7 @@ def _rendered_key(session: Session, clip: Clip, storage: Storage, which: str) ->
 
 def _request_render(session: Session, clip: Clip) -> None:
     """Queue a render unless one is already on its way (and not stale)."""
-    requested = as_utc(clip.render_requested_at)
+    requested = clip.render_requested_at
     in_flight = clip.render_status in (RenderStatus.queued, RenderStatus.rendering)
     if in_flight and requested is not None and utcnow() - requested < RENDER_STALE:
         return
@@ -537,7 +530,7 @@ def list_comments(clip_id: str, user: CurrentUser, session: SessionDep) -> list[
         for c in rows
     }
     top = []
-    for c in sorted(rows, key=lambda r: (r.parent_id is not None, as_utc(r.created_at))):
+    for c in sorted(rows, key=lambda r: (r.parent_id is not None, r.created_at)):
         if c.parent_id and c.parent_id in public:
             public[c.parent_id].replies.append(public[c.id])
     for c in rows:
@@ -599,7 +592,7 @@ def add_comment(
 def share_public(session: Session, share: Share) -> SharePublic:
     recipient = user_brief(session, share.recipient_id)
     assert recipient is not None  # recipients cascade
-    until, revoked = as_utc(share.until), as_utc(share.revoked_at)
+    until, revoked = share.until, share.revoked_at
     return SharePublic(
         id=share.id,
         clip_id=share.clip_id,
@@ -648,10 +641,8 @@ def share_clip(
     except ConsentRefusedError as exc:
         raise HTTPException(409, str(exc)) from None
     until = body.until
-    if until is not None:
-        until = until if until.tzinfo else until.replace(tzinfo=UTC)
-        if until <= utcnow():
-            raise HTTPException(422, "`until` must be in the future.")
+    if until is not None and until <= utcnow():
+        raise HTTPException(422, "`until` must be in the future.")
     existing = session.scalar(
         select(Share).where(
             Share.clip_id == clip.id, Share.recipient_id == lesson.owner_id, active_share()

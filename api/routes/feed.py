@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.deps import CurrentUser, SessionDep
 from api.errors import responses
-from api.routes.clips import as_utc, comment_counts, tags_of, user_brief
+from api.routes.clips import comment_counts, tags_of, user_brief
 from api.schemas import FeedClip, FeedItem
 from models.access import active_share
 from models.coaching import Clip, Share
@@ -42,7 +42,7 @@ def feed(
         FeedItem(
             share_id=share.id,
             shared_at=share.created_at,
-            until=as_utc(share.until),
+            until=share.until,
             shared_by=user_brief(session, share.shared_by),
             clip=FeedClip(
                 id=clip.id,
