@@ -32,6 +32,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Signed into every token; bumped (models.accounts.end_sessions) to end them all."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -142,10 +142,32 @@ def pair(session: Session, mentor: User, ect: User) -> Pairing:
 
 
 def set_password(user: User, password: str | None = None) -> str:
-    """Give `user` a new password (generated when none is given) and return it."""
+    """Give `user` a new password (generated when none is given) and return it; every earlier
+    session of theirs ends."""
     password = password or generate_password()
     user.password_hash = hash_password(password)
+    end_sessions(user)
     return password
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate or reactivate `user`; either way every earlier session ends (a token from
+    before a deactivation must not come back to life with the account)."""
+    user.active = active
+    end_sessions(user)
+
+
+def set_role(user: User, role: Role) -> None:
+    """Change `user`'s role; sessions signed for the old role end."""
+    if user.role != role:
+        user.role = role
+        end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session token and media link `user` holds: each carries the version it was
+    signed with, and only the current version is accepted."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -188,7 +210,10 @@ def issue_token(settings: Settings, user: User, now: datetime | None = None) -> 
     now = now or utcnow()
     expires = now + timedelta(minutes=settings.token_ttl_minutes)
     jti = uuid.uuid4().hex
-    claims = {"sub": user.id, "jti": jti, "iat": now, "exp": expires, "role": user.role.value}
+    claims = {
+        "sub": user.id, "jti": jti, "iat": now, "exp": expires, "role": user.role.value,
+        "ver": user.session_version or 0,
+    }  # fmt: skip
     token = jwt.encode(claims, secret_key(settings), algorithm=ALGORITHM)
     return IssuedToken(token, jti, expires)
 
@@ -198,6 +223,8 @@ class TokenClaims:
     user_id: str
     jti: str
     expires_at: datetime
+    version: int = 0
+    """The user's session version when the token was signed (see `end_sessions`)."""
 
 
 def decode_token(settings: Settings, token: str) -> TokenClaims:
@@ -207,7 +234,7 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             token,
             secret_key(settings),
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "jti", "exp"]},
+            options={"require": ["sub", "jti", "exp", "ver"]},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidTokenError("the token has expired; sign in again") from None
@@ -217,7 +244,17 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
         user_id=str(claims["sub"]),
         jti=str(claims["jti"]),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        version=int(claims["ver"]),
     )
+
+
+def _check_current(user: User | None, version: int) -> User:
+    """The user, if active and the token was signed with their current session version."""
+    if user is None or not user.active:
+        raise InvalidTokenError("the account is not active")
+    if version != (user.session_version or 0):
+        raise InvalidTokenError("the session ended when the account was changed; sign in again")
+    return user
 
 
 def user_for_token(session: Session, settings: Settings, token: str) -> tuple[User, TokenClaims]:
@@ -225,10 +262,7 @@ def user_for_token(session: Session, settings: Settings, token: str) -> tuple[Us
     claims = decode_token(settings, token)
     if session.get(RevokedToken, claims.jti) is not None:
         raise InvalidTokenError("the token was revoked (signed out); sign in again")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.active:
-        raise InvalidTokenError("the account is not active")
-    return user, claims
+    return _check_current(session.get(User, claims.user_id), claims.version), claims
 
 
 def issue_media_token(
@@ -249,6 +283,7 @@ def issue_media_token(
     claims = {
         "sub": session_claims.user_id,
         "sid": session_claims.jti,
+        "ver": session_claims.version,
         "res": resource,
         "aud": MEDIA_AUDIENCE,
         "jti": jti,
@@ -273,7 +308,7 @@ def user_for_media_token(
             secret_key(settings),
             algorithms=[ALGORITHM],
             audience=MEDIA_AUDIENCE,
-            options={"require": ["sub", "sid", "res", "aud", "exp"]},
+            options={"require": ["sub", "sid", "ver", "res", "aud", "exp"]},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidTokenError("the media link has expired; reload the page") from None
@@ -283,13 +318,13 @@ def user_for_media_token(
         raise WrongResourceError("the media link is for something else")
     if session.get(RevokedToken, str(claims["sid"])) is not None:
         raise InvalidTokenError("the media link's session was signed out; sign in again")
-    user = session.get(User, str(claims["sub"]))
-    if user is None or not user.active:
-        raise InvalidTokenError("the account is not active")
+    version = int(claims["ver"])
+    user = _check_current(session.get(User, str(claims["sub"])), version)
     return user, TokenClaims(
         user_id=user.id,
         jti=str(claims["sid"]),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        version=version,
     )
 
 

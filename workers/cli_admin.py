@@ -19,6 +19,7 @@ from models.accounts import (
     create_user,
     pair,
     seed_demo,
+    set_active,
     set_password,
     user_by_email,
 )
@@ -121,7 +122,7 @@ def _set_active(email: str, active: bool) -> None:
         user = user_by_email(session, email)
         if user is None:
             raise _error(f"no account for {email}")
-        user.active = active
+        set_active(user, active)
         audit.record(session, None, "user.update", "user", user.id, client="cli", fields=["active"])
     out.print(f"{'reactivated' if active else 'deactivated'} {email}", highlight=False)
 

@@ -29,7 +29,9 @@ from models.accounts import (
     PairingError,
     create_user,
     pair,
+    set_active,
     set_password,
+    set_role,
 )
 from models.audit import AuditEvent
 
@@ -77,9 +79,12 @@ def update_user(
     if target is None:
         raise NotVisibleError("user")
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
-    for field, value in changes.items():
-        if value is not None:
-            setattr(target, field, value)
+    if body.name is not None:
+        target.name = body.name
+    if body.role is not None:
+        set_role(target, body.role)
+    if body.active is not None and body.active != target.active:
+        set_active(target, body.active)
     if body.password:
         set_password(target, body.password)
         changes["password"] = "changed"  # noqa: S105 - a marker for the audit, not a secret
