@@ -110,8 +110,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 @functools.cache
-def _client(broker_url: str, broker_folder: str) -> Celery:
-    """One client per broker; a filesystem broker is also told apart by its folder."""
+def _client(_broker_url: str, _broker_folder: str) -> Celery:
+    """One client per broker; a filesystem broker is also told apart by its folder (the arguments
+    are the cache key: the client itself is built from the current settings)."""
     return make_celery(get_settings())
 
 

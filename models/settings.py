@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     @property
     def scratch(self) -> Path:
-        assert self.scratch_dir is not None  # filled by the validator
+        assert self.scratch_dir is not None  # noqa: S101 - filled by the validator
         return self.scratch_dir
 
 

@@ -123,11 +123,11 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def put_file(self, key: str, src: Path, content_type: str | None = None) -> None:
+    def put_file(self, key: str, src: Path, content_type: str | None = None) -> None:  # noqa: ARG002 - files on disk carry no content type
         with self._writing(key) as out, open(src, "rb") as inp:
             shutil.copyfileobj(inp, out, CHUNK)
 
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:  # noqa: ARG002 - files on disk carry no content type
         with self._writing(key) as out:
             out.write(data)
 
@@ -197,10 +197,10 @@ class LocalStorage:
     def local_path(self, key: str) -> Path | None:
         return self._existing(key)
 
-    def presigned_get_url(self, key: str, expires: timedelta) -> str | None:
+    def presigned_get_url(self, key: str, expires: timedelta) -> str | None:  # noqa: ARG002 - a folder cannot sign URLs: the API streams instead
         return None
 
-    def presigned_put_url(self, key: str, expires: timedelta) -> str | None:
+    def presigned_put_url(self, key: str, expires: timedelta) -> str | None:  # noqa: ARG002 - a folder cannot sign URLs: uploads go through the API
         return None
 
 

@@ -354,7 +354,7 @@ def run_all(
                 name = running.pop(future)
                 try:
                     outcomes[name] = future.result()
-                except BaseException as exc:  # re-raised below, after running stages finish
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after running stages finish
                     failure = failure or exc
     if failure is not None:
         raise failure

@@ -211,7 +211,7 @@ def _video_args(
     if plan.copy_video:
         return {"c:v": "copy", "tag:v": "avc1"}
     v = probe.video
-    assert v is not None
+    assert v is not None  # noqa: S101 - narrows a type the code above guarantees
     gop = max(1, round(options.keyframe_interval * plan.fps))
     args: dict[str, Any] = {
         "c:v": "libx264",
@@ -238,7 +238,7 @@ def _audio_args(
     if plan.copy_audio:
         return {"c:a": "copy"}
     a = probe.audio
-    assert a is not None
+    assert a is not None  # noqa: S101 - narrows a type the code above guarantees
     args: dict[str, Any] = {
         "c:a": "aac",
         "b:a": options.audio_bitrate,

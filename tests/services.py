@@ -176,7 +176,7 @@ class WeedServer:
             try:
                 client.list_buckets()
                 return
-            except Exception as exc:  # not up yet: connection refused, 503 while electing
+            except Exception as exc:  # noqa: BLE001 - not up yet: connection refused, 503 while electing
                 last = exc
                 time.sleep(0.3)
         tail = self.log_path.read_text(errors="replace")[-3000:]

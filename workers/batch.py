@@ -578,7 +578,7 @@ class Batch:
 
     def _start(self, job: _Job) -> None:
         if job.resend:
-            assert job.lesson_id is not None
+            assert job.lesson_id is not None  # noqa: S101 - narrows a type the code above guarantees
             self.manifest.update(job.sha256, state=EntryState.created, error_code=None)
             self._restart(job.lesson_id)
             self.submit(job.lesson_id)

@@ -68,7 +68,7 @@ def _make_stage_task(stage: str) -> Any:
             if self.request.retries < (self.max_retries or 0):
                 raise  # autoretry_for sends it again after the backoff
             fail_transient(get_settings(), lesson_id, stage, exc)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bug: logged with its traceback, the lesson failed calmly
             fail_unexpectedly(get_settings(), lesson_id, stage)
 
     run.__doc__ = f"Run the {stage} stage of one lesson."

@@ -222,7 +222,7 @@ async def _submit(
         known = source.upload.sha256
         sha = known if known else await run_in_threadpool(sha256_file, path)
     else:
-        assert source.path is not None
+        assert source.path is not None  # noqa: S101 - narrows a type the code above guarantees
         path = source.path
         sha = await run_in_threadpool(sha256_file, path)
     try:

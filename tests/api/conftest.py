@@ -329,7 +329,7 @@ class InlineQueue:
         def run() -> None:
             try:
                 handler(*args)
-            except BaseException as exc:  # reported by the fixture at teardown
+            except BaseException as exc:  # noqa: BLE001 - reported by the fixture at teardown
                 self.errors.append(exc)
 
         thread = threading.Thread(target=run, daemon=True)

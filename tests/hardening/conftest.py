@@ -67,7 +67,7 @@ def process(settings: Settings, source: Path, *, transcribe: bool = True) -> Pro
         stage = pending.popleft()
         try:
             execute_stage(settings, storage, lesson_id, stage, lambda _l, nxt: pending.append(nxt))
-        except Exception:  # what the Celery task does with a crash
+        except Exception:  # noqa: BLE001 - what the Celery task does with a crash
             crashed.append(stage)
             fail_unexpectedly(settings, lesson_id, stage)
     else:

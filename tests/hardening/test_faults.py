@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import http.client
 import json
+import logging
 import os
 import shutil
 import signal
@@ -301,7 +302,9 @@ def test_redis_restarted_mid_batch_loses_no_lesson(
             assert all(s == LessonStatus.ready for s, _ in states), states
             # the restart really lost messages, and the sweep sent them again
             assert repaired, "nothing was lost: the fault came too late"
-            print(f"\nredis restart: {len(repaired)} stages resent or requeued")
+            logging.getLogger(__name__).info(
+                "redis restart: %d stages resent or requeued", len(repaired)
+            )
         finally:
             worker.stop()
 
