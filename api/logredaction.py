@@ -4,6 +4,8 @@ uvicorn's access log prints every request's path with its query.
 `install()` puts a filter on the loggers that print URLs; it rewrites `token=...` (and
 `access_token=...`) values in a record's message and arguments to `token=[redacted]` before any
 handler formats it, so the access log keeps the path and status but never the credential.
+A parameter's name is judged after percent-decoding, as the server reads it: `?%74oken=` and
+`?tok%65n=` are the media token too, and are redacted like it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,24 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 REDACTED = "[redacted]"
-TOKEN_IN_QUERY = re.compile(r"(?i)([?&;](?:access_)?token=)[^&;\s\"'#]*")
+SECRET_PARAMETERS = frozenset({"token", "access_token"})
+QUERY_PARAMETER = re.compile(r"([?&;])([^=&;\s\"'#?]*)=([^&;\s\"'#]*)")
 URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx")
 """Loggers that print request URLs: the server's access and error logs, and HTTP clients."""
 
 
+def _redact_parameter(match: re.Match[str]) -> str:
+    lead, name, _ = match.groups()
+    if unquote_plus(name).strip().lower() in SECRET_PARAMETERS:
+        return f"{lead}{name}={REDACTED}"
+    return match.group(0)
+
+
 def redact(text: str) -> str:
-    return TOKEN_IN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+    return QUERY_PARAMETER.sub(_redact_parameter, text)
 
 
 def _clean(value: Any) -> Any:
