@@ -127,6 +127,12 @@ def clip(request: Request, settings: SettingsDep, clip_id: IdParam) -> HTMLRespo
     return _page(request, settings, "review.html", "Clip review", clip_id=clip_id)
 
 
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """Finding words in the transcripts of the lessons one may watch, to jump to the moment."""
+    return _page(request, settings, "search.html", "Search transcripts")
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "admin.html", "Accounts")

@@ -53,7 +53,7 @@ def correct_sentence(segment: Segment, text: str) -> Segment:
     new = text.split()
     old = list(segment.words)
     lo, hi = segment.start, max(segment.end, segment.start)
-    matcher = difflib.SequenceMatcher(a=[w.text for w in old], b=new, autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[w.text.strip() for w in old], b=new, autojunk=False)
     words: list[Word] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

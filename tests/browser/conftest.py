@@ -271,11 +271,19 @@ def sign_in(page: Page, person: Person, next_path: str = "/") -> None:
 
 
 def store_ready_lesson(
-    app: LiveApp, owner: Person, title: str, video: Path, sentences: list[str], work: Path
+    app: LiveApp,
+    owner: Person,
+    title: str,
+    video: Path,
+    sentences: list[str],
+    work: Path,
+    unsure: frozenset[str] = frozenset(),
 ) -> str:
     """A ready lesson of `owner` with `video` as its media and `sentences` as its transcript
-    (words spread over the video), stored as processing would leave it; its id. For pages
-    tests that need a lesson without waiting for the pipeline."""
+    (words spread over the video; those in `unsure` with a low probability), stored and indexed
+    for search as processing would leave it; its id. For pages tests that need a lesson
+    without waiting for the pipeline."""
+    from models import search
     from models.lesson import Lesson, LessonStatus
     from models.storage import open_storage
     from pipeline.captions import write_transcript_files
@@ -289,7 +297,8 @@ def store_ready_lesson(
     for words in words_per_sentence:
         timed = []
         for text in words:
-            timed.append(Word(round(t, 3), round(t + step * 0.8, 3), " " + text, 0.95))
+            probability = 0.3 if text in unsure else 0.95
+            timed.append(Word(round(t, 3), round(t + step * 0.8, 3), " " + text, probability))
             t += step
         segments.append(Segment(timed[0].start, timed[-1].end, " ".join(words), tuple(timed)))
     transcript = Transcript("en", duration, tuple(segments))
@@ -312,6 +321,7 @@ def store_ready_lesson(
             {"start": s.start, "end": s.end, "title": s.text[:40], "text": s.text} for s in segments
         ]
         storage.put_bytes(lesson.artefact_key("segments.json"), json.dumps(segments_json).encode())
+        search.index_transcript(session, lesson.id, transcript.to_dict())
         lesson.media_key = lesson.artefact_key("lesson.mp4")
         lesson.status = LessonStatus.ready
         lesson.progress = 100

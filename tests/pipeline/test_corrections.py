@@ -65,6 +65,13 @@ def test_deleted_words_are_gone_and_a_sentence_deleted_whole_is_dropped() -> Non
     assert [s.text for s in correct_transcript(transcript, {0: "  "}).segments] == ["ok"]
 
 
+def test_words_are_compared_without_the_spaces_the_model_leaves_around_them() -> None:
+    spaced = sentence((" what", 1.0, 1.2), (" is", 1.3, 1.4), (" haff", 1.5, 1.8))
+    fixed = correct_sentence(spaced, "what is half")
+    assert fixed.words[:2] == spaced.words[:2]
+    assert (fixed.words[2].text, fixed.words[2].start) == ("half", 1.5)
+
+
 def test_a_sentence_that_does_not_exist_is_refused() -> None:
     with pytest.raises(CorrectionError, match="Sentence 3 does not exist"):
         correct_transcript(Transcript("en", 3.0, (HALF,)), {3: "x"})

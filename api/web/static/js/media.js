@@ -316,11 +316,19 @@ export function timeline(container, video, thumbnails) {
 
 // The transcript beside the player: every word a span, the current one highlighted, a click
 // seeks, and a selection of words reports its first and last word index.
-export function transcriptView(container, video, transcript, { onSelectWords, offset = 0 } = {}) {
+// Words the model gave less than this probability are marked as unsure (the one place that
+// decides; a word a person typed has probability 1, so a corrected word is never unsure).
+export const UNSURE_BELOW = 0.5;
+
+export const isUnsure = (word) => typeof word.probability === "number" && word.probability < UNSURE_BELOW;
+
+// The interactive transcript. With `onEdit(index, segment, line)` each sentence gets a button
+// to correct it (the caller swaps the line for a form).
+export function transcriptView(container, video, transcript, { onSelectWords, onEdit, offset = 0 } = {}) {
   const words = [];
   container.replaceChildren();
-  for (const segment of transcript.segments || []) {
-    const line = el("p", { class: "t-line" });
+  (transcript.segments || []).forEach((segment, segmentIndex) => {
+    const line = el("p", { class: "t-line", dataset: { sentence: String(segmentIndex) } });
     const stamp = el(
       "button",
       { type: "button", class: "t-time", "aria-label": `Play from ${formatTime(segment.start - offset)}` },
@@ -333,12 +341,33 @@ export function transcriptView(container, video, transcript, { onSelectWords, of
       : [{ start: segment.start, end: segment.end, text: segment.text }];
     for (const word of segWords) {
       const index = words.length;
-      const span = el("span", { class: "w", dataset: { i: String(index) } }, word.text.trim());
+      const unsure = isUnsure(word);
+      const span = el(
+        "span",
+        {
+          class: unsure ? "w unsure" : "w",
+          dataset: { i: String(index) },
+          title: unsure ? `Unsure: the model gave this word ${Math.round(word.probability * 100)} %` : null,
+        },
+        word.text.trim(),
+      );
       words.push({ ...word, span, index });
       line.append(span, " ");
     }
+    if (onEdit) {
+      const edit = el(
+        "button",
+        { type: "button", class: "t-edit link-button", "aria-label": `Correct the sentence at ${formatTime(segment.start - offset)}` },
+        "Edit",
+      );
+      edit.addEventListener("click", (event) => {
+        event.stopPropagation();
+        onEdit(segmentIndex, segment, line);
+      });
+      line.append(edit);
+    }
     container.append(line);
-  }
+  });
   if (!words.length) container.append(el("p", { class: "muted" }, "No speech was found in this recording."));
 
   function seek(t) {

@@ -11,6 +11,7 @@ import {
   commentMarks,
   playerControls,
   transcriptView,
+  isUnsure,
 } from "./media.js";
 import { failureReason, stageName, watchLesson } from "./lessons.js";
 import { commentList, items, strandLabel } from "./coaching.js";
@@ -105,12 +106,25 @@ async function setUpPlayer(lesson, me) {
   });
   marks = commentMarks($("comment-marks"), video);
 
-  const words = transcriptView($("transcript"), video, transcript, {
-    onSelectWords(first, last) {
-      setRange(first.start, last.end, first.index, last.index);
-      $("range-note").textContent = `Selected “${first.text.trim()} … ${last.text.trim()}” (${last.index - first.index + 1} words).`;
-    },
-  });
+  const onSelectWords = (first, last) => {
+    setRange(first.start, last.end, first.index, last.index);
+    $("range-note").textContent = `Selected “${first.text.trim()} … ${last.text.trim()}” (${last.index - first.index + 1} words).`;
+  };
+  // The lesson's owner and their mentor correct the transcript; the server checks as well.
+  const canEdit = lesson.owner_id === me.id || me.role === "mentor";
+  const editor = canEdit ? await transcriptEditor(base, video, links, (fresh) => show(fresh)) : null;
+  let words = [];
+  const show = (doc) => {
+    words = transcriptView($("transcript"), video, doc, { onSelectWords, onEdit: editor ? editor.edit : null });
+    const unsure = (doc.segments || []).some((s) => (s.words || []).some(isUnsure));
+    $("unsure-legend").hidden = !unsure;
+    $("transcript-help").textContent = canEdit
+      ? "Click a word to jump there; select words to set the clip; Edit corrects a sentence."
+      : "Click a word to jump there; select words to set the clip.";
+  };
+  show(transcript);
+  const startAt = Number(new URLSearchParams(location.search).get("t"));
+  if (Number.isFinite(startAt) && startAt > 0) video.currentTime = startAt;
 
   function setRange(start, end, wordStart = null, wordEnd = null) {
     state.in = start;
@@ -240,6 +254,49 @@ async function setUpPlayer(lesson, me) {
   });
 
   setUpClipPanel(me, words);
+}
+
+// Correcting sentences: each save is a new transcript version (the server keeps the times of
+// the words left alone); the transcript, and the captions the player shows, are then reloaded.
+async function transcriptEditor(base, video, links, reload) {
+  const versions = await api(`${base}/transcriptions`).catch(() => []);
+  let version = (versions.find((v) => v.current) || {}).number || 1;
+  const refreshCaptions = async () => {
+    for (const track of video.querySelectorAll("track[kind=captions]")) track.remove();
+    const fresh = await links.load();
+    if (fresh.captions) attachCaptions(video, fresh.captions);
+  };
+  return {
+    edit(index, segment, line) {
+      const input = el("input", {
+        type: "text", class: "t-input", value: segment.text.trim(), maxlength: "5000",
+        "aria-label": `Corrected sentence at ${formatTime(segment.start)}`,
+      });
+      const error = el("p", { class: "error", role: "alert", hidden: true });
+      const cancel = el("button", { type: "button", class: "link-button" }, "Cancel");
+      const form = el("form", { class: "t-edit-form" }, input, el("button", { type: "submit", class: "primary" }, "Save"), cancel, error);
+      cancel.addEventListener("click", () => form.replaceWith(line));
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try {
+          const saved = await api(`${base}/transcript/corrections`, {
+            method: "POST",
+            json: { version, sentences: [{ index, text: input.value }] },
+          });
+          version = saved.number;
+          const fresh = await api(`${base}/transcript?format=json`);
+          reload(fresh);
+          await refreshCaptions();
+          toast(`Saved as transcript version ${version}.`);
+        } catch (e) {
+          error.textContent = e.message;
+          error.hidden = false;
+        }
+      });
+      line.replaceWith(form);
+      input.focus();
+    },
+  };
 }
 
 async function listLessonClips() {
