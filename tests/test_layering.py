@@ -1,0 +1,108 @@
+"""The layering of DESIGN.md, checked by parsing imports (no module is imported to check it).
+
+`pipeline/` imports nothing of ours; `models/` imports nothing but `models`; `api/` never imports
+`workers/` (it enqueues tasks by name) and may use pipeline's pure caption and transcript code,
+but nothing the web process loads at import time may reach a heavy media library: that is
+followed through our own modules, counting module-level imports (a function-level import runs
+only where it is called; `if TYPE_CHECKING:` imports never run).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = {"api", "models", "pipeline", "workers"}
+HEAVY = {"cv2", "faster_whisper", "onnxruntime", "ctranslate2", "av"}
+ALLOWED = {
+    "pipeline": {"pipeline"},
+    "models": {"models"},
+    "workers": {"workers", "models", "pipeline"},
+    "api": {"api", "models", "pipeline"},
+}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every absolute import in `path`."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_the_layers_below_it(package: str) -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, name in _imports(path)
+        if name in OURS - ALLOWED[package]
+    ]
+    assert wrong == []
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Dotted names imported when `path` is imported (not in functions, not TYPE_CHECKING)."""
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If):
+                if "TYPE_CHECKING" not in ast.unparse(node.test):
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try | ast.With):
+                visit(node.body)
+
+    visit(ast.parse(path.read_text(), str(path)).body)
+    return names
+
+
+def _source(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def test_the_web_process_never_loads_heavy_media_libraries() -> None:
+    start = ["api." + ".".join(p.relative_to(ROOT / "api").with_suffix("").parts)
+             for p in (ROOT / "api").rglob("*.py")]  # fmt: skip
+    seen: dict[str, str] = {}  # module -> the module that imported it
+    frontier = [(m.removesuffix(".__init__"), "") for m in start]
+    while frontier:
+        module, parent = frontier.pop()
+        if module in seen:
+            continue
+        seen[module] = parent
+        path = _source(module)
+        if path is None:
+            continue
+        for name in _module_level_imports(path):
+            if name.split(".")[0] in OURS | HEAVY:
+                frontier.append((name, module))
+    heavy = sorted(f"{seen[m]} imports {m}" for m in seen if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+def test_the_walks_see_what_they_should(tmp_path: Path) -> None:
+    """The checks themselves: nested imports count for layering; only import-time ones load."""
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\nimport numpy\nif TYPE_CHECKING:\n    import cv2\n"
+        "def f():\n    import workers.tasks\n"
+    )
+    assert {name for _, name in _imports(module)} == {"typing", "numpy", "cv2", "workers"}
+    assert _module_level_imports(module) == {"typing", "typing.TYPE_CHECKING", "numpy"}
