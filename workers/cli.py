@@ -72,7 +72,7 @@ def process(
     no_transcript: Annotated[bool, typer.Option(help="Skip transcription.")] = False,
 ) -> None:
     """Run every stage on FILE and write lesson.mp4, transcripts, segments and thumbnails to OUT."""
-    from workers.options import lesson_options, model_spec
+    from workers.options import lesson_options, model_spec, vocabulary_file
 
     if not file.is_file():
         raise _fail(f"{file}: no such file")
@@ -83,9 +83,7 @@ def process(
     if model:
         overrides["model"] = model
     if vocabulary:
-        overrides["vocabulary"] = [
-            line.strip() for line in vocabulary.read_text().splitlines() if line.strip()
-        ]
+        overrides["vocabulary"] = vocabulary_file(vocabulary)
     options = lesson_options(settings, overrides, transcribe=not no_transcript)
 
     def load() -> WhisperModel:

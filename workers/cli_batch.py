@@ -193,12 +193,13 @@ def batch(
     """
     from models.migrate import upgrade
     from models.storage import open_storage
+    from workers.options import vocabulary_file
 
     err = _console(stderr=True)
     chosen = _parse_formats(formats)
     terms: tuple[str, ...] = ()
     if vocabulary is not None:
-        terms = tuple(line.strip() for line in vocabulary.read_text().splitlines() if line.strip())
+        terms = tuple(vocabulary_file(vocabulary))
     settings = get_settings()
     upgrade(settings.database_url)
     if workers is None:

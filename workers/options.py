@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from models.settings import Settings
@@ -36,3 +37,11 @@ def lesson_options(
             vocabulary=tuple(vocabulary),
         ),
     )
+
+
+def vocabulary_file(path: Path) -> list[str]:
+    """The terms of a vocabulary file given on the command line, read by the pipeline's one rule
+    (one term a line; `# comments` and blank lines are not hotwords)."""
+    from pipeline.transcribe import vocabulary_from_lines
+
+    return list(vocabulary_from_lines(path.read_text().splitlines()))

@@ -4,6 +4,8 @@ worker process loads the model once, however many lessons it transcribes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from models.settings import Settings
@@ -36,3 +38,12 @@ def test_the_model_loads_once_per_process(settings: Settings) -> None:
         assert (info.misses, info.hits) == (1, 1)
     finally:
         load_model.cache_clear()
+
+
+def test_cli_vocabulary_file_skips_comments_and_blanks(tmp_path: Path) -> None:
+    """`clipcoach process/batch --vocabulary`: a `# comment` line is not a hotword."""
+    from workers.options import vocabulary_file
+
+    path = tmp_path / "terms.txt"
+    path.write_text("# school terms\nphonics\n\n  SENCO  # special needs lead\nphonics\n")
+    assert vocabulary_file(path) == ["phonics", "SENCO"]
