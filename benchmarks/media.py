@@ -10,8 +10,8 @@ of encoding to produce on two cores:
 2. copies of the piece are joined with ffmpeg's concat demuxer and `-c copy`, and cut to N
    minutes.
 
-Keyframes come every second, as phones record them (cameras vary: one with keyframes further
-apart than the normaliser's 2 s limit makes clipcoach transcode instead of remux).
+Keyframes come every second, as phones record them; `benchmarks.sparse_media` makes the
+sparse-keyframe lessons cameras and screen recorders write.
 
 Everything lands in benchmarks/work/ (git-ignored) under names that carry the parameters, so a
 second run reuses it.
