@@ -20,7 +20,7 @@ test: setup-dev
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
-	$(VENV)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/pytest -m "not slow" --cov --cov-report=term $(PYTEST_ARGS)
 
 ## The long fault and load tests, kept out of the default run for time
 test-slow: setup-dev
