@@ -225,9 +225,17 @@ def _children(pid: int) -> set[int]:
     frontier = [pid]
     while frontier:
         parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:  # short-lived tools (ffprobe) come and go while we look
-                kids = {int(k) for k in task.read_text().split()}
+        # Short-lived tools (ffprobe) come and go while we look: any of these reads may find the
+        # process gone (ENOENT, or ESRCH mid-read), so each is guarded, the listing included.
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = {
+                    int(k) for k in Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+                }
             except OSError:
                 continue
             frontier.extend(kids - found)
@@ -238,7 +246,7 @@ def _children(pid: int) -> set[int]:
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except OSError:  # gone: ENOENT, or ESRCH when it exits while we read
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
