@@ -15,10 +15,15 @@ prefix), and each dialect builds its query from those words as bound parameters,
 `NEAR`, `OR`, `-` or brackets are just words or nothing. What the caller may read is decided by
 `models.access.lesson_content_filter` joined on `lessons`, as for every list; rows of a deleted
 lesson are removed with it (`forget`), and would be invisible anyway since they join no lesson.
+
+The transcribe stage, corrections and reverts index a lesson's new transcript as they write it.
+Lessons transcribed before the index existed are indexed by `reindex` (`clipcoach reindex`;
+`clipcoach migrate` and `serve` index those missing), since a migration cannot read storage.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -43,6 +48,7 @@ from sqlalchemy.orm import Mapper, Session
 from models.access import lesson_content_filter
 from models.account import User
 from models.lesson import Lesson
+from models.storage import Storage
 
 TABLE = "transcript_search"
 MAX_QUERY_CHARS = 500
@@ -185,6 +191,20 @@ def index_transcript(session: Session | Connection, lesson_id: str, doc: dict[st
             for s in doc.get("segments", ())
         ),
     )
+
+
+def reindex(session: Session, storage: Storage, *, everything: bool = False) -> int:
+    """Index the current transcript of every lesson not in the index yet (or of every lesson);
+    return how many lessons were indexed."""
+    indexed = set() if everything else set(session.scalars(select(_T.c.lesson_id).distinct()))
+    done = 0
+    for lesson in session.scalars(select(Lesson).order_by(Lesson.created_at)):
+        key = lesson.artefact_key("transcript.json")
+        if lesson.id in indexed or not storage.exists(key):
+            continue
+        index_transcript(session, lesson.id, json.loads(storage.get_bytes(key)))
+        done += 1
+    return done
 
 
 def _fts5_query(terms: Sequence[Term]) -> str:

@@ -217,7 +217,9 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     from models.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    upgrade(settings.database_url)
+    _reindex(settings, everything=False)
     console.print("database is up to date")
 
 
@@ -267,9 +269,35 @@ def serve(
 
 
 def _after_migrate_hooks(settings: Settings) -> None:
-    """Seeding for first runs: demo admin, mentor and ECT (credentials printed once)."""
+    """Seeding for first runs: demo admin, mentor and ECT (credentials printed once); lessons
+    transcribed before the search index existed are indexed."""
     if settings.seed_demo:
         cli_admin.seed_demo_accounts(settings)
+    _reindex(settings, everything=False)
+
+
+def _reindex(settings: Settings, *, everything: bool) -> int:
+    from models import search
+    from models.db import session_scope
+    from models.storage import open_storage
+
+    with session_scope(settings.database_url) as session:
+        return search.reindex(session, open_storage(settings.storage_url), everything=everything)
+
+
+@app.command()
+def reindex(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Index every lesson again, not only those missing.")
+    ] = False,
+) -> None:
+    """Index lessons' current transcripts for search (those not indexed yet, or --all)."""
+    from models.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    count = _reindex(settings, everything=everything)
+    console.print(f"indexed the transcripts of {count} lesson{'s' if count != 1 else ''}")
 
 
 cli_batch.register(app)

@@ -226,3 +226,22 @@ def test_deleting_a_lesson_removes_its_words(search_world: SearchWorld) -> None:
             {"l": w.lessons["ect_b"]},
         ).scalar()
     assert left == 0
+
+
+def test_lessons_transcribed_before_the_index_are_indexed_by_the_cli(
+    search_world: SearchWorld,
+) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    w = search_world
+    with session_scope(w.database_url) as s:
+        search.forget(s, w.lessons["ect_a"])  # as if transcribed before migration 0002
+    assert w.lessons_found("ect_a", "fractions") == set()
+    result = CliRunner().invoke(app, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed the transcripts of 1 lesson" in result.output  # only the missing one
+    assert w.lessons_found("ect_a", "fractions") == {w.lessons["ect_a"]}
+    assert "of 2 lessons" in CliRunner().invoke(app, ["reindex", "--all"]).output
+    assert len(w.find("ect_a", "whiteboards").json()) == 1  # indexed again, not twice
