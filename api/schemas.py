@@ -22,6 +22,7 @@ from models.consent import LABELS as CONSENT_LABELS
 from models.consent import Consent
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
+from models.text import strip_bidi
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -44,6 +45,10 @@ def _as_utc(value: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 """Every time the API answers, in UTC with its zone (RFC 3339); stored times already are
 (models.db.UTCDateTime), a computed naive one is taken as UTC."""
+
+DisplayText = Annotated[str, AfterValidator(strip_bidi)]
+"""Names, titles, file names, notes and comments, in and out: no bidirectional controls
+(models.text)."""
 
 ID = Field(min_length=1, max_length=64, examples=["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"])
 
@@ -74,7 +79,7 @@ class TokenOut(BaseModel):
 
 class UserBrief(Public):
     id: str
-    name: str
+    name: DisplayText
     email: str
     role: Role
 
@@ -97,7 +102,7 @@ class UserCreate(BaseModel):
         }
     )
     email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayText = Field(min_length=1, max_length=200)
     role: Role
     password: str | None = Field(
         None, min_length=10, max_length=200, description="Generated when left out."
@@ -112,7 +117,7 @@ class UserCreated(UserPublic):
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: DisplayText | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
     active: bool | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
@@ -148,7 +153,7 @@ class UploadCreate(BaseModel):
             ]
         }
     )
-    filename: str = Field(
+    filename: DisplayText = Field(
         min_length=1, max_length=1024, description="Kept as display text only, never as a path."
     )
     size: int = Field(gt=0, description="The whole file's size in bytes.")
@@ -159,7 +164,7 @@ class UploadCreate(BaseModel):
 
 class UploadPublic(Public):
     id: str
-    filename: str
+    filename: DisplayText
     size: int
     offset: int = Field(description="Bytes received so far: send the next chunk from here.")
     complete: bool
@@ -174,7 +179,7 @@ class LessonCreate(BaseModel):
         }
     )
     upload_id: str = ID
-    title: str = Field("", max_length=300)
+    title: DisplayText = Field("", max_length=300)
     transcribe: bool = True
     consent: Consent | None = Field(
         None, description="The pupils' consent state; the school's default when left out."
@@ -193,7 +198,7 @@ class ConsentShown(BaseModel):
 
 
 class StagePublic(Public):
-    name: str
+    name: DisplayText
     status: StageStatus
     progress: float
 
@@ -256,8 +261,8 @@ class LessonPublic(ConsentShown, Public):
         },
     )
     id: str
-    title: str
-    source_filename: str
+    title: DisplayText
+    source_filename: DisplayText
     owner_id: str | None
     status: LessonStatus
     stage: str | None
@@ -312,7 +317,7 @@ class TranscriptPublic(BaseModel):
 class SegmentPublic(BaseModel):
     start: float
     end: float
-    title: str = ""
+    title: DisplayText = ""
     text: str = ""
 
 
@@ -321,7 +326,7 @@ class SegmentPublic(BaseModel):
 
 class FrameworkPublic(Public):
     id: str
-    name: str
+    name: DisplayText
     version: str
     source: str
     strand_count: int
@@ -333,7 +338,7 @@ class StrandPublic(Public):
     standard: int
     kind: StrandKind
     code: str
-    title: str
+    title: DisplayText
     parent_id: str | None
 
 
@@ -366,8 +371,8 @@ class ClipCreate(BaseModel):
     end: float | None = Field(None, ge=0)
     word_start: int | None = Field(None, ge=0, description="Index into the transcript's words.")
     word_end: int | None = Field(None, ge=0, description="Inclusive.")
-    title: str = Field("", max_length=300)
-    note: str = Field("", max_length=5000)
+    title: DisplayText = Field("", max_length=300)
+    note: DisplayText = Field("", max_length=5000)
 
     @model_validator(mode="after")
     def _one_way(self) -> ClipCreate:
@@ -384,8 +389,8 @@ class ClipCreate(BaseModel):
 
 class ClipUpdate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Wait time", "end": 98}]})
-    title: str | None = Field(None, max_length=300)
-    note: str | None = Field(None, max_length=5000)
+    title: DisplayText | None = Field(None, max_length=300)
+    note: DisplayText | None = Field(None, max_length=5000)
     start: float | None = Field(None, ge=0)
     end: float | None = Field(None, ge=0)
 
@@ -401,7 +406,7 @@ class TagPublic(BaseModel):
     strand_id: str
     framework_id: str
     code: str
-    title: str
+    title: DisplayText
     kind: StrandKind
     tagged_at: UTCDateTime
 
@@ -409,10 +414,10 @@ class TagPublic(BaseModel):
 class ClipPublic(ConsentShown):
     id: str
     lesson_id: str
-    lesson_title: str
+    lesson_title: DisplayText
     author: UserBrief | None
-    title: str
-    note: str
+    title: DisplayText
+    note: DisplayText
     start: float
     end: float
     duration: float
@@ -438,7 +443,7 @@ class CommentCreate(BaseModel):
     )
     at: float = Field(0.0, ge=0, description="Seconds from the start of the clip.")
     kind: CommentKind = CommentKind.note
-    body: str = Field(min_length=1, max_length=5000)
+    body: DisplayText = Field(min_length=1, max_length=5000)
     parent_id: str | None = Field(None, max_length=64, description="Reply to this comment.")
 
 
@@ -449,7 +454,7 @@ class CommentPublic(BaseModel):
     author: UserBrief | None
     at: float
     kind: CommentKind
-    body: str
+    body: DisplayText
     created_at: UTCDateTime
     replies: list[CommentPublic] = Field(default_factory=list)
 
@@ -474,13 +479,13 @@ class SharePublic(BaseModel):
 
 class FeedClip(ConsentShown):
     id: str
-    title: str
-    note: str
+    title: DisplayText
+    note: DisplayText
     start: float
     end: float
     duration: float
     lesson_id: str
-    lesson_title: str
+    lesson_title: DisplayText
 
 
 class FeedItem(BaseModel):
@@ -619,7 +624,7 @@ class SearchHit(BaseModel):
         }
     )
     lesson_id: str
-    lesson_title: str
+    lesson_title: DisplayText
     sentence: int = Field(description="The sentence's index in the transcript's segments.")
     start: float = Field(description="Seconds from the start of the lesson.")
     end: float
@@ -694,7 +699,7 @@ class BatchCreate(BaseModel):
             ]
         },
     )
-    name: str = Field("", max_length=300)
+    name: DisplayText = Field("", max_length=300)
     upload_ids: list[Annotated[str, ID]] = Field(default_factory=list, max_length=1000)
     lesson_ids: list[Annotated[str, ID]] = Field(default_factory=list, max_length=1000)
     paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
@@ -733,7 +738,7 @@ class BatchCounts(BaseModel):
 
 class BatchSummary(BaseModel):
     id: str
-    name: str
+    name: DisplayText
     owner_id: str
     created_at: UTCDateTime
     finished: bool = Field(description="No item is queued or processing.")
