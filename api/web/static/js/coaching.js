@@ -111,3 +111,13 @@ export function commentList(container, { load, seek, reply = null, onRender = ()
     },
   };
 }
+
+// The pupils' consent state of a lesson, as shown beside the lesson and each of its clips.
+export function consentNotice(consent, label) {
+  const notes = {
+    blur_faces: " Blurring lowers the risk that a pupil is recognised; it does not guarantee it.",
+    audio_only: " Shared clips carry sound and captions only.",
+    not_shared: " Clips of this lesson are not shared.",
+  };
+  return `Pupils' consent: ${label}.${notes[consent] || ""}`;
+}

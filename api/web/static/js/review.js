@@ -2,7 +2,7 @@
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
 import { MediaLinks, attachCaptions, attachVideo, commentMarks, followLinks } from "./media.js";
-import { commentList, items, strandLabel } from "./coaching.js";
+import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
 
 const clipId = document.body.dataset.clipId;
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,7 @@ onReady(async () => {
     clip.created_at && formatDate(clip.created_at),
   ].filter(Boolean).join(" · ");
   $("clip-note").textContent = clip.note || "";
+  $("clip-consent").textContent = consentNotice(clip.consent, clip.consent_label);
 
   const video = $("video");
   const select = $("reply-to");

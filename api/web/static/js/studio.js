@@ -14,7 +14,7 @@ import {
   isUnsure,
 } from "./media.js";
 import { failureReason, stageName, watchLesson } from "./lessons.js";
-import { commentList, items, strandLabel } from "./coaching.js";
+import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
 
 const lessonId = document.body.dataset.lessonId;
 const $ = (id) => document.getElementById(id);
@@ -27,6 +27,7 @@ onReady(async () => {
   state.lesson = lesson;
   $("page-title").textContent = lesson.title || lesson.source_filename || "Lesson";
   document.title = `${$("page-title").textContent} · clipcoach`;
+  showConsent(lesson, me);
   if (lesson.status !== "ready") {
     lesson = await showProcessing();
     if (lesson.status === "failed") return;
@@ -470,4 +471,23 @@ async function refreshShares() {
     }
     list.append(item);
   }
+}
+
+// The pupils' consent: shown to everyone who sees the lesson, changed by its owner or an admin.
+function showConsent(lesson, me) {
+  $("lesson-consent").textContent = consentNotice(lesson.consent, lesson.consent_label);
+  if (lesson.owner_id !== me.id && me.role !== "admin") return;
+  const select = $("consent-select");
+  select.value = lesson.consent;
+  $("consent-edit").hidden = false;
+  select.addEventListener("change", async () => {
+    try {
+      const changed = await api(`lessons/${lesson.id}/consent`, { method: "PUT", json: { consent: select.value } });
+      $("lesson-consent").textContent = consentNotice(changed.consent, changed.consent_label);
+      toast("Consent changed; clips will be made again as it requires.");
+    } catch (error) {
+      select.value = lesson.consent;
+      toast(error.message);
+    }
+  });
 }
