@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from models.accounts import (
 )
 from models.db import get_sessionmaker
 from models.settings import Settings, get_settings
-from models.storage import Storage, open_storage
+from models.storage import Storage, shared_storage
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -38,13 +37,8 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@functools.cache
-def _storage(url: str) -> Storage:
-    return open_storage(url)
-
-
 def get_storage(settings: SettingsDep) -> Storage:
-    return _storage(settings.storage_url)
+    return shared_storage(settings.storage_url)
 
 
 StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -19,6 +19,7 @@ URL's scheme.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -228,3 +229,10 @@ def public_media_origin(url: str) -> str | None:
 
         return public_origin_of(url)
     return None
+
+
+@functools.cache
+def shared_storage(url: str) -> Storage:
+    """The process's one backend for `url`: the API's dependency and the worker tasks share this
+    cache, so an S3 client (and its connection pool) is built once per process and URL."""
+    return open_storage(url)

@@ -9,7 +9,6 @@ result is thrown away instead of being recorded against the wrong range. Safe to
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import shutil
@@ -23,7 +22,7 @@ from models.db import session_scope, utcnow
 from models.lesson import Lesson
 from models.queue import RENDER_CLIP
 from models.settings import Settings, get_settings
-from models.storage import Storage, open_storage
+from models.storage import Storage, shared_storage
 from pipeline.errors import PipelineError
 from workers.app import app
 
@@ -42,9 +41,8 @@ class ClipJob:
     rendition: Rendition
 
 
-@functools.cache
 def _storage() -> Storage:
-    return open_storage(get_settings().storage_url)
+    return shared_storage(get_settings().storage_url)
 
 
 @app.task(name=RENDER_CLIP)

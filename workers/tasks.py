@@ -8,7 +8,6 @@ workers on other hosts need nothing but the name. The API only ever sends
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from models.queue import PROCESS_LESSON, SWEEP, TASK_PREFIX
 from models.settings import get_settings
-from models.storage import Storage, StorageUnavailableError, open_storage
+from models.storage import Storage, StorageUnavailableError, shared_storage
 from models.upload import remove_abandoned
 from pipeline.lesson import STAGES
 from workers import status, sweep
@@ -32,9 +31,8 @@ def stage_task_name(stage: str) -> str:
     return f"{TASK_PREFIX}stage.{stage}"
 
 
-@functools.cache
 def _storage() -> Storage:
-    return open_storage(get_settings().storage_url)
+    return shared_storage(get_settings().storage_url)
 
 
 def enqueue_stage(lesson_id: str, stage: str) -> None:

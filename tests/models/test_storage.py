@@ -331,3 +331,11 @@ def test_presign_expiry_bounds() -> None:
     for bad in (timedelta(0), timedelta(days=8)):
         with pytest.raises(ValueError):  # noqa: PT011
             store.presigned_get_url("k", bad)
+
+
+def test_shared_storage_is_one_backend_per_url(tmp_path: Path) -> None:
+    from models.storage import shared_storage
+
+    first = shared_storage((tmp_path / "a").as_uri())
+    assert shared_storage((tmp_path / "a").as_uri()) is first
+    assert shared_storage((tmp_path / "b").as_uri()) is not first
