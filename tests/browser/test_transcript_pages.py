@@ -70,6 +70,15 @@ def test_a_mentor_corrects_an_unsure_word_and_the_captions_follow(
     assert "half of eight?" in vtt and "ate?" not in vtt
     shots.take(page, "after-correction")
 
+    # and back: version 1 made the newest again, captions with it
+    page.get_by_text("Versions of this transcript").click()
+    page.get_by_role("button", name="Go back to version 1").click()
+    expect(page.locator("#toast")).to_contain_text("version 3")
+    expect(transcript.locator(".t-line").nth(1)).to_contain_text("half of ate?")
+    expect(page.locator("#versions li").first).to_contain_text("back to version 1 (current)")
+    assert "half of ate?" in page.evaluate(CAPTIONS_TEXT)
+    shots.take(page, "after-revert")
+
 
 def test_search_finds_the_words_and_opens_the_studio_at_the_moment(
     live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots

@@ -260,13 +260,47 @@ async function setUpPlayer(lesson, me) {
 // Correcting sentences: each save is a new transcript version (the server keeps the times of
 // the words left alone); the transcript, and the captions the player shows, are then reloaded.
 async function transcriptEditor(base, video, links, reload) {
-  const versions = await api(`${base}/transcriptions`).catch(() => []);
-  let version = (versions.find((v) => v.current) || {}).number || 1;
+  let version = 1;
   const refreshCaptions = async () => {
     for (const track of video.querySelectorAll("track[kind=captions]")) track.remove();
     const fresh = await links.load();
     if (fresh.captions) attachCaptions(video, fresh.captions);
   };
+  const how = (v) => (v.kind === "correction" ? `corrected by ${v.author ? v.author.name : "someone"}`
+    : v.kind === "revert" ? `back to version ${v.reverted_from}` : `transcribed (${v.model})`);
+  // The versions, newest first; any earlier one can be made the newest again.
+  const listVersions = async () => {
+    const versions = await api(`${base}/transcriptions`).catch(() => []);
+    version = (versions.find((v) => v.current) || {}).number || version;
+    const list = $("versions");
+    list.replaceChildren();
+    for (const v of [...versions].reverse()) {
+      const item = el("li", {}, `Version ${v.number}: ${how(v)}${v.current ? " (current)" : ""} `);
+      if (!v.current && v.ready) {
+        item.append(el("button", {
+          type: "button", class: "link-button",
+          onclick: async () => {
+            try {
+              const saved = await api(`${base}/transcript/reverts`, { method: "POST", json: { version: v.number } });
+              await after(saved);
+            } catch (e) {
+              toast(e.message);
+            }
+          },
+        }, `Go back to version ${v.number}`));
+      }
+      list.append(item);
+    }
+    $("versions-box").hidden = versions.length < 2;
+  };
+  const after = async (saved) => {
+    version = saved.number;
+    reload(await api(`${base}/transcript?format=json`));
+    await refreshCaptions();
+    await listVersions();
+    toast(`Saved as transcript version ${version}.`);
+  };
+  await listVersions();
   return {
     edit(index, segment, line) {
       const input = el("input", {
@@ -284,11 +318,7 @@ async function transcriptEditor(base, video, links, reload) {
             method: "POST",
             json: { version, sentences: [{ index, text: input.value }] },
           });
-          version = saved.number;
-          const fresh = await api(`${base}/transcript?format=json`);
-          reload(fresh);
-          await refreshCaptions();
-          toast(`Saved as transcript version ${version}.`);
+          await after(saved);
         } catch (e) {
           error.textContent = e.message;
           error.hidden = false;
