@@ -7,7 +7,10 @@ from datetime import timedelta
 
 from fastapi import Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
+from api.deps import client_of
+from models import audit
 from models.storage import Storage
 
 PRESIGNED_TTL = timedelta(minutes=15)
@@ -46,12 +49,21 @@ def serve_object(
     )
 
 
-def is_first_request(request: Request) -> bool:
-    """A player fetches media in many ranges; only the first one (from byte 0) is a 'view'."""
-    value = request.headers.get("range", "")
-    if not value:
-        return True
-    return value.replace(" ", "").lower().startswith("bytes=0-")
+def audit_content(
+    session: Session, request: Request, user_id: str, action: str, object_type: str, object_id: str
+) -> None:
+    """Record that `user_id` was given lesson content, however the bytes were asked for.
+
+    The rule for every route that returns lesson content (media, transcripts, segments,
+    captions, thumbnails, sprite, poster, clip media): a person's first request for a thing
+    in `audit.VIEW_WINDOW` is the view, whatever its Range header says (`bytes=00-`,
+    `bytes=1-,0-0`, a suffix range, several ranges, none). Judging by the header's spelling
+    let any range but the literal `bytes=0-` download a whole lesson unrecorded.
+    """
+    if audit.record_view(
+        session, user_id, action, object_type, object_id, client=client_of(request)
+    ):
+        session.commit()
 
 
 MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -23,7 +23,7 @@ from api.deps import (
     client_of,
 )
 from api.errors import responses
-from api.media import MEDIA_RESPONSES, NO_STORE, is_first_request, serve_object
+from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
 from api.schemas import (
     ClipCreate,
     ClipPublic,
@@ -401,9 +401,7 @@ async def get_clip_media(
     clip = visible_clip(session, user, clip_id)
     _check_consent_view(session, user, clip)
     key = await _wait_for_render(request, session, storage, clip, "media")
-    if is_first_request(request):
-        audit.record(session, user.id, "clip.download", "clip", clip.id, client=client_of(request))
-        session.commit()
+    audit_content(session, request, user.id, "clip.download", "clip", clip.id)
     return serve_object(storage, key, "video/mp4", no_store=viewer.by_link)
 
 
@@ -423,8 +421,7 @@ async def get_clip_captions(
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
     _check_consent_view(session, user, clip)
     key = await _wait_for_render(request, session, storage, clip, "captions")
-    audit.record(session, user.id, "clip.captions", "clip", clip.id, client=client_of(request))
-    session.commit()
+    audit_content(session, request, user.id, "clip.captions", "clip", clip.id)
     return Response(
         storage.get_bytes(key),
         media_type="text/vtt; charset=utf-8",

@@ -29,7 +29,7 @@ from api.deps import (
     client_of,
 )
 from api.errors import responses
-from api.media import MEDIA_RESPONSES, NO_STORE, is_first_request, serve_object
+from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
 from api.routes.uploads import too_large_detail
 from api.schemas import (
     LessonCreate,
@@ -458,13 +458,15 @@ def _cache(viewer: Viewer) -> dict[str, str]:
     "/{lesson_id}/segments", response_model=list[SegmentPublic], responses=responses(403, 404)
 )
 def get_segments(
-    lesson_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> list[SegmentPublic]:
-    """Candidate clips found from pauses, scene changes and sentence ends."""
+    """Candidate clips found from pauses, scene changes and sentence ends (with their
+    transcript excerpts: audited like the transcript)."""
     lesson = _watchable(session, user, lesson_id)
     data = _artefact(storage, lesson, "segments.json")
     if data is None:
         raise _not_ready(lesson, "segment list")
+    audit_content(session, request, user.id, "lesson.segments", "lesson", lesson.id)
     items: list[Any] = json.loads(data)
     return [SegmentPublic.model_validate(item) for item in items]
 
@@ -483,6 +485,7 @@ def get_thumbnails_track(
     data = _artefact(storage, lesson, "thumbnails.vtt")
     if data is None:
         raise _not_ready(lesson, "thumbnails track")
+    audit_content(session, request, viewer.user.id, "lesson.thumbnails", "lesson", lesson.id)
     base = f"{request.scope.get('root_path', '')}/api/v1/lessons/{lesson.id}"
     return Response(
         rewrite_sprite_urls(data.decode("utf-8"), base, viewer.link_token),
@@ -506,12 +509,19 @@ def rewrite_sprite_urls(vtt: str, base: str, token: str | None = None) -> str:
 
 
 def _image(
-    name: str, lesson_id: str, viewer: Viewer, session: Session, storage: Storage
+    name: str,
+    lesson_id: str,
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    storage: Storage,
 ) -> Response:
     lesson = _watchable(session, viewer.user, lesson_id)
     key = lesson.artefact_key(name)
     if not storage.exists(key):
         raise _not_ready(lesson, name)
+    action = "lesson." + name.removesuffix(".jpg")
+    audit_content(session, request, viewer.user.id, action, "lesson", lesson.id)
     return serve_object(storage, key, "image/jpeg", no_store=viewer.by_link)
 
 
@@ -520,16 +530,16 @@ IMAGE_RESPONSES = {**responses(403, 404), 200: {"content": {"image/jpeg": {}}}}
 
 @router.get("/{lesson_id}/poster.jpg", response_class=Response, responses=IMAGE_RESPONSES)
 def get_poster(
-    lesson_id: str, viewer: LessonViewer, session: SessionDep, storage: StorageDep
+    lesson_id: str, request: Request, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
-    return _image("poster.jpg", lesson_id, viewer, session, storage)
+    return _image("poster.jpg", lesson_id, request, viewer, session, storage)
 
 
 @router.get("/{lesson_id}/sprite.jpg", response_class=Response, responses=IMAGE_RESPONSES)
 def get_sprite(
-    lesson_id: str, viewer: LessonViewer, session: SessionDep, storage: StorageDep
+    lesson_id: str, request: Request, viewer: LessonViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
-    return _image("sprite.jpg", lesson_id, viewer, session, storage)
+    return _image("sprite.jpg", lesson_id, request, viewer, session, storage)
 
 
 @router.get(
@@ -545,10 +555,7 @@ def get_media(
     lesson = _watchable(session, user, lesson_id)
     if not lesson.media_key or not storage.exists(lesson.media_key):
         raise _not_ready(lesson, "playable recording")
-    if is_first_request(request) and audit.record_view(
-        session, user.id, "lesson.view", "lesson", lesson.id, client=client_of(request)
-    ):
-        session.commit()
+    audit_content(session, request, user.id, "lesson.view", "lesson", lesson.id)
     media_type = "audio/mp4" if lesson.media_key.endswith(".m4a") else "video/mp4"
     return serve_object(storage, lesson.media_key, media_type, no_store=viewer.by_link)
 
