@@ -26,9 +26,7 @@ SPELLINGS = (
 def events(world: World, action: str, object_id: str) -> int:
     with session_scope(world.settings.database_url) as s:
         rows = s.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == action, AuditEvent.object_id == object_id
-            )
+            select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == object_id)
         )
         return len(list(rows))
 
