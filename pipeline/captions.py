@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 import srt
 
@@ -30,7 +31,9 @@ MIN_CUE_SECONDS = 0.7
 PARAGRAPH_PAUSE_SECONDS = 3.0
 """A pause at least this long between segments starts a new paragraph in the plain text."""
 
-FORMATS = ("json", "vtt", "srt", "txt")
+TranscriptFormat = Literal["json", "vtt", "srt", "txt"]
+"""The transcript exports, by the name the API's `?format=` and the batch's `--formats` use."""
+FORMATS: tuple[TranscriptFormat, ...] = get_args(TranscriptFormat)
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,10 @@ from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import Storage
+from pipeline.captions import FORMATS
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("vtt", "srt", "json", "txt")
 MANIFEST_NAME = ".clipcoach-batch.json"
 LOCK_NAME = ".clipcoach-batch.lock"
 MANIFEST_VERSION = 1

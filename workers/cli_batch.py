@@ -18,8 +18,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from models.settings import get_settings
+from pipeline.captions import FORMATS
 from workers.batch import (
-    FORMATS,
     Batch,
     BatchError,
     BatchItem,

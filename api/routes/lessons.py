@@ -8,7 +8,7 @@ import logging
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -61,6 +61,7 @@ from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TranscriptVersion, current_number, transcript_key
 from models.upload import discard, part_path, read_head, sha256_file, uploads_dir
+from pipeline.captions import TranscriptFormat
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/lessons", tags=["lessons"])
@@ -401,7 +402,7 @@ def get_transcript(
     viewer: LessonViewer,
     session: SessionDep,
     storage: StorageDep,
-    format: Literal["json", "vtt", "srt", "txt"] = "json",
+    format: TranscriptFormat = "json",
     version: Annotated[
         int | None,
         Query(ge=1, le=1_000_000, description="An earlier transcript (see `/transcriptions`)."),

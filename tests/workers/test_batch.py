@@ -23,9 +23,9 @@ from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus
 from models.settings import Settings
 from models.storage import open_storage
+from pipeline.captions import FORMATS
 from tests import mediafactory
 from workers.batch import (
-    FORMATS,
     MANIFEST_NAME,
     Batch,
     BatchItem,
