@@ -20,9 +20,7 @@ onReady(async () => {
       const data = await response.json().catch(() => ({}));
       if (!response.ok) throw new ApiError(response.status, data.detail || "Sign-in failed");
       token.set(data.access_token);
-      const next = new URLSearchParams(location.search).get("next");
-      // Only ever go back to a page of this site.
-      location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      location.assign(sameOriginPath(new URLSearchParams(location.search).get("next")));
     } catch (e) {
       error.textContent = e.status === 401 || e.status === 400
         ? "That email and password do not match an account."
@@ -32,3 +30,18 @@ onReady(async () => {
     }
   });
 });
+
+/* Only ever go back to a page of this site. `next` is parsed as the browser will parse it
+   (backslashes as slashes, tabs and newlines dropped, `https:host`), and kept only if it
+   lands on this origin: a prefix test let `/\\evil` and `/%5Cevil` leave the site. */
+function sameOriginPath(next) {
+  if (!next) return "/";
+  let target;
+  try {
+    target = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  if (target.origin !== location.origin) return "/";
+  return target.pathname + target.search + target.hash;
+}
