@@ -156,7 +156,8 @@ def build_cues(
     return cues
 
 
-def _vtt_time(ms: int) -> str:
+def vtt_time(ms: int) -> str:
+    """A WebVTT timestamp (HH:MM:SS.mmm): captions and the thumbnail track both write these."""
     hours, rest = divmod(ms, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
@@ -173,7 +174,7 @@ def to_vtt(transcript: Transcript) -> str:
     blocks = ["WEBVTT"]
     for cue in build_cues(transcript):
         blocks.append(
-            f"{_vtt_time(cue.start_ms)} --> {_vtt_time(cue.end_ms)}\n{_vtt_escape(cue.text)}"
+            f"{vtt_time(cue.start_ms)} --> {vtt_time(cue.end_ms)}\n{_vtt_escape(cue.text)}"
         )
     return "\n\n".join(blocks) + "\n"
 

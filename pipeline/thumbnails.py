@@ -23,6 +23,7 @@ from typing import Any
 import ffmpeg
 import numpy as np
 
+from pipeline.captions import vtt_time
 from pipeline.errors import FfmpegError, NoVideoError
 from pipeline.frames import FrameRequest, read_frames, sampling_rate
 from pipeline.probe import ProbeResult
@@ -89,14 +90,6 @@ def tile_size(width: int, height: int, tile_width: int) -> tuple[int, int]:
     return tile_width, max(2, round(tile_width * height / max(width, 1) / 2) * 2)
 
 
-def vtt_timestamp(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
-
-
 def thumbnail_cues(
     starts: Sequence[float],
     duration: float,
@@ -116,7 +109,7 @@ def thumbnail_cues(
         if start >= duration or end <= start:
             continue
         x, y = (i % columns) * w, (i // columns) * h
-        lines += [f"{vtt_timestamp(start)} --> {vtt_timestamp(end)}"]
+        lines += [f"{vtt_time(round(start * 1000))} --> {vtt_time(round(end * 1000))}"]
         lines += [f"{sprite_name}#xywh={x},{y},{w},{h}", ""]
     return "\n".join(lines)
 
