@@ -68,6 +68,7 @@ def test_a_mentor_corrects_an_unsure_word_and_the_captions_follow(
     expect(transcript.locator(".w.unsure")).to_have_count(1)  # "partner" still is
     vtt = page.evaluate(CAPTIONS_TEXT)
     assert "half of eight?" in vtt and "ate?" not in vtt
+    expect(page.locator("#segments")).to_contain_text("half of eight?")  # made again
     shots.take(page, "after-correction")
 
     # and back: version 1 made the newest again, captions with it

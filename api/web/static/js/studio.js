@@ -113,7 +113,13 @@ async function setUpPlayer(lesson, me) {
   };
   // The lesson's owner and their mentor correct the transcript; the server checks as well.
   const canEdit = lesson.owner_id === me.id || me.role === "mentor";
-  const editor = canEdit ? await transcriptEditor(base, video, links, (fresh) => show(fresh)) : null;
+  let showSuggestions = async () => {};
+  const editor = canEdit
+    ? await transcriptEditor(base, video, links, (fresh) => {
+      show(fresh);
+      showSuggestions().catch(() => {});
+    })
+    : null;
   let words = [];
   const show = (doc) => {
     words = transcriptView($("transcript"), video, doc, { onSelectWords, onEdit: editor ? editor.edit : null });
@@ -191,26 +197,31 @@ async function setUpPlayer(lesson, me) {
     event.preventDefault();
   });
 
-  // Suggested clips from the pipeline: pick one to start from.
-  const segments = items(await api(`${base}/segments`).catch(() => []));
-  const list = $("segments");
-  for (const seg of segments) {
-    const button = el(
-      "button",
-      { type: "button", class: "segment" },
-      el("strong", {}, seg.title || "Untitled"),
-      el("span", { class: "muted small" }, ` ${formatTime(seg.start)}–${formatTime(seg.end)}`),
-      seg.text ? el("span", { class: "excerpt" }, seg.text) : null,
-    );
-    button.addEventListener("click", () => {
-      setRange(seg.start, seg.end);
-      video.currentTime = seg.start;
-      if (!$("clip-title").value) $("clip-title").value = seg.title || "";
-      $("range-note").textContent = `Starting from the suggestion “${seg.title || "Untitled"}”.`;
-    });
-    list.append(el("li", {}, button));
-  }
-  if (!segments.length) list.append(el("li", { class: "muted" }, "No suggestions for this lesson."));
+  // Suggested clips from the pipeline (made again when the transcript is corrected): pick one
+  // to start from.
+  showSuggestions = async () => {
+    const segments = items(await api(`${base}/segments`).catch(() => []));
+    const list = $("segments");
+    list.replaceChildren();
+    for (const seg of segments) {
+      const button = el(
+        "button",
+        { type: "button", class: "segment" },
+        el("strong", {}, seg.title || "Untitled"),
+        el("span", { class: "muted small" }, ` ${formatTime(seg.start)}–${formatTime(seg.end)}`),
+        seg.text ? el("span", { class: "excerpt" }, seg.text) : null,
+      );
+      button.addEventListener("click", () => {
+        setRange(seg.start, seg.end);
+        video.currentTime = seg.start;
+        if (!$("clip-title").value) $("clip-title").value = seg.title || "";
+        $("range-note").textContent = `Starting from the suggestion “${seg.title || "Untitled"}”.`;
+      });
+      list.append(el("li", {}, button));
+    }
+    if (!segments.length) list.append(el("li", { class: "muted" }, "No suggestions for this lesson."));
+  };
+  await showSuggestions();
 
   await listLessonClips();
 
