@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         "JSON list, empty by default (no server paths accepted).",
     )
 
+    # proxies
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto `serve` trusts; empty (the default): none, so a client cannot "
+        "invent its address for the sign-in limits and the audit log.",
+    )
+
     # limits
     max_upload_bytes: int = Field(8 * 1024**3, gt=0)
     max_duration_seconds: float = Field(4 * 3600, gt=0)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -255,8 +255,8 @@ def serve(
             "api.app:app",
             host=host or settings.host,
             port=port or settings.port,
-            proxy_headers=True,
             log_level="info",
+            **proxy_options(settings),
         )
     finally:
         for proc in workers:
@@ -310,3 +310,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: trusted only from the configured proxies. uvicorn's
+    own default trusts 127.0.0.1, which let any local client (or anything a local proxy passed
+    on) name its own address and dodge the per-address sign-in limit."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
