@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.queue import (
+    CLIPS_QUEUE,
     MAINTENANCE_QUEUE,
     MEDIA_QUEUE,
     PROCESS_LESSON,
@@ -33,7 +34,7 @@ def test_every_task_is_routed_by_name() -> None:
         assert queue_of(f"clipcoach.stage.{stage}") == spec.queue
     assert queue_of("clipcoach.stage.transcribe") == TRANSCRIBE_QUEUE
     assert queue_of(PROCESS_LESSON) == MEDIA_QUEUE
-    assert queue_of(RENDER_CLIP) == MEDIA_QUEUE
+    assert queue_of(RENDER_CLIP) == CLIPS_QUEUE
     assert queue_of(SWEEP) == MAINTENANCE_QUEUE
 
 
