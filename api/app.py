@@ -28,7 +28,6 @@ from api.schemas import Health
 from models.settings import get_settings
 
 API_PREFIX = "/api/v1"
-CLIP_RENDER_WAIT_SECONDS = 30.0
 BODY_SLACK = 1024 * 1024
 """Room for multipart headers and form fields around a recording of the maximum size."""
 
@@ -58,10 +57,13 @@ def create_app() -> FastAPI:
     )
     store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
     app.state.login_limiter = LoginLimiter(store, namespace=namespace)
-    app.state.clip_render_wait = CLIP_RENDER_WAIT_SECONDS
     errors.install(app)
     app.add_middleware(FiniteJSONMiddleware)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + BODY_SLACK)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        upload_limit=settings.max_upload_bytes + BODY_SLACK,
+        json_limit=settings.max_json_body_bytes,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
 
     api = APIRouter(prefix=API_PREFIX)

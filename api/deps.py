@@ -20,6 +20,7 @@ from models.accounts import (
 from models.db import get_sessionmaker
 from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
+from models.upload import PartWriter
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -42,6 +43,14 @@ def get_storage(settings: SettingsDep) -> Storage:
 
 
 StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def get_part_writer() -> PartWriter:
+    """How chunks reach the upload folder; tests override it (a full disk, a slow one)."""
+    return PartWriter()
+
+
+PartWriterDep = Annotated[PartWriter, Depends(get_part_writer)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

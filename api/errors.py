@@ -4,7 +4,8 @@
     403  NotAllowedError: visible, but the caller's role may not do this
     401  no token, or an expired or revoked one (with WWW-Authenticate: Bearer)
     409  a state conflict: wrong upload offset, lesson not ready, recording without sound
-    413  too large; 415 not a recording (by content); 422 invalid input; 429 too many attempts
+    413  too large (a body, a recording, a quota); 415 not a recording (by content)
+    422  invalid input; 429 too many attempts or uploads; 507 no room on the server's disk
     503  storage or queue unavailable for a moment (with Retry-After)
 
 Processing failures are data on the lesson (status, error_code, error_message), never a 5xx.
@@ -38,6 +39,18 @@ class ErrorOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "clip not found"}]})
 
     detail: str | list[dict[str, Any]] | dict[str, Any]
+    code: str | None = None
+    """A stable, machine-readable name for some errors (`body_too_large`, `upload_quota_...`)."""
+
+
+class CodedHTTPException(StarletteHTTPException):
+    """An HTTP error whose body also carries a stable `code` a client can act on."""
+
+    def __init__(
+        self, status_code: int, detail: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, detail, headers)
+        self.code = code
 
 
 DESCRIPTIONS = {
@@ -46,23 +59,27 @@ DESCRIPTIONS = {
     403: "Visible to you, but your role may not do this.",
     404: "Not found, or not yours to see.",
     409: "Conflicts with the current state (the detail says which).",
-    413: "Too large: over the upload or chunk size limit.",
+    413: "Too large: a body over its limit (`code` body_too_large: 1 MB for JSON, the upload "
+    "limit for recordings), a recording or chunk over the size limit, or over a storage quota "
+    "(`code` upload_quota_storage).",
     415: "Not a recording (judged by the file's content, not its name).",
     422: "Invalid input (the detail says which field and why).",
-    429: "Too many attempts; retry after the number of seconds in Retry-After.",
+    429: "Too many attempts, or too many uploads open or in flight (`code` "
+    "upload_quota_open, upload_quota_in_flight); retry after the seconds in Retry-After.",
     503: "Temporarily unavailable; retry after the number of seconds in Retry-After.",
+    507: "The server has no room to store this just now; nothing of it was kept.",
 }
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can return (401 and 422 always can)."""
-    wanted = sorted({*codes, 401, 422})
+    wanted = sorted({*codes, 401, 413, 422})
     return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
 
 
 def public_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Like `responses` for routes that need no token."""
-    wanted = sorted({*codes, 422})
+    wanted = sorted({*codes, 413, 422})
     return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
 
 
@@ -91,6 +108,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """A body the framework cannot parse (bad UTF-8 JSON, a malformed multipart form) is 400 in
     FastAPI and Starlette; here every invalid input is 422, with the parser's reason."""
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - narrows a type the code above guarantees
+    if isinstance(exc, CodedHTTPException):
+        return JSONResponse(
+            {"detail": exc.detail, "code": exc.code}, status_code=exc.status_code,
+            headers=exc.headers,
+        )  # fmt: skip
     if exc.status_code == 400:
         detail = exc.detail
         if detail == "There was an error parsing the body":

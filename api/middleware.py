@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import logging
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import CodedHTTPException
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -22,30 +23,52 @@ DOCS_PATHS = ("/docs", "/redoc")
 """The interactive docs load their script from a CDN; they keep the browser's default policy."""
 
 
-class BodyLimitMiddleware:
-    """Refuse a body over `limit` bytes: at once from Content-Length, else when it gets there.
+BODY_TOO_LARGE = "body_too_large"
+"""The stable code of a 413 for a request body over its route's limit."""
 
-    The 413 is raised from inside `receive`, so the route stops reading and nothing past the
-    limit is ever read, let alone written.
+
+def takes_recording(method: str, path: str, content_type: bytes) -> bool:
+    """Whether a request may carry a recording: a chunk of a resumable upload, or a multipart
+    lesson. Every other body is JSON or a small form and gets the small limit."""
+    if method == "PATCH" and path.startswith("/api/v1/uploads/"):
+        return True
+    return (
+        method == "POST"
+        and path.rstrip("/") == "/api/v1/lessons"
+        and content_type.startswith(b"multipart/form-data")
+    )
+
+
+class BodyLimitMiddleware:
+    """Refuse a body over its limit: at once from Content-Length, else when it gets there.
+
+    Runs before anything else (routing, authentication, parsing): a recording's routes may take
+    up to `upload_limit` bytes, which they stream to disk; every other body `json_limit`. The 413
+    is raised from inside `receive`, so the route stops reading and nothing past the limit is
+    ever read, let alone written or parsed.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, upload_limit: int, json_limit: int) -> None:
         self.app = app
-        self.limit = limit
+        self.upload_limit = upload_limit
+        self.json_limit = json_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self.limit:
-                    await _send_413(send, self.limit)
-                    return
+        headers = dict(scope.get("headers", []))
+        large = takes_recording(
+            scope.get("method", ""), scope.get("path", ""), headers.get(b"content-type", b"")
+        )
+        limit = self.upload_limit if large else self.json_limit
+        try:
+            declared = int(headers.get(b"content-length", b"0"))
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            await _send_413(send, limit)
+            return
         seen = 0
 
         async def limited_receive() -> Message:
@@ -53,21 +76,20 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise HTTPException(413, _too_large(self.limit))
+                if seen > limit:
+                    raise CodedHTTPException(413, _too_large(limit), BODY_TOO_LARGE)
             return message
 
         await self.app(scope, limited_receive, send)
 
 
 def _too_large(limit: int) -> str:
-    return f"The request is larger than this server accepts ({limit // (1024 * 1024)} MB)."
+    size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+    return f"The request body is larger than this server accepts here ({size})."
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    import json
-
-    body = json.dumps({"detail": _too_large(limit)}).encode()
+    body = json.dumps({"detail": _too_large(limit), "code": BODY_TOO_LARGE}).encode()
     await send(
         {
             "type": "http.response.start",

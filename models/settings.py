@@ -85,6 +85,31 @@ class Settings(BaseSettings):
     max_duration_seconds: float = Field(4 * 3600, gt=0)
     stage_timeout_seconds: float = Field(3 * 3600, gt=0)
     upload_chunk_max_bytes: int = Field(64 * 1024**2, gt=0)
+    max_json_body_bytes: int = Field(
+        1024**2,
+        gt=0,
+        description="Any request body but a recording's (JSON, forms) over this is 413 "
+        "`body_too_large`, refused while it streams, before sign-in or parsing.",
+    )
+    upload_max_open: int = Field(
+        5, ge=1, description="Unfinished uploads one user may have open at once (429)."
+    )
+    upload_max_in_flight_bytes: int = Field(
+        16 * 1024**3,
+        gt=0,
+        description="Declared bytes of one user's unfinished uploads, together (429).",
+    )
+    storage_quota_bytes: int = Field(
+        0,
+        ge=0,
+        description="Recordings one user may keep (their lessons' sources plus open uploads); "
+        "0: no quota (413).",
+    )
+    storage_quota_bytes_by_role: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-role quotas overriding `storage_quota_bytes`, JSON like "
+        '{"ect": 50000000000}.',
+    )
     upload_abandon_hours: float = Field(
         24.0, gt=0, description="An unfinished upload untouched this long is removed by the sweep."
     )

@@ -6,6 +6,17 @@ chunks, each stating the offset it starts at. The bytes go to a `.part` file und
 lost its connection asks for the offset and carries on from there. Uploads are per API host
 (local disk): behind several API hosts, route one upload to one host.
 
+Only one chunk of an upload is written at a time, in any number of API processes: a chunk first
+claims the row by compare-and-set (`claim_chunk`: the offset must be the one the chunk starts at
+and no other live writer may hold it), and the offset moves only through that claim
+(`finish_chunk`). A claim names its host and process: one left by a process of this host that
+is gone is taken over at once (an API restarted mid-chunk), one from another host goes stale
+after `CLAIM_STALE`; a writer refreshes its claim while bytes keep arriving (`PartWriter`), and
+stops if it lost it.
+
+A full disk (ENOSPC) while a chunk is written cuts the file back to where the chunk began and
+raises `NoSpaceError`: the offset stays true and no bytes of the refused chunk remain.
+
 On completion the checksum is checked; a finished upload becomes a lesson (models are filled by
 the API) and its `.part` file is removed, as it is when an upload is abandoned or rejected.
 An upload nobody has added to for `upload_abandon_hours` is removed by the sweep
@@ -14,16 +25,19 @@ An upload nobody has added to for `upload_abandon_hours` is removed by the sweep
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator
+import socket
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, delete, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.account import new_id
 from models.db import Base, session_scope, utcnow
@@ -43,14 +57,98 @@ class Upload(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    writer: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The claim of the chunk being written now (any API process), or None."""
+    writer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When that writer last showed it is alive; older than CLAIM_STALE, the claim is void."""
 
     @property
     def complete(self) -> bool:
         return self.offset >= self.size
 
 
+CLAIM_STALE = timedelta(seconds=60)
+CLAIM_REFRESH_SECONDS = 10.0
+
+
 class ChunkTooLargeError(Exception):
     """The chunk went past its limit; the bytes beyond it were never written."""
+
+
+class NoSpaceError(Exception):
+    """The upload folder is full; nothing of the chunk was kept."""
+
+
+class ClaimLostError(Exception):
+    """Another writer took over this upload (ours was silent longer than CLAIM_STALE)."""
+
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _new_claim() -> str:
+    return f"{_HOST}.{os.getpid()}.{new_id()[:12]}"
+
+
+def _claim_is_dead(claim: str) -> bool:
+    """Whether `claim` was made by a process of this host that no longer runs."""
+    host, _, rest = claim.partition(".")
+    pid = rest.partition(".")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_chunk(session: Session, upload_id: str, offset: int) -> str | None:
+    """Claim the upload for one chunk at `offset`; the claim's token, or None if the offset is
+    not the upload's or another live writer holds it. Atomic in the database, so it holds
+    across API processes and hosts."""
+    token = _new_claim()
+    now = utcnow()
+    free = or_(Upload.writer.is_(None), Upload.writer_seen_at < now - CLAIM_STALE)
+    held = session.scalar(select(Upload.writer).where(Upload.id == upload_id))
+    if held is not None and _claim_is_dead(held):
+        free = or_(free, Upload.writer == held)
+    result = session.execute(
+        update(Upload)
+        .where(Upload.id == upload_id, Upload.offset == offset, free)
+        .values(writer=token, writer_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def refresh_claim(session: Session, upload_id: str, token: str) -> bool:
+    result = session.execute(
+        update(Upload)
+        .where(Upload.id == upload_id, Upload.writer == token)
+        .values(writer_seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def finish_chunk(session: Session, upload_id: str, token: str, offset: int | None) -> bool:
+    """Release the claim, moving the offset to `offset` (None: leave it); False if it was lost."""
+    values: dict[str, object] = {"writer": None, "writer_seen_at": None, "updated_at": utcnow()}
+    if offset is not None:
+        values["offset"] = offset
+    result = session.execute(
+        update(Upload)
+        .where(Upload.id == upload_id, Upload.writer == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def uploads_dir(data_dir: Path) -> Path:
@@ -69,36 +167,66 @@ def discard(data_dir: Path, upload_id: str) -> None:
     part_path(data_dir, upload_id).unlink(missing_ok=True)
 
 
-async def append_chunk(path: Path, offset: int, chunks: AsyncIterator[bytes], limit: int) -> int:
-    """Write the streamed chunk at `offset`; return how many bytes were written.
+class PartWriter:
+    """Writes a chunk into an upload's `.part` file; `write` is the one call that touches the
+    disk, so a test can stand in a full disk by overriding it."""
 
-    Bytes are written as they arrive (never the whole chunk in memory). If the stream breaks
-    part-way, what arrived is kept and flushed before the exception propagates, so the caller can
-    record the new offset. Past `limit` bytes the chunk is refused and the file is cut back to
-    `offset`, so nothing of a refused chunk remains.
-    """
-    written = 0
-    flags = os.O_WRONLY | os.O_CREAT
-    fd = os.open(path, flags, 0o600)
-    try:
-        os.ftruncate(fd, offset)  # anything after the recorded offset was never acknowledged
-        os.lseek(fd, offset, os.SEEK_SET)
+    def write(self, fd: int, data: memoryview) -> int:
+        return os.write(fd, data)
+
+    def append_chunk(
+        self,
+        path: Path,
+        offset: int,
+        chunks: Iterable[bytes],
+        limit: int,
+        keep_alive: Callable[[], bool] = lambda: True,
+    ) -> int:
+        """Write the streamed chunk at `offset`; return how many bytes were written.
+
+        Bytes are written as they arrive (never the whole chunk in memory). If the stream breaks
+        part-way, what arrived is kept and flushed before the exception propagates, so the caller
+        can record the new offset. Past `limit` bytes, or on a full disk, the file is cut back to
+        `offset` (ChunkTooLargeError, NoSpaceError), so nothing of a refused chunk remains.
+        `keep_alive` is called every CLAIM_REFRESH_SECONDS; False (the claim was lost) stops the
+        write with ClaimLostError, leaving the file to the new writer.
+        """
+        written = 0
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        lost = False
         try:
-            async for block in chunks:
-                if written + len(block) > limit:
-                    os.ftruncate(fd, offset)
-                    written = 0
-                    raise ChunkTooLargeError
-                view = memoryview(block)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                written += len(block)
+            os.ftruncate(fd, offset)  # anything after the recorded offset was never acknowledged
+            os.lseek(fd, offset, os.SEEK_SET)
+            last_alive = time.monotonic()
+            try:
+                for block in chunks:
+                    if written + len(block) > limit:
+                        os.ftruncate(fd, offset)
+                        written = 0
+                        raise ChunkTooLargeError
+                    if time.monotonic() - last_alive > CLAIM_REFRESH_SECONDS:
+                        if not keep_alive():
+                            lost = True
+                            raise ClaimLostError
+                        last_alive = time.monotonic()
+                    view = memoryview(block)
+                    while view:
+                        n = self.write(fd, view)
+                        view = view[n:]
+                    written += len(block)
+                os.fsync(fd)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                os.ftruncate(fd, offset)  # shrinking needs no space
+                raise NoSpaceError from None
+            except BaseException:
+                if not lost:
+                    os.fsync(fd)  # keep what arrived of a dropped chunk
+                raise
         finally:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    return written
+            os.close(fd)
+        return written
 
 
 def read_head(path: Path) -> bytes:

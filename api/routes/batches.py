@@ -23,7 +23,6 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
 from api.errors import responses
@@ -149,7 +148,7 @@ def _processed_lesson(session: Session, user: User, sha256: str) -> Lesson | Non
     response_model=BatchPublic,
     responses=responses(403, 404, 409, 422, 503),
 )
-async def create_batch(
+def create_batch(
     body: BatchCreate,
     request: Request,
     user: CurrentUser,
@@ -175,7 +174,7 @@ async def create_batch(
     try:
         for position, source in enumerate(sources):
             item = BatchItem(batch_id=batch_id, position=position, source_name=source.name[:1024])
-            await _submit(session, settings, storage, user, source, item, made, body, client)
+            _submit(session, settings, storage, user, source, item, made, body, client)
             session.add(item)
             session.commit()
     except BaseException:
@@ -202,7 +201,7 @@ async def create_batch(
     return _public(session, user, _own_batch(session, user, batch_id))
 
 
-async def _submit(
+def _submit(
     session: Session,
     settings: Settings,
     storage: Storage,
@@ -220,18 +219,18 @@ async def _submit(
     if source.upload is not None:
         path = part_path(settings.data_dir, source.upload.id)
         known = source.upload.sha256
-        sha = known if known else await run_in_threadpool(sha256_file, path)
+        sha = known if known else sha256_file(path)
     else:
         assert source.path is not None  # noqa: S101 - narrows a type the code above guarantees
         path = source.path
-        sha = await run_in_threadpool(sha256_file, path)
+        sha = sha256_file(path)
     try:
         existing = _processed_lesson(session, user, sha)
         if existing is not None:
             item.lesson_id, item.reused = existing.id, True
             return
         try:
-            lesson = await make_lesson(
+            lesson = make_lesson(
                 session, settings, storage, user, path, source.name, "", body.transcribe, sha,
                 client,
             )  # fmt: skip

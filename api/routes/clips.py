@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
@@ -11,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
     AuthDep,
@@ -63,16 +60,16 @@ from models.coaching import (
     clip_media_key,
 )
 from models.consent import ConsentRefusedError, check_share, check_view, rendition_for
-from models.db import get_sessionmaker, utcnow
+from models.db import utcnow
 from models.framework import Strand, ensure_builtin
 from models.lesson import Lesson, LessonStatus
-from models.settings import get_settings
 from models.storage import Storage
 from models.transcripts import transcript_words
 
 router = APIRouter(prefix="/clips", tags=["clips"])
 
 RENDER_STALE = timedelta(minutes=15)
+RENDER_RETRY_AFTER_SECONDS = 3
 """A render queued longer ago than this is assumed lost (worker died) and is queued again."""
 
 
@@ -349,43 +346,24 @@ def _request_render(session: Session, clip: Clip) -> None:
     queue.send_task(queue.RENDER_CLIP, clip.id)
 
 
-async def _wait_for_render(
-    request: Request, session: Session, storage: Storage, clip: Clip, which: str
-) -> str:
-    """The key of the rendered file, rendering it first (waiting up to the app's limit)."""
+def _rendered_or_503(session: Session, storage: Storage, clip: Clip, which: str) -> str:
+    """The key of the rendered file, or a render is queued and the answer is 503 at once
+    (with Retry-After; the review page asks again). Never waits inside the request."""
     key = _rendered_key(session, clip, storage, which)
     if key is not None:
         return key
+    if clip.render_status == RenderStatus.failed:
+        code, message = clip.render_error_code, clip.render_error_message
+        _request_render(session, clip)  # a passing fault (storage, a worker) may clear
+        raise HTTPException(409, f"The clip could not be made [{code}]: {message}")
     if clip.render_status == RenderStatus.ready:  # files went missing or consent changed
         clip.render_status = RenderStatus.none
-    failed_before = clip.render_status == RenderStatus.failed
-    await run_in_threadpool(_request_render, session, clip)
-    deadline = time.monotonic() + request.app.state.clip_render_wait
-    maker = get_sessionmaker(get_settings().database_url)
-    while True:
-        with maker() as fresh:
-            current = fresh.get(Clip, clip.id)
-            if current is None:
-                raise NotVisibleError("clip")
-            if current.render_status == RenderStatus.ready:
-                session.refresh(clip)
-                key = _rendered_key(session, clip, storage, which)
-                if key is not None:
-                    return key
-            if current.render_status == RenderStatus.failed:
-                raise HTTPException(
-                    409 if failed_before else 503,
-                    f"The clip could not be made [{current.render_error_code}]: "
-                    f"{current.render_error_message}",
-                    headers=None if failed_before else {"Retry-After": "5"},
-                )
-        if time.monotonic() >= deadline:
-            raise HTTPException(
-                503,
-                "The clip is still being made; try again in a few seconds.",
-                headers={"Retry-After": "5"},
-            )
-        await asyncio.sleep(0.25)
+    _request_render(session, clip)
+    raise HTTPException(
+        503,
+        "The clip is still being made; try again in a few seconds.",
+        headers={"Retry-After": str(RENDER_RETRY_AFTER_SECONDS)},
+    )
 
 
 @router.get(
@@ -393,14 +371,14 @@ async def _wait_for_render(
     response_class=Response,
     responses={**responses(404, 409, 503), **MEDIA_RESPONSES},
 )
-async def get_clip_media(
+def get_clip_media(
     clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The clip as an MP4, rendered on first request; supports Range requests (206)."""
     user = viewer.user
     clip = visible_clip(session, user, clip_id)
     _check_consent_view(session, user, clip)
-    key = await _wait_for_render(request, session, storage, clip, "media")
+    key = _rendered_or_503(session, storage, clip, "media")
     audit_content(session, request, user.id, "clip.download", "clip", clip.id)
     return serve_object(storage, key, "video/mp4", no_store=viewer.by_link)
 
@@ -410,7 +388,7 @@ async def get_clip_media(
     response_class=Response,
     responses={**responses(404, 409, 503), 200: {"content": {"text/vtt": {}}}},
 )
-async def get_clip_captions(
+def get_clip_captions(
     clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The clip's captions as WebVTT, timed from the start of the clip."""
@@ -420,7 +398,7 @@ async def get_clip_captions(
     if lesson is not None and lesson.has_audio is False:
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
     _check_consent_view(session, user, clip)
-    key = await _wait_for_render(request, session, storage, clip, "captions")
+    key = _rendered_or_503(session, storage, clip, "captions")
     audit_content(session, request, user.id, "clip.captions", "clip", clip.id)
     return Response(
         storage.get_bytes(key),

@@ -3,6 +3,7 @@ everything processing made: transcript, segments, thumbnails track, poster, medi
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import shutil
@@ -15,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.bodies import close_form, read_body, read_form
 from api.deps import (
     AuthDep,
     CurrentUser,
@@ -30,7 +31,7 @@ from api.deps import (
 )
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
-from api.routes.uploads import too_large_detail
+from api.routes.uploads import no_space, too_large_detail
 from api.schemas import (
     LessonCreate,
     LessonPublic,
@@ -82,7 +83,7 @@ MULTIPART_SCHEMA = {
     "",
     status_code=201,
     response_model=LessonPublic,
-    responses=responses(403, 404, 409, 413, 415, 503),
+    responses=responses(403, 404, 409, 413, 415, 503, 507),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -93,7 +94,7 @@ MULTIPART_SCHEMA = {
         }
     },
 )
-async def create_lesson(
+def create_lesson(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
@@ -108,17 +109,17 @@ async def create_lesson(
     """
     require_uploader(user)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        lesson = await _from_multipart(request, user, session, settings, storage)
+        lesson = _from_multipart(request, user, session, settings, storage)
     else:
-        lesson = await _from_upload(request, user, session, settings, storage)
+        lesson = _from_upload(request, user, session, settings, storage)
     response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
     return lesson
 
 
-async def _from_upload(
+def _from_upload(
     request: Request, user: User, session: Session, settings: Settings, storage: Storage
 ) -> Lesson:
-    raw = await request.body()
+    raw = read_body(request)
     try:
         body = LessonCreate.model_validate_json(raw or b"null")
     except ValidationError as exc:
@@ -132,7 +133,7 @@ async def _from_upload(
     path = part_path(settings.data_dir, upload.id)
     filename, sha = upload.filename, upload.sha256
     try:
-        lesson = await make_lesson(
+        lesson = make_lesson(
             session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
             client_of(request), body.consent,
         )  # fmt: skip
@@ -144,10 +145,16 @@ async def _from_upload(
     return lesson
 
 
-async def _from_multipart(
+def _from_multipart(
     request: Request, user: User, session: Session, settings: Settings, storage: Storage
 ) -> Lesson:
-    async with request.form(max_files=1, max_fields=4) as form:
+    try:
+        form = read_form(request, max_files=1, max_fields=4)
+    except OSError as exc:  # Starlette spools the file to the temporary folder
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise no_space() from None
+    try:
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise RequestValidationError(
@@ -160,15 +167,22 @@ async def _from_multipart(
             raise HTTPException(413, too_large_detail(file.size, settings.max_upload_bytes))
         path = uploads_dir(settings.data_dir) / f".multipart-{id(file):x}-{user.id}.part"
         try:
-            with open(path, "wb") as out:
-                await run_in_threadpool(shutil.copyfileobj, file.file, out, 1024 * 1024)
-            return await make_lesson(
+            try:
+                with open(path, "wb") as out:
+                    shutil.copyfileobj(file.file, out, 1024 * 1024)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                raise no_space() from None
+            return make_lesson(
                 session, settings, storage, user, path, file.filename or "recording",
                 title if isinstance(title, str) else "", transcribe, None, client_of(request),
                 consent,
             )  # fmt: skip
         finally:
             path.unlink(missing_ok=True)
+    finally:
+        close_form(form)
 
 
 def _form_consent(value: object) -> Consent | None:
@@ -189,7 +203,7 @@ def _form_consent(value: object) -> Consent | None:
         ) from None
 
 
-async def make_lesson(
+def make_lesson(
     session: Session,
     settings: Settings,
     storage: Storage,
@@ -211,9 +225,8 @@ async def make_lesson(
         media = sniff(read_head(path))
     except NotARecordingError as exc:
         raise HTTPException(415, str(exc)) from None
-    digest = sha256 if sha256 else await run_in_threadpool(sha256_file, path)
-    lesson = await run_in_threadpool(
-        add_lesson_from_file,
+    digest = sha256 if sha256 else sha256_file(path)
+    lesson = add_lesson_from_file(
         session,
         storage,
         path,

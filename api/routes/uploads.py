@@ -7,40 +7,51 @@
     DELETE /uploads/{id}        -> 204, the bytes are removed
 
 A chunk is written as it streams in. If the connection drops mid-chunk, the bytes that arrived are
-kept and the offset moves to the end of them. The first bytes are checked for a recording's
-signature as soon as they arrive (415 early, not after gigabytes); the checksum when the last
-byte arrives (422, upload discarded). A finished upload becomes a lesson with POST /lessons.
+kept and the offset moves to the end of them. One chunk of an upload is written at a time, in
+any number of API processes (a compare-and-set claim on the row: the loser of a race is 409). A
+full upload folder is 507 with the offset unchanged and nothing of the chunk kept. The first
+bytes are checked for a recording's signature as soon as they arrive (415 early, not after
+gigabytes); the checksum when the last byte arrives (422, upload discarded). A finished upload
+becomes a lesson with POST /lessons.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.errors import responses
+from api.bodies import iter_body
+from api.deps import CurrentUser, PartWriterDep, SessionDep, SettingsDep
+from api.errors import CodedHTTPException, responses
 from api.schemas import UploadCreate, UploadPublic
 from models.access import own_upload, require_uploader
+from models.account import User
+from models.lesson import Lesson
 from models.mediatype import SNIFF_BYTES, NotARecordingError, sniff
 from models.settings import Settings
 from models.upload import (
     ChunkTooLargeError,
+    ClaimLostError,
+    NoSpaceError,
     Upload,
-    append_chunk,
+    claim_chunk,
     discard,
+    finish_chunk,
     part_path,
     read_head,
+    refresh_claim,
     sha256_file,
 )
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
-_locks: dict[str, asyncio.Lock] = {}
+QUOTA_OPEN = "upload_quota_open"
+QUOTA_IN_FLIGHT = "upload_quota_in_flight"
+QUOTA_STORAGE = "upload_quota_storage"
 
 
 def _offset_headers(upload: Upload) -> dict[str, str]:
@@ -58,7 +69,51 @@ def too_large_detail(size: int, limit: int) -> str:
     )
 
 
-@router.post("", status_code=201, response_model=UploadPublic, responses=responses(403, 413))
+def check_quota(session: Session, settings: Settings, user: User, size: int) -> None:
+    """Refuse a new upload of `size` bytes past the user's limits: open uploads and declared
+    bytes in flight (429: finish or abandon one), or their storage quota (413).
+
+    The user's row is locked first (on PostgreSQL), so two uploads started at once by one user
+    are counted one after the other."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    count, in_flight = session.execute(
+        select(func.count(Upload.id), func.coalesce(func.sum(Upload.size), 0)).where(
+            Upload.owner_id == user.id
+        )
+    ).one()
+    if count >= settings.upload_max_open:
+        raise CodedHTTPException(
+            429,
+            f"You have {count} unfinished uploads, the most this server allows at once; "
+            "finish or abandon one first.",
+            QUOTA_OPEN,
+            headers={"Retry-After": "60"},
+        )
+    if in_flight + size > settings.upload_max_in_flight_bytes:
+        raise CodedHTTPException(
+            429,
+            f"Your unfinished uploads already declare {in_flight / 1024**2:.0f} MB; with this "
+            f"one that passes the {settings.upload_max_in_flight_bytes / 1024**2:.0f} MB allowed "
+            "in flight. Finish or abandon one first.",
+            QUOTA_IN_FLIGHT,
+            headers={"Retry-After": "60"},
+        )
+    quota = settings.storage_quota_bytes_by_role.get(user.role.value, settings.storage_quota_bytes)
+    if quota:
+        kept = session.scalar(
+            select(func.coalesce(func.sum(Lesson.source_size), 0)).where(Lesson.owner_id == user.id)
+        )
+        if (kept or 0) + in_flight + size > quota:
+            raise CodedHTTPException(
+                413,
+                f"This recording would take you past your storage quota of "
+                f"{quota / 1024**2:.0f} MB (you keep {(kept or 0) / 1024**2:.0f} MB); delete "
+                "lessons you no longer need, or ask an administrator.",
+                QUOTA_STORAGE,
+            )
+
+
+@router.post("", status_code=201, response_model=UploadPublic, responses=responses(403, 413, 429))
 def create_upload(
     body: UploadCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep,
     response: Response,
@@ -67,6 +122,7 @@ def create_upload(
     require_uploader(user)
     if body.size > settings.max_upload_bytes:
         raise HTTPException(413, too_large_detail(body.size, settings.max_upload_bytes))
+    check_quota(session, settings, user, body.size)
     upload = Upload(
         owner_id=user.id,
         filename=body.filename,
@@ -125,7 +181,7 @@ def abandon_upload(
 @router.patch(
     "/{upload_id}",
     response_model=UploadPublic,
-    responses=responses(404, 409, 413, 415),
+    responses=responses(404, 409, 413, 415, 507),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -139,68 +195,81 @@ def abandon_upload(
         }
     },
 )
-async def append(
+def append(
     upload_id: str,
     request: Request,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    writer: PartWriterDep,
     upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)],
 ) -> Response:
-    """Append a chunk at `Upload-Offset` (409 with the current offset if it is not the end)."""
+    """Append a chunk at `Upload-Offset` (409 with the current offset if it is not the end, or
+    while another chunk of this upload is arriving, through this API process or another)."""
     upload = own_upload(session, user, upload_id)
-    lock = _locks.setdefault(upload_id, asyncio.Lock())
-    if lock.locked():
+    if upload_offset != upload.offset:
+        raise _wrong_offset(upload_offset, upload)
+    remaining = upload.size - upload.offset
+    limit = min(settings.upload_chunk_max_bytes, remaining)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, _chunk_detail(limit, remaining))
+    token = claim_chunk(session, upload.id, upload_offset)
+    session.refresh(upload)
+    if token is None:
+        if upload_offset != upload.offset:
+            raise _wrong_offset(upload_offset, upload)
         raise HTTPException(
             409,
             f"Another chunk of this upload is still arriving; the current offset is "
             f"{upload.offset}.",
             headers=_offset_headers(upload),
         )
-    async with lock:
-        try:
-            return await _append(request, session, settings, upload, upload_offset)
-        finally:
-            _locks.pop(upload_id, None)
-
-
-async def _append(
-    request: Request, session: Session, settings: Settings, upload: Upload, offset: int
-) -> Response:
-    if offset != upload.offset:
-        raise HTTPException(
-            409,
-            f"This chunk starts at byte {offset} but the upload has {upload.offset} bytes; "
-            f"the current offset is {upload.offset}: send from there.",
-            headers=_offset_headers(upload),
-        )
-    remaining = upload.size - upload.offset
-    limit = min(settings.upload_chunk_max_bytes, remaining)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, _chunk_detail(limit, remaining))
     path = part_path(settings.data_dir, upload.id)
     disconnected = False
     try:
-        await append_chunk(path, offset, request.stream(), limit)
+        writer.append_chunk(
+            path,
+            upload_offset,
+            iter_body(request),
+            limit,
+            keep_alive=lambda: refresh_claim(session, upload.id, token),
+        )
     except ChunkTooLargeError:
+        finish_chunk(session, upload.id, token, None)
         raise HTTPException(413, _chunk_detail(limit, remaining)) from None
+    except NoSpaceError:
+        finish_chunk(session, upload.id, token, None)
+        session.refresh(upload)
+        raise no_space(upload) from None
+    except ClaimLostError:
+        session.refresh(upload)
+        raise HTTPException(
+            409,
+            f"This chunk stalled and another took its place; the current offset is "
+            f"{upload.offset}.",
+            headers=_offset_headers(upload),
+        ) from None
     except ClientDisconnect:
         disconnected = True  # keep what arrived; the client asks for the offset and resumes
-    upload.offset = min(path.stat().st_size, upload.size)
-    session.commit()
+    except BaseException:
+        finish_chunk(session, upload.id, token, None)
+        raise
+    if not finish_chunk(session, upload.id, token, min(path.stat().st_size, upload.size)):
+        disconnected = True  # a stalled write that lost its claim: the new writer's offset holds
+    session.refresh(upload)
     if disconnected:
         return Response(status_code=400)
 
     need = min(SNIFF_BYTES, upload.size)
-    if offset < need <= upload.offset:
+    if upload_offset < need <= upload.offset:
         try:
             sniff(read_head(path))
         except NotARecordingError as exc:
             _drop(session, settings, upload)
             raise HTTPException(415, f"{exc} Upload discarded.") from None
     if upload.complete and upload.sha256:
-        actual = await run_in_threadpool(sha256_file, path)
+        actual = sha256_file(path)
         if actual != upload.sha256:
             _drop(session, settings, upload)
             raise HTTPException(
@@ -212,6 +281,29 @@ async def _append(
     return Response(
         public.model_dump_json(),
         media_type="application/json",
+        headers=_offset_headers(upload),
+    )
+
+
+def no_space(upload: Upload | None = None) -> HTTPException:
+    """507: the upload folder is full; the client keeps its bytes and tries again later."""
+    if upload is None:
+        return HTTPException(
+            507, "The server has no room for this recording just now; nothing was kept."
+        )
+    return HTTPException(
+        507,
+        "The server has no room for this chunk just now; nothing of it was kept. "
+        f"The offset is still {upload.offset}: try again later.",
+        headers=_offset_headers(upload),
+    )
+
+
+def _wrong_offset(offset: int, upload: Upload) -> HTTPException:
+    return HTTPException(
+        409,
+        f"This chunk starts at byte {offset} but the upload has {upload.offset} bytes; "
+        f"the current offset is {upload.offset}: send from there.",
         headers=_offset_headers(upload),
     )
 

@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -298,7 +299,6 @@ def world(
     from models.account import User
 
     app = create_app()
-    app.state.clip_render_wait = 5.0
     tokens = {}
     with session_scope(settings.database_url) as s:
         for name, uid in users.items():
@@ -429,6 +429,19 @@ def worker_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield inline
     inline.join()
     assert not inline.errors, inline.errors
+
+
+def get_rendered(client: httpx.Client, url: str, headers: dict[str, str], tries: int = 200) -> Any:
+    """GET a clip's media or captions, asking again while it is 503 (still rendering), as the
+    review page does; the last answer."""
+    import time
+
+    for _ in range(tries):
+        r = client.get(url, headers=headers)
+        if r.status_code != 503 or "still being made" not in r.text:
+            return r
+        time.sleep(0.05)
+    return r
 
 
 @dataclass

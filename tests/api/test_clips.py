@@ -1,5 +1,6 @@
-"""Clips render on demand: the first request for media queues the worker task and waits for it;
-a slow render is 503 with Retry-After, a failed one says why; an edited range renders afresh."""
+"""Clips render on demand: the first request for media queues the worker task and answers 503
+with Retry-After at once (the page asks again); a failed one says why; an edited range renders
+afresh."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from models import queue
 from models.coaching import Clip, RenderStatus
 from models.db import session_scope
-from tests.api.conftest import InlineQueue, World
+from tests.api.conftest import InlineQueue, World, get_rendered
 
 
 def new_clip(world: World, start: float = 1.0, end: float = 4.0) -> str:
@@ -41,7 +42,7 @@ def test_media_is_rendered_on_first_request(
     world: World, inline_queue: InlineQueue, tmp_path: Path
 ) -> None:
     clip = new_clip(world)
-    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "video/mp4"
     assert abs(duration_of(r.content, tmp_path) - 3.0) < 0.1
@@ -64,7 +65,7 @@ def test_editing_the_range_renders_afresh(
 ) -> None:
     clip = new_clip(world)
     assert (
-        world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor")).status_code
+        get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor")).status_code
         == 200
     )
     with session_scope(world.settings.database_url) as session:
@@ -76,23 +77,27 @@ def test_editing_the_range_renders_afresh(
     assert (r.json()["start"], r.json()["end"], r.json()["render_status"]) == (2.0, 5.5, "none")
     assert old_key is not None
     assert not world.storage.exists(old_key)
-    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
     assert abs(duration_of(r.content, tmp_path) - 3.5) < 0.1
 
 
-def test_a_render_that_takes_too_long_is_503_with_retry_after(
+def test_a_clip_still_rendering_is_503_with_retry_after_at_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import time
+
     sent: list[str] = []
     monkeypatch.setattr(queue, "send_task", lambda name, *args, **kw: sent.append(name))
-    world.app.state.clip_render_wait = 0.5
     clip = new_clip(world)
+    began = time.monotonic()
     r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
+    assert time.monotonic() - began < 1.0, "the request waited for the render"
     assert r.status_code == 503
-    assert r.headers["retry-after"] == "5"
+    assert r.headers["retry-after"] == "3"
     assert "still being made" in r.json()["detail"]
     # asking again while it is queued does not queue it twice
-    world.client.get(f"/api/v1/clips/{clip}/captions.vtt", headers=world.auth("mentor"))
+    r = world.client.get(f"/api/v1/clips/{clip}/captions.vtt", headers=world.auth("mentor"))
+    assert r.status_code == 503
     assert sent == [queue.RENDER_CLIP]
 
 
@@ -102,11 +107,10 @@ def test_a_failed_render_says_why(world: World, inline_queue: InlineQueue) -> No
         row = session.get(Clip, clip)
         assert row is not None
         row.start, row.end = 7.0, 9.0  # past the media's end, as if the lesson had been cut short
-    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
-    assert r.status_code == 503
+    r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
+    assert r.status_code == 409
     assert "could not be made [clip_out_of_range]" in r.json()["detail"]
-    r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
-    assert r.status_code == 409, "a second failure is reported as final"
+    inline_queue.join()
     with session_scope(world.settings.database_url) as session:
         assert session.get(Clip, clip).render_status == RenderStatus.failed  # type: ignore[union-attr]
 

@@ -21,7 +21,7 @@ from models.account import Role
 from models.accounts import create_user
 from models.db import session_scope
 from models.settings import Settings
-from tests.api.conftest import SAMPLE, InlineQueue, LiveServer
+from tests.api.conftest import SAMPLE, InlineQueue, LiveServer, get_rendered
 
 CHUNK = 512 * 1024
 PASSWORD = "a long enough password"
@@ -210,7 +210,7 @@ def _story(
     assert [item["clip"]["id"] for item in feed] == [clip["id"]]
     assert len(feed[0]["tags"]) == 2
     assert feed[0]["comment_count"] == 1
-    r = http.get(f"/api/v1/clips/{clip['id']}/media", headers={**ect, "Range": "bytes=0-1023"})
+    r = get_rendered(http, f"/api/v1/clips/{clip['id']}/media", {**ect, "Range": "bytes=0-1023"})
     assert r.status_code == 206, r.text
     assert len(r.content) == 1024
     total = int(r.headers["content-range"].split("/")[1])

@@ -85,17 +85,18 @@ onReady(async () => {
   await Promise.all([comments.refresh(), loadMedia(video, clip)]);
 });
 
-// The clip's MP4 is rendered on demand: the server holds the first request while it renders,
-// and answers 503 if that takes longer. A <video> cannot say why it failed, so the page asks
-// the same signed URL for one byte to learn the status, and tries again while it is 503.
+// The clip's MP4 is rendered on demand: while it renders the server answers 503 at once (with
+// Retry-After). A <video> cannot say why it failed, so the page asks the same signed URL for
+// one byte to learn the status, and tries again while it is 503. The captions are made by the
+// same render, so they are attached once the video plays.
 async function loadMedia(video, clip) {
   const status = $("render-status");
   const links = new MediaLinks(`clips/${clip.id}`);
   const first = await links.load();
-  if (first.captions) attachCaptions(video, first.captions);
   for (let attempt = 0; attempt < 240; attempt += 1) {
     try {
       await attachVideo(video, links.current.media);
+      if (first.captions) attachCaptions(video, links.current.captions || first.captions);
       followLinks(video, links);
       status.textContent = "";
       return;
