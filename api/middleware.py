@@ -80,7 +80,21 @@ class BodyLimitMiddleware:
                     raise CodedHTTPException(413, _too_large(limit), BODY_TOO_LARGE)
             return message
 
-        await self.app(scope, limited_receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except CodedHTTPException as exc:
+            # Raised through a middleware that reads the body before the app's error handlers
+            # (the JSON number check): answer it here, as the handlers would have.
+            if exc.code != BODY_TOO_LARGE or started:
+                raise
+            await _send_413(send, limit)
 
 
 def _too_large(limit: int) -> str:
