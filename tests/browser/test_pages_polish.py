@@ -344,6 +344,6 @@ def test_a_shared_clip_is_ready_before_the_ect_opens_it(
         lambda r: statuses.append(r.status) if f"/clips/{clip_id}/media" in r.url else None,
     )
     sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
-    page.wait_for_function("document.getElementById('video').readyState >= 1", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('video').readyState >= 1", timeout=15_000)
     expect(page.locator("#render-status")).to_have_text("")
     assert statuses and 503 not in statuses, statuses
