@@ -430,6 +430,11 @@ class ClipPublic(ConsentShown):
     updated_at: UTCDateTime
     tags: list[TagPublic]
     comment_count: int
+    reflection: bool = Field(
+        False,
+        description="Made by the teacher who taught the lesson: private to them until they "
+        "share it with their mentor (POST /clips/{id}/share-with-mentor).",
+    )
 
 
 class CommentCreate(BaseModel):

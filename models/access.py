@@ -7,11 +7,15 @@ Lessons a user can see (`lesson_filter`):
     admin           every lesson's record, to manage retention, but not its content
 
 Clips a user can see (`clip_filter`):
-    mentor          clips on lessons of the ECTs paired with them
-    anyone          clips shared with them by an active share (not revoked, not expired)
-A clip is a mentor's working note until shared: the ECT who owns the lesson sees a clip only
-through a share, and a share always goes to the lesson's owner, so no ECT ever sees another ECT's
-recording by any route.
+    owner           the clips they made of their own lessons (self-reflection)
+    mentor          clips a mentor made on lessons of the ECTs paired with them, and the ECT's
+                    own clips that the ECT shared with them ("share with my mentor") while the
+                    pairing lasts
+    anyone else     clips shared with them by an active share (not revoked, not expired)
+A mentor's clip is their working note until shared: the ECT who owns the lesson sees it only
+through a share, and a mentor's share always goes to the lesson's owner. An ECT's own clip is
+private until they share it with their mentor, and those shares go only to their paired mentors.
+So no ECT ever sees another ECT's recording by any route.
 
 What cannot be seen does not exist for the caller (NotVisibleError -> 404), so ids reveal
 nothing. A visible thing the caller may not change or use raises NotAllowedError (-> 403).
@@ -94,19 +98,31 @@ def active_share(now: datetime | None = None) -> ColumnElement[bool]:
     return and_(Share.revoked_at.is_(None), or_(Share.until.is_(None), Share.until > now))
 
 
+def by_lesson_owner() -> ColumnElement[bool]:
+    """The condition, inside a query over `Lesson` and `Clip`, for a clip its lesson's owner
+    made (self-reflection), which stays private to them until they share it."""
+    return and_(Clip.author_id.is_not(None), Clip.author_id == Lesson.owner_id)
+
+
 def clip_filter(user: User, now: datetime | None = None) -> ColumnElement[bool]:
     """The condition on `Clip` for clips `user` may see."""
-    shared = exists().where(
-        Share.clip_id == Clip.id, Share.recipient_id == user.id, active_share(now)
-    )
-    if user.role == Role.mentor:
-        coached = Clip.lesson_id.in_(
-            select(Lesson.id).where(Lesson.owner_id.in_(paired_ect_ids(user)))
-        )
-        return or_(coached, shared)
     if user.role == Role.admin:
         return false()
-    return shared
+    shared = (
+        exists()
+        .where(Share.clip_id == Clip.id, Share.recipient_id == user.id, active_share(now))
+        .correlate(Clip)
+    )
+    own_reflection = and_(
+        Clip.author_id == user.id,
+        exists().where(Lesson.id == Clip.lesson_id, Lesson.owner_id == user.id),
+    )
+    if user.role == Role.mentor:
+        on_paired = and_(Lesson.id == Clip.lesson_id, Lesson.owner_id.in_(paired_ect_ids(user)))
+        coached = exists().where(on_paired, ~by_lesson_owner())
+        reflection_shared = exists().where(on_paired, by_lesson_owner(), shared)
+        return or_(coached, reflection_shared, own_reflection)
+    return or_(shared, own_reflection)
 
 
 def visible_lesson(session: Session, user: User, lesson_id: str) -> Lesson:
@@ -192,20 +208,60 @@ def require_consent_change(user: User, lesson: Lesson) -> None:
 
 
 def require_clip_create(session: Session, user: User, lesson: Lesson) -> None:
+    """A lesson's owner clips it to reflect on it; a mentor paired with them clips it to coach."""
+    if lesson.owner_id == user.id and user.role != Role.admin:
+        return
     if not is_mentor_of(session, user, lesson.owner_id):
-        raise NotAllowedError("Only a mentor paired with the lesson's ECT may make clips of it.")
+        raise NotAllowedError(
+            "Only the teacher who taught the lesson or a mentor paired with them may make clips "
+            "of it."
+        )
 
 
 def require_clip_author(user: User, clip: Clip) -> None:
     if clip.author_id != user.id:
-        raise NotAllowedError("Only the mentor who made this clip may change or delete it.")
+        raise NotAllowedError("Only the person who made this clip may change or delete it.")
+
+
+def is_reflection(session: Session, clip: Clip) -> bool:
+    """Whether the clip was made by its lesson's owner (their own reflection, not coaching)."""
+    lesson = session.get(Lesson, clip.lesson_id)
+    return lesson is not None and clip.author_id is not None and clip.author_id == lesson.owner_id
 
 
 def require_clip_coaching(session: Session, user: User, clip: Clip, what: str) -> None:
-    """Tagging and sharing are for mentors paired with the clip's ECT."""
+    """Tagging and sharing a mentor's clip are for mentors paired with the clip's ECT; on an
+    ECT's own clip, for that ECT alone (their mentor comments on it once it is shared)."""
+    if is_reflection(session, clip):
+        if clip.author_id != user.id:
+            raise NotAllowedError(f"Only the teacher who made this clip may {what}.")
+        return
     lesson = session.get(Lesson, clip.lesson_id)
     if lesson is None or not is_mentor_of(session, user, lesson.owner_id):
         raise NotAllowedError(f"Only a mentor paired with the lesson's ECT may {what}.")
+
+
+def require_mentor_share(session: Session, clip: Clip) -> None:
+    """A share to the lesson's owner is a mentor's; the owner's own clip goes to their mentor."""
+    if is_reflection(session, clip):
+        raise NotAllowedError(
+            "This is your own clip: share it with your mentor (POST .../share-with-mentor)."
+        )
+
+
+def require_reflection_owner(session: Session, user: User, clip: Clip) -> None:
+    if not is_reflection(session, clip) or clip.author_id != user.id:
+        raise NotAllowedError(
+            "Only the teacher who made a clip of their own lesson may share it with their mentor."
+        )
+
+
+def mentor_ids(session: Session, ect_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Pairing.mentor_id).where(Pairing.ect_id == ect_id).order_by(Pairing.created_at)
+        )
+    )
 
 
 def require_admin(user: User) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -40,10 +40,13 @@ from models.access import (
     active_share,
     clip_filter,
     is_mentor_of,
+    mentor_ids,
     require_clip_author,
     require_clip_coaching,
     require_clip_create,
     require_lesson_content,
+    require_mentor_share,
+    require_reflection_owner,
     visible_clip,
     visible_lesson,
 )
@@ -116,9 +119,11 @@ def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
     tags, counts = tags_of(session, ids), comment_counts(session, ids)
     lesson_ids = {c.lesson_id for c in clips}
     lessons = {
-        lid: (title, consent)
-        for lid, title, consent in session.execute(
-            select(Lesson.id, Lesson.title, Lesson.consent).where(Lesson.id.in_(lesson_ids))
+        lid: (title, consent, owner)
+        for lid, title, consent, owner in session.execute(
+            select(Lesson.id, Lesson.title, Lesson.consent, Lesson.owner_id).where(
+                Lesson.id.in_(lesson_ids)
+            )
         )
     }
     return [
@@ -142,6 +147,7 @@ def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
             updated_at=c.updated_at,
             tags=tags[c.id],
             comment_count=counts[c.id],
+            reflection=c.author_id is not None and c.author_id == lessons[c.lesson_id][2],
         )
         for c in clips
     ]
@@ -607,38 +613,95 @@ def share_clip(
     """Share the clip with the ECT whose lesson it is, until a date or until revoked."""
     clip = visible_clip(session, user, clip_id)
     require_clip_coaching(session, user, clip, "share clips")
+    require_mentor_share(session, clip)
     lesson = session.get(Lesson, clip.lesson_id)
     assert lesson is not None  # noqa: S101 - coaching implies a lesson with an ECT owner
     assert lesson.owner_id is not None  # noqa: S101 - narrows a type the code above guarantees
     require_lesson_content(user, lesson)
+    _check_consent(lesson)
+    share = _share_with(session, request, user, clip, lesson.owner_id, _future(body.until))
+    session.commit()
+    _render_for_recipient(session, storage, clip)
+    return share_public(session, share)
+
+
+def _check_consent(lesson: Lesson) -> None:
     try:
         check_share(lesson.consent, has_audio=lesson.has_audio)
     except ConsentRefusedError as exc:
         raise HTTPException(409, str(exc)) from None
-    until = body.until
+
+
+def _render_for_recipient(session: Session, storage: Storage, clip: Clip) -> None:
+    """Ready by the time the recipient opens it, not on first view."""
+    if _rendered_key(session, clip, storage, "media") is None:
+        _request_render(session, clip)
+
+
+def _future(until: datetime | None) -> datetime | None:
     if until is not None and until <= utcnow():
         raise HTTPException(422, "`until` must be in the future.")
+    return until
+
+
+def _share_with(
+    session: Session,
+    request: Request,
+    user: User,
+    clip: Clip,
+    recipient_id: str,
+    until: datetime | None,
+) -> Share:
+    """The clip's active share with `recipient_id`, made or given the new end; audited."""
     existing = session.scalar(
         select(Share).where(
-            Share.clip_id == clip.id, Share.recipient_id == lesson.owner_id, active_share()
+            Share.clip_id == clip.id, Share.recipient_id == recipient_id, active_share()
         )
     )
     if existing is not None:
         existing.until = until
         share = existing
     else:
-        share = Share(clip_id=clip.id, recipient_id=lesson.owner_id, shared_by=user.id, until=until)
+        share = Share(clip_id=clip.id, recipient_id=recipient_id, shared_by=user.id, until=until)
         session.add(share)
         session.flush()
     audit.record(
         session, user.id, "share.create", "clip", clip.id, client=client_of(request),
-        share_id=share.id, recipient_id=lesson.owner_id,
+        share_id=share.id, recipient_id=recipient_id,
         until=until.isoformat() if until else None,
     )  # fmt: skip
+    return share
+
+
+@router.post(
+    "/{clip_id}/share-with-mentor",
+    status_code=201,
+    response_model=list[SharePublic],
+    responses=responses(403, 404, 409),
+)
+def share_with_mentor(
+    clip_id: str,
+    body: ShareCreate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+) -> list[SharePublic]:
+    """Share your own clip of your own lesson (and its note, tags and comments) with the
+    mentors you are paired with; until then it is private to you. Revoke each share as usual."""
+    clip = visible_clip(session, user, clip_id)
+    require_reflection_owner(session, user, clip)
+    mentors = mentor_ids(session, user.id)
+    if not mentors:
+        raise HTTPException(409, "You have no mentor yet: ask your induction lead to pair you.")
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # a reflection has its lesson
+    _check_consent(lesson)
+    until = _future(body.until)
+    shares = [_share_with(session, request, user, clip, m, until) for m in mentors]
     session.commit()
-    if _rendered_key(session, clip, storage, "media") is None:
-        _request_render(session, clip)  # ready by the time the ECT opens it, not on first view
-    return share_public(session, share)
+    _render_for_recipient(session, storage, clip)
+    return [share_public(session, s) for s in shares]
 
 
 @router.delete("/{clip_id}/shares/{share_id}", status_code=204, responses=responses(403, 404, 409))

@@ -235,6 +235,9 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
             "clip_revoked": ("lesson_a", "mentor", {"revoked_at": now - timedelta(minutes=1)}),
             "clip_draft": ("lesson_a", "mentor", None),
             "clip_b": ("lesson_b", "mentor_b", {}),
+            # ect_a's own reflections: one private, one shared with their mentor
+            "clip_self": ("lesson_a", "ect_a", None),
+            "clip_self_shared": ("lesson_a", "ect_a", {}),
         }
         for key, (lesson_key, author, share) in clips.items():
             clip = Clip(
@@ -252,7 +255,10 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
             ids[key] = clip.id
             if share is not None:
                 owner = s.get(Lesson, ids[lesson_key]).owner_id  # type: ignore[union-attr]
-                row = Share(clip_id=clip.id, recipient_id=owner, shared_by=users[author], **share)
+                recipient = users["mentor"] if owner == users[author] else owner
+                row = Share(
+                    clip_id=clip.id, recipient_id=recipient, shared_by=users[author], **share
+                )
                 s.add(row)
                 s.flush()
                 ids[f"share_{key}"] = row.id

@@ -2,7 +2,9 @@
 
 The world (tests/api/conftest.py): ect_a owns lesson_a, paired with `mentor`; ect_b owns lesson_b,
 paired with `mentor_b`; a coach and an admin. On lesson_a, `mentor` made four clips: one shared
-with ect_a, one whose share expired, one whose share was revoked, one never shared. Rows that name
+with ect_a, one whose share expired, one whose share was revoked, one never shared; ect_a made two
+of their own (self-reflection): `clip_self`, private, and `clip_self_shared`, shared with their
+mentor. Rows that name
 them add the coach's batch `batch_c` holding lesson_c, which the coach submitted (case
 `batch_coach` of every lesson route).
 
@@ -43,7 +45,17 @@ CLIP_CASES = {
     "unrelated_mentor": ("mentor_b", "clip_shared"),
     "coach": ("coach", "clip_shared"),
     "admin": ("admin", "clip_shared"),
+    "own_reflection": ("ect_a", "clip_self"),
+    "own_reflection_shared": ("ect_a", "clip_self_shared"),
+    "reflection_unshared_mentor": ("mentor", "clip_self"),
+    "reflection_shared_mentor": ("mentor", "clip_self_shared"),
+    "reflection_unrelated_mentor": ("mentor_b", "clip_self_shared"),
+    "reflection_unrelated_ect": ("ect_b", "clip_self_shared"),
+    "reflection_admin": ("admin", "clip_self_shared"),
 }
+# an ECT's own clip: theirs to change and share; their mentor sees it only once shared
+OWN = {"own_reflection": 200, "own_reflection_shared": 200}
+SEEN_BY_MENTOR = {**OWN, "reflection_shared_mentor": 200}
 ACTORS = {
     "anonymous": "anonymous",
     "ect": "ect_a",
@@ -168,7 +180,7 @@ plain_route(
     f"{V1}/clips",
     (("lesson_id", "lesson_a"),),
     anonymous=401,
-    ect=403,
+    ect=201,
     mentor=201,
     coach=404,
     admin=403,
@@ -187,16 +199,66 @@ for path in (
     f"{C}/tags",
     f"{C}/comments",
 ):
-    clip_route("GET", path, shared=200, paired=200)
-clip_route("GET", C, shared=200, paired=200, unshared=404)
-clip_route("PATCH", C, shared=403, paired=200)
-clip_route("DELETE", C, shared=403, paired=204)
-clip_route("POST", f"{C}/tags", shared=403, paired=200)
-clip_route("DELETE", f"{C}/tags/{{strand_id}}", shared=403, paired=204)
-clip_route("POST", f"{C}/comments", shared=201, paired=201)
-clip_route("GET", f"{C}/shares", shared=403, paired=200)
-clip_route("POST", f"{C}/shares", shared=403, paired=201)
-clip_route("DELETE", f"{C}/shares/{{share_id}}", shared=403, paired=204)
+    clip_route("GET", path, shared=200, paired=200, **SEEN_BY_MENTOR)
+clip_route("GET", C, shared=200, paired=200, unshared=404, **SEEN_BY_MENTOR)
+clip_route("PATCH", C, shared=403, paired=200, **OWN, reflection_shared_mentor=403)
+clip_route(
+    "DELETE",
+    C,
+    shared=403,
+    paired=204,
+    own_reflection=204,
+    own_reflection_shared=204,
+    reflection_shared_mentor=403,
+)
+clip_route("POST", f"{C}/tags", shared=403, paired=200, **OWN, reflection_shared_mentor=403)
+clip_route(
+    "DELETE",
+    f"{C}/tags/{{strand_id}}",
+    shared=403,
+    paired=204,
+    own_reflection=204,
+    own_reflection_shared=204,
+    reflection_shared_mentor=403,
+)
+clip_route(
+    "POST",
+    f"{C}/comments",
+    shared=201,
+    paired=201,
+    own_reflection=201,
+    own_reflection_shared=201,
+    reflection_shared_mentor=201,
+)
+clip_route("GET", f"{C}/shares", shared=403, paired=200, **OWN, reflection_shared_mentor=403)
+# a mentor's share goes to the lesson's owner; the owner's own clip goes to their mentor instead
+clip_route(
+    "POST",
+    f"{C}/shares",
+    shared=403,
+    paired=201,
+    own_reflection=403,
+    own_reflection_shared=403,
+    reflection_shared_mentor=403,
+)
+clip_route(
+    "DELETE",
+    f"{C}/shares/{{share_id}}",
+    shared=403,
+    paired=204,
+    own_reflection=404,  # clip_self has no share to revoke
+    own_reflection_shared=204,
+    reflection_shared_mentor=403,
+)
+clip_route(
+    "POST",
+    f"{C}/share-with-mentor",
+    shared=403,
+    paired=403,
+    own_reflection=201,
+    own_reflection_shared=201,
+    reflection_shared_mentor=403,
+)
 
 plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
@@ -271,6 +333,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{C}/tags"): lambda w, ids: {"json": {"strand_ids": ["ecf-2019:2a"]}},
     ("POST", f"{C}/comments"): lambda w, ids: {"json": {"at": 1.0, "body": "A reflection"}},
     ("POST", f"{C}/shares"): lambda w, ids: {"json": {}},
+    ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
     ("POST", f"{V1}/admin/users"): lambda w, ids: {
         "json": {"email": "new@school.test", "name": "New", "role": "ect"}
     },
@@ -375,7 +438,17 @@ def test_every_object_route_has_each_ownership_case() -> None:
 
 def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
     """Lists are filtered by the same rules: ect_b sees nothing of ect_a's anywhere."""
-    a_things = {world.ids[k] for k in ("lesson_a", "clip_shared", "clip_draft", "upload_a")}
+    a_things = {
+        world.ids[k]
+        for k in (
+            "lesson_a",
+            "clip_shared",
+            "clip_draft",
+            "clip_self",
+            "clip_self_shared",
+            "upload_a",
+        )
+    }
     headers = world.auth("ect_b")
     for path in (
         "/api/v1/lessons",
@@ -407,13 +480,19 @@ def test_lists_show_what_each_role_may_see(world: World) -> None:
     assert ids("mentor", "/api/v1/lessons") == {ids_["lesson_a"]}
     assert ids("coach", "/api/v1/lessons") == set()
     assert ids("admin", "/api/v1/lessons") == {ids_["lesson_a"], ids_["lesson_b"]}
-    assert ids("ect_a", "/api/v1/clips") == {ids_["clip_shared"]}
-    assert ids("mentor", "/api/v1/clips") == {
-        ids_[k] for k in ("clip_shared", "clip_expired", "clip_revoked", "clip_draft")
+    assert ids("ect_a", "/api/v1/clips") == {
+        ids_[k] for k in ("clip_shared", "clip_self", "clip_self_shared")
     }
+    assert ids("mentor", "/api/v1/clips") == {
+        ids_[k]
+        for k in ("clip_shared", "clip_expired", "clip_revoked", "clip_draft", "clip_self_shared")
+    }
+    assert ids("mentor_b", "/api/v1/clips") == {ids_["clip_b"]}
     assert ids("admin", "/api/v1/clips") == set()
     feed = world.client.get("/api/v1/feed", headers=world.auth("ect_a")).json()
     assert [item["clip"]["id"] for item in feed] == [ids_["clip_shared"]]
+    feed = world.client.get("/api/v1/feed", headers=world.auth("mentor")).json()
+    assert [item["clip"]["id"] for item in feed] == [ids_["clip_self_shared"]]
 
 
 def test_lesson_cards_count_only_what_the_caller_may_see(world: World) -> None:
@@ -426,6 +505,6 @@ def test_lesson_cards_count_only_what_the_caller_may_see(world: World) -> None:
 
     mentor, ect, admin = card("mentor"), card("ect_a"), card("admin")
     assert mentor["owner"]["name"] == ect["owner"]["name"] == "Ect A"
-    assert (mentor["clip_count"], mentor["comment_count"]) == (4, 4)
-    assert (ect["clip_count"], ect["comment_count"]) == (1, 1)
+    assert (mentor["clip_count"], mentor["comment_count"]) == (5, 5)
+    assert (ect["clip_count"], ect["comment_count"]) == (3, 3)
     assert (admin["clip_count"], admin["comment_count"]) == (0, 0)

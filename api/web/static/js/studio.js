@@ -1,4 +1,6 @@
-// The mentor's clipping studio: watch the lesson, mark a range, save, tag, comment and share.
+// The clipping studio: watch the lesson, mark a range, save, tag, comment and share. A mentor
+// clips an ECT's lesson to coach; the ECT clips their own to reflect, privately until they
+// share it with their mentor.
 
 import { api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
 import {
@@ -37,8 +39,13 @@ onReady(async () => {
     lesson.created_at && `uploaded ${formatDate(lesson.created_at)}`,
   ].filter(Boolean).join(" · ");
   $("studio").hidden = false;
-  const canClip = me.role === "mentor" || me.role === "admin" || me.role === "ect";
+  // The lesson's owner reflects on it; a mentor paired with them coaches (the API decides).
+  const canClip = lesson.owner_id === me.id || me.role === "mentor";
   $("clip-form").hidden = !canClip;
+  if (lesson.owner_id === me.id) {
+    $("clip-form-heading").textContent = "Save a clip for your reflection";
+    $("clip-form-help").hidden = false;
+  }
   if (lesson.status !== "ready") {
     await openWhileConverting(lesson, me);
     return;
@@ -346,9 +353,11 @@ async function listLessonClips() {
   const list = $("lesson-clips");
   list.replaceChildren();
   for (const clip of clips) {
+    const mine = clip.author?.id === panelMe?.id;
     const edit = el("button", { type: "button", class: "segment" },
       el("strong", {}, clip.title || "Untitled"),
-      el("span", { class: "muted small" }, ` ${formatTime(clip.start)}–${formatTime(clip.end)}`));
+      el("span", { class: "muted small" }, ` ${formatTime(clip.start)}–${formatTime(clip.end)}`),
+      clip.reflection ? el("span", { class: "badge" }, mine ? "Your reflection" : `${clip.author?.name || "ECT"}'s reflection`) : null);
     edit.addEventListener("click", async () => openClip(await api(`clips/${clip.id}`)));
     list.append(el("li", {}, edit));
   }
@@ -369,7 +378,19 @@ async function openClip(clip, me = panelMe) {
   $("clip-page-link").href = `/clips/${clip.id}`;
   $("video").currentTime = clip.start;
   $("comment-at").textContent = formatTime(0);
-  await Promise.all([refreshTags(), comments.refresh(), refreshShares()]);
+  // Who may do what to this clip: its author tags it; a mentor's clip goes to the ECT, an
+  // ECT's own goes to their mentor; a mentor reading a shared reflection only comments.
+  const mine = clip.author?.id === me?.id;
+  const canTag = clip.reflection ? mine : me?.role === "mentor";
+  $("tag-picker").hidden = !canTag;
+  $("share-section").hidden = !canTag;
+  $("share-form").hidden = clip.reflection || !state.ownerName;
+  $("share-mentor-form").hidden = !(clip.reflection && mine);
+  $("reflection-note").hidden = !clip.reflection;
+  $("reflection-note").textContent = mine
+    ? "Your own clip: private to you until you share it with your mentor."
+    : `${clip.author?.name || "Your ECT"} chose to share this reflection with you.`;
+  await Promise.all([refreshTags(), comments.refresh(), canTag ? refreshShares() : null]);
   $("clip-panel").scrollIntoView({ block: "nearest" });
   void me;
 }
@@ -464,11 +485,27 @@ function setUpClipPanel(me, words) {
     toast("Shared.");
     await refreshShares();
   });
+  $("share-mentor-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.clip) return;
+    try {
+      const shares = await api(`clips/${state.clip.id}/share-with-mentor`, { method: "POST", json: {} });
+      toast(`Shared with ${shares.map((s) => s.recipient.name).join(" and ")}.`);
+    } catch (e) {
+      toast(e.message);
+    }
+    await refreshShares();
+  });
   fillRecipient(me);
 }
 
 // A share always goes to the lesson's owner: name them from the mentor's pairings.
 function fillRecipient(me) {
+  if (state.lesson.owner_id === me.id) {
+    const mentors = (me.paired_with || []).map((u) => u.name);
+    $("share-mentor-to").textContent = mentors.length ? mentors.join(" and ") : "your mentor (none yet)";
+    return;
+  }
   const owner = (me.paired_with || []).find((u) => u.id === state.lesson.owner_id);
   $("share-to").textContent = owner ? owner.name : "the lesson's ECT";
   state.ownerName = owner ? owner.name : "";
@@ -494,7 +531,7 @@ async function refreshTags() {
 }
 
 async function refreshShares() {
-  const shares = items(await api(`clips/${state.clip.id}/shares`));
+  const shares = items(await api(`clips/${state.clip.id}/shares`).catch(() => []));
   const list = $("shares");
   list.replaceChildren();
   for (const share of shares) {
