@@ -66,6 +66,8 @@ def test_ect_reflects_privately_then_shares_with_mentor(
     expect(mentor.locator("#reflection-note")).to_contain_text("chose to share")
     expect(mentor.locator("#comments")).to_contain_text("count to three")
     expect(mentor.locator("#tag-picker")).to_be_hidden()
+    expect(mentor.locator("#clip-tags .chip")).to_have_count(1)
+    expect(mentor.locator("#clip-tags .chip-remove")).to_have_count(0)  # the ECT's tags
     expect(mentor.locator("#share-section")).to_be_hidden()
     shots.take(mentor, "mentor-sees-shared-reflection")
 

@@ -525,7 +525,7 @@ async function refreshTags() {
       await api(`clips/${state.clip.id}/tags/${encodeURIComponent(id)}`, { method: "DELETE" });
       await refreshTags();
     });
-    list.append(el("li", { class: "chip", title: strand.title }, el("span", { class: "code" }, strand.code), ` ${strand.title || ""}`, remove));
+    list.append(el("li", { class: "chip", title: strand.title }, el("span", { class: "code" }, strand.code), ` ${strand.title || ""}`, $("tag-picker").hidden ? null : remove));
   }
   if (!tags.length) list.append(el("li", { class: "muted" }, "No strands tagged yet."));
 }
