@@ -695,7 +695,7 @@ def share_with_mentor(
     if not mentors:
         raise HTTPException(409, "You have no mentor yet: ask your induction lead to pair you.")
     lesson = session.get(Lesson, clip.lesson_id)
-    assert lesson is not None  # a reflection has its lesson
+    assert lesson is not None  # noqa: S101 - a reflection has its lesson (foreign key)
     _check_consent(lesson)
     until = _future(body.until)
     shares = [_share_with(session, request, user, clip, m, until) for m in mentors]
