@@ -260,8 +260,8 @@ def rank_strands(query: str, documents: Sequence[tuple[str, str, str]]) -> list[
 
     A document is (code, own text, context text): a bullet's context is its heading and standard.
     A unit matches the code exactly, or it (or a phrase a curated entry groups with it) appears
-    in the text by stems. Longer phrases count for more, the strand's own words for more than its
-    context, and the very word typed for more than a synonym.
+    in the text by stems. The very words typed count most, then a synonym in the strand's own
+    words (a longer phrase a little more), then a match only in its context.
     """
     codes = {word.lower() for word in query.split()}
     units = _query_units(query)
@@ -276,14 +276,14 @@ def rank_strands(query: str, documents: Sequence[tuple[str, str, str]]) -> list[
         score = 0.0
         for unit in units:
             alternatives = _alternatives(unit)
-            best = max(
-                (len(a) * (1.0 if _contains(own_stems, a) else 0.25)
-                 for a in alternatives if _contains(own_stems, a) or _contains(context_stems, a)),
-                default=0.0,
-            )  # fmt: skip
-            if not best:
+            if _contains(own_stems, unit):  # the very words typed count most
+                score += 3.0 * len(unit)
+            elif own := [a for a in alternatives if _contains(own_stems, a)]:
+                score += 1.0 + 0.25 * (max(map(len, own)) - 1)
+            elif any(_contains(context_stems, a) for a in alternatives):
+                score += 0.5
+            else:
                 break
-            score += best + (1.5 if _contains(own_stems, unit) else 0.0)
         else:
             scored.append((-score, index))
     return [index for _, index in sorted(scored)]
