@@ -278,8 +278,8 @@ def rank_strands(query: str, documents: Sequence[tuple[str, str, str]]) -> list[
             alternatives = _alternatives(unit)
             if _contains(own_stems, unit):  # the very words typed count most
                 score += 3.0 * len(unit)
-            elif own := [a for a in alternatives if _contains(own_stems, a)]:
-                score += 1.0 + 0.25 * (max(map(len, own)) - 1)
+            elif synonyms := [a for a in alternatives if _contains(own_stems, a)]:
+                score += 1.0 + 0.25 * (max(map(len, synonyms)) - 1)
             elif any(_contains(context_stems, a) for a in alternatives):
                 score += 0.5
             else:
