@@ -347,3 +347,17 @@ def test_a_shared_clip_is_ready_before_the_ect_opens_it(
     page.wait_for_function("() => document.getElementById('video').readyState >= 1", timeout=15_000)
     expect(page.locator("#render-status")).to_have_text("")
     assert statuses and 503 not in statuses, statuses
+
+
+def test_the_ects_feed_shows_each_clips_lesson_poster_and_strands(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    clip_id = _shared_clip(live_app, lesson_id, "In the feed", ["Nice pause."])
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"])
+    item = page.locator("#feed > li").filter(has=page.locator(f"a[href='/clips/{clip_id}']"))
+    expect(item).to_contain_text("From the lesson “Y7 fractions”")
+    expect(item).to_contain_text("1 comment")
+    expect(item.locator("img.poster")).to_have_attribute("src", re.compile(r"/poster\.jpg\?token="))
+    shots.take(page, "home-feed")
+    shots.take(page, "home-feed", phone=True)

@@ -107,10 +107,14 @@ async function showFeed() {
     const clip = entry.clip || entry;
     const tags = items(entry.tags);
     const count = entry.comment_count ?? 0;
+    // The poster of the lesson the clip comes from (the ECT's own lesson, so theirs to see).
+    const poster = el("img", { class: "poster", alt: "", loading: "lazy" });
+    void posterOf({ id: clip.lesson_id }, poster);
     list.append(
       el(
         "li",
-        { class: "card feed-item" },
+        { class: "card lesson feed-item" },
+        el("a", { class: "poster-link", href: `/clips/${clip.id}`, tabindex: "-1", "aria-hidden": "true" }, poster),
         el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
         clip.lesson_title ? el("p", { class: "small" }, `From the lesson “${clip.lesson_title}” · ${formatTime(clip.duration ?? clip.end - clip.start)}`) : null,
         el("p", { class: "muted small" }, [
