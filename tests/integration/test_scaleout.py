@@ -121,8 +121,8 @@ def test_lesson_through_two_worker_pools_on_redis_s3_and_postgres(
         storage_url=scaleout.storage_url,
         broker_url=scaleout.broker_url,
     )
-    media = WorkerProcess(
-        "media", env, tmp_path / "logs" / "media.log", scratch=tmp_path / "scratch-media"
+    media = WorkerProcess(  # the media host also takes clip renders here (compose: worker-clips)
+        "media,clips", env, tmp_path / "logs" / "media.log", scratch=tmp_path / "scratch-media"
     )
     transcribe = WorkerProcess(
         "transcribe",
