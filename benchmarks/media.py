@@ -151,10 +151,16 @@ def lesson(fmt_name: str, minutes: float, *, piece_minutes: float = 8.0, work: P
     if abs(seconds - piece_seconds) < 0.5:
         return source
     path = work / f"lesson_{fmt.name}_{fmt.height}p_{minutes:g}min_p{piece_minutes:g}.mp4"
+    return repeated(source, path, seconds, piece_seconds)
+
+
+def repeated(source: Path, path: Path, seconds: float, piece_seconds: float) -> Path:
+    """`source` (of `piece_seconds`) joined to itself with `-c copy` until it lasts `seconds`,
+    written to `path` (kept: an existing one is reused)."""
     if path.exists():
         return path
     copies = math.ceil(seconds / piece_seconds)
-    listing = work / f".concat_{path.stem}.txt"
+    listing = path.with_name(f".concat_{path.stem}.txt")
     listing.write_text("".join(f"file '{source.name}'\n" for _ in range(copies)))
     tmp = path.with_name(f".tmp.{path.name}")
     try:

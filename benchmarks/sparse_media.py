@@ -12,11 +12,10 @@ asked for; the piece length is a whole number of keyframe intervals, so the join
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.media import SAMPLE_LESSON, WORK, ffmpeg, speech_track
+from benchmarks.media import SAMPLE_LESSON, WORK, ffmpeg, repeated, speech_track
 
 PIECE_MINUTES = 8.0
 FPS = 25
@@ -66,19 +65,4 @@ def lesson(fmt_name: str, minutes: float, work: Path = WORK) -> Path:
     if abs(minutes - PIECE_MINUTES) < 0.01:
         return source
     path = work / f"sparse_lesson_{fmt.name}_{minutes:g}min.mp4"
-    if path.exists():
-        return path
-    copies = math.ceil(minutes / PIECE_MINUTES)
-    listing = work / f".concat_{path.stem}.txt"
-    listing.write_text("".join(f"file '{source.name}'\n" for _ in range(copies)))
-    tmp = path.with_name(f".tmp.{path.name}")
-    try:
-        ffmpeg(
-            *("-f", "concat", "-safe", "0", "-i", listing),
-            *("-map", "0", "-c", "copy", "-t", f"{minutes * 60:.3f}"),
-            tmp,
-        )
-    finally:
-        listing.unlink(missing_ok=True)
-    tmp.replace(path)
-    return path
+    return repeated(source, path, minutes * 60, PIECE_MINUTES * 60)
