@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.media import WORK, lesson
+from benchmarks.media import WORK, ffmpeg_args, lesson
 from pipeline.clip import render_clip
 
 CLIP_SECONDS = 60.0
@@ -27,12 +27,7 @@ CLIP_SECONDS = 60.0
 def reencode(src: Path, dst: Path, start: float, seconds: float) -> None:
     """The plain way: decode from the nearest keyframe, re-encode every frame of the range."""
     subprocess.run(
-        [
-            "ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
+        ffmpeg_args(
             "-y",
             "-ss",
             f"{start:.3f}",
@@ -54,8 +49,8 @@ def reencode(src: Path, dst: Path, start: float, seconds: float) -> None:
             "128k",
             "-movflags",
             "+faststart",
-            str(dst),
-        ],
+            dst,
+        ),
         check=True,
     )
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.tools import global_flags
+
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "work"
 SAMPLE_LESSON = REPO / "sample_media" / "lesson.mp4"
@@ -73,8 +75,14 @@ FORMATS = {
 }
 
 
+def ffmpeg_args(*args: str | Path) -> list[str]:
+    """An ffmpeg command with the pipeline's global flags: the benchmarks' plain-tool runs and
+    media making start ffmpeg the way the stages do."""
+    return ["ffmpeg", *global_flags(), *map(str, args)]
+
+
 def ffmpeg(*args: str | Path) -> None:
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)]
+    cmd = ffmpeg_args("-y", *args)
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"ffmpeg failed: {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
@@ -82,7 +90,7 @@ def ffmpeg(*args: str | Path) -> None:
 
 def _decode(path: Path) -> np.ndarray:
     """Any recording as mono 16-bit samples at SPEECH_RATE."""
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0"]
+    cmd = ffmpeg_args("-i", path, "-map", "0:a:0")
     cmd += ["-ac", "1", "-ar", str(SPEECH_RATE), "-f", "s16le", "-"]
     raw = subprocess.run(cmd, capture_output=True, check=True).stdout
     return np.frombuffer(raw, dtype=np.int16)

@@ -237,8 +237,8 @@ def plain_tools(source: Path, scratch: Path) -> dict[str, Any]:
     """What a user would otherwise run: transcode to 720p H.264/AAC, then transcribe."""
     out = scratch / "plain.mp4"
     transcode = run_measured(
-        ["ffmpeg", "-y", "-nostdin", "-v", "error", "-i", source, "-vf", "scale=-2:720",
-         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", out]
+        media.ffmpeg_args("-y", "-i", source, "-vf", "scale=-2:720",
+         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", out)
     ).check("plain ffmpeg")  # fmt: skip
     whisper = run_measured([PYTHON, "-c", PLAIN_WHISPER, model_path(), source]).check(
         "plain faster-whisper"
@@ -273,8 +273,8 @@ def decode_floor(suite: Suite, codec: str, length: float, source: Path) -> Measu
     key = (codec, length)
     if key not in suite.floors:
         say(f"decoding {source.name} alone")
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", source, "-map", "0:V:0"]
-        suite.floors[key] = run_measured([*cmd, "-f", "null", "-"]).check("ffmpeg decode")
+        cmd = media.ffmpeg_args("-i", source, "-map", "0:V:0", "-f", "null", "-")
+        suite.floors[key] = run_measured(cmd).check("ffmpeg decode")
     return suite.floors[key]
 
 
@@ -608,9 +608,9 @@ def part_clip(suite: Suite) -> None:
             )
             return
         peer = run_measured(
-            ["ffmpeg", "-y", "-nostdin", "-v", "error", "-ss", f"{start}", "-i", lesson,
+            media.ffmpeg_args("-y", "-ss", f"{start}", "-i", lesson,
              "-t", f"{span}", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
-             scratch / "peer.mp4"]
+             scratch / "peer.mp4")
         ).check("ffmpeg clip re-encode")  # fmt: skip
         ours_len = media.duration(scratch / "ours.mp4")
     body = table(

@@ -114,8 +114,9 @@ def whisper_alone(source: Path) -> dict[str, Any]:
 
 
 def decode_alone(source: Path) -> dict[str, Any]:
-    cmd: list[str | Path] = ["ffmpeg", "-nostdin", "-v", "error", "-i", source, "-map", "0:V:0"]
-    run = run_measured([*cmd, "-f", "null", "-"]).check("ffmpeg decode")
+    run = run_measured(media.ffmpeg_args("-i", source, "-map", "0:V:0", "-f", "null", "-")).check(
+        "ffmpeg decode"
+    )
     return {"seconds": run.seconds, "cpu": run.cpu_seconds}
 
 
@@ -152,7 +153,7 @@ def reader_costs(source: Path) -> list[list[Any]]:
     measure("sampled 1 per 4 s, 160x90 (tiles on sparse keyframes)", FrameRequest(160, 90, 0.25))
     before, wall = cpu_children(), time.perf_counter()
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", source, "-map", "0:V:0", "-f", "null", "-"],
+        media.ffmpeg_args("-i", source, "-map", "0:V:0", "-f", "null", "-"),
         check=True,
     )
     rows.append(
@@ -168,9 +169,9 @@ def reader_costs(source: Path) -> list[list[Any]]:
     at = 0.0
     while at < info.duration:
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-ss", f"{at:.3f}",
+            media.ffmpeg_args("-skip_loop_filter", "all", "-ss", f"{at:.3f}",
              "-i", source, "-map", "0:V:0", "-frames:v", "1", "-vf", "scale=160:90",
-             "-f", "rawvideo", "-pix_fmt", "bgr24", "-y", os.devnull],
+             "-f", "rawvideo", "-pix_fmt", "bgr24", "-y", os.devnull),
             check=True,
         )  # fmt: skip
         count += 1

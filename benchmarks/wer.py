@@ -32,6 +32,7 @@ from typing import Any
 
 import jiwer
 
+from benchmarks.media import ffmpeg_args
 from pipeline.transcribe import (
     ModelSpec,
     TranscribeOptions,
@@ -300,10 +301,10 @@ def make_non_speech(out_dir: Path, seconds: float = 30.0) -> dict[str, Path]:
         path = out_dir / f"{name}.wav"
         if not path.exists():
             subprocess.run(
-                [
-                    *("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source),
-                    *("-t", str(seconds), "-ac", "1", "-ar", "16000", str(path)),
-                ],
+                ffmpeg_args(
+                    *("-y", "-f", "lavfi", "-i", source),
+                    *("-t", str(seconds), "-ac", "1", "-ar", "16000", path),
+                ),
                 check=True,
             )
         made[name] = path
@@ -342,10 +343,10 @@ def concatenate(
     out.parent.mkdir(parents=True, exist_ok=True)
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
     subprocess.run(
-        [
-            *("ffmpeg", "-v", "error", "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE)),
-            *("-ac", "1", "-i", "pipe:0", str(out)),
-        ],
+        ffmpeg_args(
+            *("-y", "-f", "s16le", "-ar", str(SAMPLE_RATE)),
+            *("-ac", "1", "-i", "pipe:0", out),
+        ),
         input=pcm,
         check=True,
     )

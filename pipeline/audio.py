@@ -15,7 +15,7 @@ import ffmpeg
 from pipeline.errors import NoAudioError, UnreadableMediaError
 from pipeline.probe import ProbeResult
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, global_flags, run_tool
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def build_command(src: Path, dst: Path, options: AudioOptions) -> list[str]:
     out = ffmpeg.output(
         inp["a:0"], str(dst), vn=None, ac=1, ar=options.sample_rate, acodec="pcm_s16le", f="wav"
     )
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:2")
+    out = out.global_args(*global_flags(), "-progress", "pipe:2")
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from pipeline.errors import FfmpegError, NoVideoError, PipelineError
 from pipeline.probe import ProbeOptions
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_command
 
 Frame = npt.NDArray[np.uint8]
 """One picture, height x width x 3 (RGB)."""
@@ -280,7 +280,7 @@ def _frames(stdout: Any, width: int, height: int) -> Iterator[Frame]:
 
 
 def decode_command(src: Path) -> list[str]:
-    return [ffmpeg_binary(), "-nostdin", "-v", "error", "-i", str(src), "-map", "0:v:0",
+    return [*ffmpeg_command(), "-i", str(src), "-map", "0:v:0",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
 
 
@@ -289,7 +289,7 @@ def encode_command(
 ) -> list[str]:
     audio = ["-map", "1:a:0", "-c:a", "copy"] if has_audio else []
     return [
-        ffmpeg_binary(), "-nostdin", "-v", "error", "-y",
+        *ffmpeg_command(), "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate, "-i", "-",
         "-i", str(src), "-map", "0:v:0", *audio,
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),

@@ -38,7 +38,7 @@ import ffmpeg
 from pipeline.errors import ClipRangeError, UnreadableMediaError
 from pipeline.probe import ProbeOptions, ProbeResult
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, global_flags, run_tool
 
 H264_PROFILES = {"Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main"}
 
@@ -212,7 +212,7 @@ def part_command(
     inp = ffmpeg.input(str(src), ss=f"{at:.6f}")
     codec = encode if encode is not None else {"c:v": "copy"}
     out = ffmpeg.output(inp["V:0"], str(dst), an=None, f="mpegts", **{"frames:v": frames}, **codec)
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    out = out.global_args(*global_flags())
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 
@@ -225,7 +225,7 @@ def join_command(concat_list: Path, audio: Path | None, dst: Path) -> list[str]:
     out = ffmpeg.output(
         *streams, str(dst), movflags="+faststart", f="mp4", **{"c": "copy", "tag:v": "avc1"}
     )
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    out = out.global_args(*global_flags())
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 
@@ -245,7 +245,7 @@ def audio_clip_command(
         movflags="+faststart",
         **{"c:a": "aac", "b:a": options.audio_bitrate},
     )
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    out = out.global_args(*global_flags())
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from pipeline.errors import FfmpegError
 from pipeline.probe import VideoStream
-from pipeline.tools import ProgressCallback, ffmpeg_binary, run_tool
+from pipeline.tools import ProgressCallback, ffmpeg_binary, global_flags, run_tool
 
 PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
 
@@ -78,7 +78,7 @@ def build_command(src: Path, request: FrameRequest) -> list[str]:
     video = video.filter("showinfo")
     video = video.filter("scale", request.width, request.height, flags="bilinear")
     out = ffmpeg.output(video, "pipe:", f="rawvideo", pix_fmt="bgr24", fps_mode="passthrough")
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "info", "-progress", "pipe:2")
+    out = out.global_args(*global_flags("info"), "-progress", "pipe:2")
     return list(out.compile(cmd=ffmpeg_binary()))
 
 

@@ -33,6 +33,7 @@ from pipeline.tools import (
     atomic_output,
     ffmpeg_binary,
     ffprobe_binary,
+    global_flags,
     run_tool,
 )
 
@@ -264,7 +265,7 @@ def build_command(
         kwargs.update(_audio_args(plan, probe, options))
     kwargs["f"] = "mp4" if plan.container == "mp4" else "ipod"
     out = ffmpeg.output(*streams, str(dst), **kwargs)
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:2")
+    out = out.global_args(*global_flags(), "-progress", "pipe:2")
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.tools import atomic_output, ffmpeg_binary, run_tool
+from pipeline.tools import atomic_output, ffmpeg_command, run_tool
 
 
 def drop_picture_command(src: Path, dst: Path) -> list[str]:
     return [
-        ffmpeg_binary(), "-nostdin", "-v", "error", "-y", "-i", str(src),
+        *ffmpeg_command(), "-y", "-i", str(src),
         "-map", "0:a:0", "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", str(dst),
     ]  # fmt: skip
 

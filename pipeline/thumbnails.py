@@ -28,7 +28,7 @@ from pipeline.errors import FfmpegError, NoVideoError
 from pipeline.frames import FrameRequest, read_frames, sampling_rate
 from pipeline.probe import ProbeResult
 from pipeline.probe import probe as probe_media
-from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, run_tool
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_binary, global_flags, run_tool
 
 NICE_INTERVALS = (2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300)
 
@@ -145,7 +145,7 @@ def build_poster_command(src: Path, dst: Path, at: float, height: int, quality: 
     inp = ffmpeg.input(str(src), ss=f"{at:.3f}")
     video = inp["V:0"].filter("scale", -2, f"min({height},ih)")
     out = ffmpeg.output(video, str(dst), vframes=1, **{"q:v": qscale, "f": "image2"})
-    out = out.global_args("-hide_banner", "-nostdin", "-v", "error")
+    out = out.global_args(*global_flags())
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 

@@ -42,6 +42,20 @@ def ffmpeg_binary() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+def global_flags(level: str = "error") -> list[str]:
+    """The flags every ffmpeg run takes: no banner, never read stdin, log only `level` and worse.
+
+    Without `-nostdin` ffmpeg run from a worker waits on a terminal it does not have; the level
+    is "info" only where a stage reads filter output such as `showinfo`.
+    """
+    return ["-hide_banner", "-nostdin", "-v", level]
+
+
+def ffmpeg_command(*args: str, level: str = "error") -> list[str]:
+    """An ffmpeg argument list: the binary, the global flags, then `args`."""
+    return [ffmpeg_binary(), *global_flags(level), *args]
+
+
 @functools.cache
 def ffprobe_binary() -> str:
     """Path of ffprobe, which ships with the system ffmpeg."""
