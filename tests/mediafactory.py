@@ -286,6 +286,51 @@ def make_speech(
     return spans
 
 
+def make_dialogue(
+    path: Path, lines: Sequence[tuple[str, str]], silences: Sequence[float], *, speed: int = 160
+) -> list[SpeechSpan]:
+    """A lesson-like exchange at 16 kHz: each `(voice, text)` line spoken by espeak-ng, trimmed
+    of espeak's own edge silence by sox, then exactly `silences[i]` seconds of digital silence
+    (sox) before the next line. Returns where each line's sound starts and ends, so the silence
+    after line i is `silences[i]` by construction: the truth for wait time."""
+    if len(silences) != len(lines) - 1:
+        raise ValueError("one silence between each pair of lines")
+    spans: list[SpeechSpan] = []
+    parts: list[str] = []
+    at = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (voice, text) in enumerate(lines):
+            raw, line = Path(tmp) / f"raw{i}.wav", Path(tmp) / f"line{i}.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
+                check=True,
+                capture_output=True,
+            )
+            trim = ["silence", "1", "0.02", "0.5%", "reverse"]
+            subprocess.run(
+                ["sox", str(raw), "-r", "16000", "-c", "1", str(line), *trim, *trim],
+                check=True,
+                capture_output=True,
+            )
+            with wave.open(str(line)) as fh:
+                length = fh.getnframes() / fh.getframerate()
+            spans.append(SpeechSpan(text, round(at, 4), round(at + length, 4)))
+            parts.append(str(line))
+            at += length
+            if i < len(silences):
+                gap = Path(tmp) / f"gap{i}.wav"
+                subprocess.run(
+                    ["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap),
+                     "trim", "0", f"{silences[i]}"],
+                    check=True,
+                    capture_output=True,
+                )  # fmt: skip
+                parts.append(str(gap))
+                at += silences[i]
+        subprocess.run(["sox", *parts, str(path)], check=True, capture_output=True)
+    return spans
+
+
 def add_video_to_audio(audio: Path, path: Path, *, size: tuple[int, int] = (320, 240)) -> None:
     """A lesson-like file: a test picture for as long as `audio` lasts, its sound as AAC."""
     ffmpeg(
