@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.account import new_id
 from models.consent import Rendition
 from models.db import Base, utcnow
+from models.lesson import lesson_key
 
 MIN_CLIP_SECONDS = 1.0
 MAX_CLIP_SECONDS = 600.0
@@ -75,7 +76,7 @@ def clip_media_key(
 ) -> str:
     """The rendered file's key; the range and the rendition are in the name, so an edited clip
     or a changed consent state never reuses a file."""
-    stem = f"lessons/{lesson_id}/clips/{clip_id}-{round(start * 1000)}-{round(end * 1000)}"
+    stem = lesson_key(lesson_id, "clips", f"{clip_id}-{round(start * 1000)}-{round(end * 1000)}")
     return f"{stem}.mp4" if rendition == Rendition.plain else f"{stem}-{rendition.value}.mp4"
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models.account import new_id
 from models.consent import Consent
-from models.lesson import Lesson, school_default_consent
+from models.lesson import Lesson, lesson_prefix, school_default_consent
 from models.storage import Storage
 
 MAX_EXTENSION = 12
@@ -79,4 +79,4 @@ def add_lesson_from_file(
 
 def discard_source(storage: Storage, lesson_id: str) -> None:
     """Remove everything stored for a lesson that was never committed."""
-    storage.delete_prefix(f"lessons/{lesson_id}")
+    storage.delete_prefix(lesson_prefix(lesson_id))

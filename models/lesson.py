@@ -35,6 +35,21 @@ class StageStatus(enum.StrEnum):
     failed = "failed"
 
 
+LESSONS = "lessons"
+"""The top folder of every lesson's files in object storage."""
+
+
+def lesson_prefix(lesson_id: str) -> str:
+    """The folder holding everything stored for a lesson; `delete_prefix` of it forgets them all."""
+    return f"{LESSONS}/{lesson_id}"
+
+
+def lesson_key(lesson_id: str, *parts: str) -> str:
+    """Where a file made from a lesson lives: the one rule for lesson keys, so the API, the
+    workers and the batch runner find the same object (`lesson_key(id, "clips", "c.mp4")`)."""
+    return "/".join((lesson_prefix(lesson_id), *parts))
+
+
 def school_default_consent() -> Consent:
     """A new lesson's consent when its uploader does not choose: the school's setting."""
     from models.settings import get_settings
@@ -87,7 +102,7 @@ class Lesson(Base):
 
     def artefact_key(self, name: str) -> str:
         """Where a file made from this lesson lives in object storage."""
-        return f"lessons/{self.id}/{name}"
+        return lesson_key(self.id, name)
 
 
 class LessonStage(Base):

@@ -51,7 +51,7 @@ from sqlalchemy import func, select
 from models.account import new_id
 from models.db import session_scope
 from models.intake import add_lesson_from_file
-from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
+from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus, lesson_key
 from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import Storage
@@ -703,12 +703,13 @@ class Batch:
 
     def _export(self, job: _Job, lesson: dict[str, Any]) -> None:
         """Copy the chosen transcript formats out of storage into each recording's place."""
+        assert job.lesson_id is not None  # noqa: S101 - only a job whose lesson is ready exports
         self._set(job, ItemState.exporting)
         unavailable: list[str] = []
         for item in job.items:
             outputs = []
             for fmt in self.options.formats:
-                key = f"lessons/{job.lesson_id}/transcript.{fmt}"
+                key = lesson_key(job.lesson_id, f"transcript.{fmt}")
                 if not self.storage.exists(key):
                     if fmt not in unavailable:
                         unavailable.append(fmt)

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from models.coaching import Clip, RenderStatus, clip_captions_key, clip_media_key
 from models.consent import Rendition, rendition_for
 from models.db import session_scope, utcnow
-from models.lesson import Lesson
+from models.lesson import Lesson, lesson_key
 from models.queue import RENDER_CLIP
 from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
@@ -152,7 +152,7 @@ def _as_consent_requires(plain: Path, rendition: Rendition) -> Path:
 
 def _captions(storage: Storage, job: ClipJob) -> str:
     """The lesson's transcript cut to the clip and timed from its start, as WebVTT."""
-    key = f"lessons/{job.lesson_id}/transcript.json"
+    key = lesson_key(job.lesson_id, "transcript.json")
     if not storage.exists(key):
         return EMPTY_VTT
     from pipeline.captions import clip_transcript, to_vtt

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from models import search
 from models.db import session_scope
+from models.lesson import lesson_key
 from models.settings import Settings
 from models.storage import Storage
 from pipeline.errors import PipelineError
@@ -62,7 +63,7 @@ def _fetch_inputs(storage: Storage, ctx: status.StageContext, stage: str, workdi
             if ctx.media_key:
                 storage.get_file(ctx.media_key, workdir / PurePosixPath(ctx.media_key).name)
         else:
-            key = f"lessons/{ctx.lesson_id}/{name}"
+            key = lesson_key(ctx.lesson_id, name)
             if storage.exists(key):  # optional inputs: a skipped stage made nothing
                 storage.get_file(key, workdir / name)
 
@@ -105,7 +106,7 @@ def execute_stage(
         with Heartbeat(db, lesson_id, stage):
             outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
             for name in outcome.outputs:
-                storage.put_file(f"lessons/{lesson_id}/{name}", workdir / name)
+                storage.put_file(lesson_key(lesson_id, name), workdir / name)
             if stage == "transcribe":
                 _index_transcript(db, lesson_id, workdir / TRANSCRIPT_FILES[0])
     except PipelineError as exc:

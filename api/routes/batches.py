@@ -44,7 +44,7 @@ from models.access import (
 )
 from models.account import Role, User
 from models.batch import Batch, BatchItem
-from models.lesson import Lesson, LessonStatus
+from models.lesson import Lesson, LessonStatus, lesson_prefix
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TRANSCRIPT_FORMATS, transcript_key
@@ -183,7 +183,7 @@ def create_batch(
             lesson = session.get(Lesson, lesson_id)
             if lesson is not None:
                 session.delete(lesson)
-            storage.delete_prefix(f"lessons/{lesson_id}")
+            storage.delete_prefix(lesson_prefix(lesson_id))
         gone = session.get(Batch, batch_id)
         if gone is not None:
             session.delete(gone)

@@ -56,7 +56,7 @@ from models.coaching import Clip, Comment
 from models.consent import Consent
 from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
-from models.lesson import Lesson, LessonStatus
+from models.lesson import Lesson, LessonStatus, lesson_prefix
 from models.mediatype import NotARecordingError, sniff
 from models.settings import Settings
 from models.storage import Storage
@@ -324,7 +324,7 @@ def delete_lesson(
     session.delete(lesson)
     audit.record(session, user.id, "lesson.delete", "lesson", lesson_id, client=client_of(request))
     session.commit()
-    storage.delete_prefix(f"lessons/{lesson_id}")
+    storage.delete_prefix(lesson_prefix(lesson_id))
 
 
 @router.post(
