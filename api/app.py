@@ -56,7 +56,15 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
-    app.state.login_limiter = LoginLimiter(store, namespace=namespace)
+    app.state.login_limiter = LoginLimiter(
+        store,
+        per_account=settings.sign_in_per_account,
+        per_account_client=settings.sign_in_per_account_client,
+        per_client=settings.sign_in_per_client,
+        window_seconds=settings.sign_in_window_seconds,
+        known_client_days=settings.sign_in_known_client_days,
+        namespace=namespace,
+    )
     errors.install(app)
     app.add_middleware(FiniteJSONMiddleware)
     app.add_middleware(

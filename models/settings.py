@@ -44,6 +44,33 @@ class Settings(BaseSettings):
         description="Where sign-in limits are counted (a `limits` storage URL, e.g. redis://...); "
         "empty means the broker's Redis if it is one, else memory (one API process).",
     )
+    sign_in_per_account: int = Field(
+        10,
+        ge=1,
+        description="Failed sign-ins one account may have from all addresses together in a "
+        "window; then 429 `sign_in_limited_account` for it from anywhere (docs/reliability.md).",
+    )
+    sign_in_per_account_client: int = Field(
+        5, ge=1, description="Failed sign-ins one account may have from one address in a window."
+    )
+    sign_in_per_client: int = Field(
+        30,
+        ge=1,
+        description="Failed sign-ins (any email) one address may have in a window; then 429 "
+        "`sign_in_limited_client` there, except for accounts that signed in from it lately.",
+    )
+    sign_in_window_seconds: int = Field(
+        300,
+        ge=1,
+        description="How long a failed sign-in counts; a lock-out ends at most this long after "
+        "the last failure.",
+    )
+    sign_in_known_client_days: int = Field(
+        30,
+        ge=1,
+        description="An account that signed in from an address within this many days still "
+        "may from there when the address is over `sign_in_per_client`.",
+    )
 
     # transcription
     model: str = Field("", description="faster-whisper model name or folder; empty: tiny.en")

@@ -9,13 +9,19 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import or_, select
 
 from api.deps import AuthDep, CurrentUser, SessionDep, SettingsDep, client_of
-from api.errors import UNAUTHORIZED_HEADERS, public_responses, responses
+from api.errors import UNAUTHORIZED_HEADERS, CodedHTTPException, public_responses, responses
+from api.ratelimit import Limited
 from api.schemas import MePublic, TokenOut, UserBrief
 from models import audit
 from models.account import Pairing, User
 from models.accounts import authenticate, issue_token, normalise_email, revoke_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+SIGN_IN_WAIT = {
+    Limited.account: "Too many failed sign-ins for this account; try again in {seconds} seconds.",
+    Limited.client: "Too many failed sign-ins from this network; try again in {seconds} seconds.",
+}
 
 
 @router.post("/token", response_model=TokenOut, responses=public_responses(401, 429))
@@ -30,10 +36,11 @@ def sign_in(
     email, client = normalise_email(form.username), client_of(request)
     wait = limiter.retry_after(email, client)
     if wait is not None:
-        raise HTTPException(
+        raise CodedHTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"Too many failed sign-ins; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
+            SIGN_IN_WAIT[wait.limit].format(seconds=wait.seconds),
+            wait.limit.value,
+            headers={"Retry-After": str(wait.seconds)},
         )
     user = authenticate(session, email, form.password)
     if user is None:

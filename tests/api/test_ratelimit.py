@@ -9,7 +9,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from api.ratelimit import MEMORY, NAMESPACE, LoginLimiter, login_limit_storage
+from api.ratelimit import MEMORY, NAMESPACE, Limited, LoginLimiter, login_limit_storage
 from models.settings import get_settings
 from tests.api.conftest import PASSWORD, World
 from tests.services import REDIS_HOST, REDIS_PORT, redis_broker_url  # noqa: F401 - a fixture
@@ -35,28 +35,42 @@ def test_counts_live_in_the_setting_else_the_broker_redis_else_memory(
     assert login_limit_storage(setting, broker) == expected
 
 
-def test_account_limit_blocks_only_that_email_from_that_client() -> None:
-    limiter = LoginLimiter(per_account=3, per_client=100)
+def test_account_and_client_limit_blocks_only_that_email_from_that_client() -> None:
+    limiter = LoginLimiter(per_account=100, per_account_client=3, per_client=100)
     for _ in range(3):
         assert limiter.retry_after("a@school.test", "10.0.0.1") is None
         limiter.failed("a@school.test", "10.0.0.1")
     wait = limiter.retry_after("a@school.test", "10.0.0.1")
-    assert wait is not None and 295 <= wait <= 300
+    assert wait is not None and 295 <= wait.seconds <= 300
+    assert wait.limit is Limited.account
     assert limiter.retry_after("b@school.test", "10.0.0.1") is None
     assert limiter.retry_after("a@school.test", "10.0.0.2") is None
 
 
-def test_client_limit_spans_emails_and_a_right_password_does_not_clear_it() -> None:
-    limiter = LoginLimiter(per_account=100, per_client=4)
+def test_account_limit_spans_clients() -> None:
+    limiter = LoginLimiter(per_account=4, per_account_client=100, per_client=100)
+    for n in range(4):
+        limiter.failed("a@school.test", f"10.0.0.{n}")
+    wait = limiter.retry_after("a@school.test", "10.0.9.9")
+    assert wait is not None and wait.limit is Limited.account
+    assert limiter.retry_after("b@school.test", "10.0.9.9") is None
+
+
+def test_client_limit_spans_emails_but_spares_accounts_known_at_that_client() -> None:
+    limiter = LoginLimiter(per_account=100, per_account_client=100, per_client=4)
+    limiter.succeeded("known@school.test", "10.0.0.1")
     for n in range(4):
         limiter.failed(f"user{n}@school.test", "10.0.0.1")
-    assert limiter.retry_after("new@school.test", "10.0.0.1") is not None
-    limiter.succeeded("user0@school.test", "10.0.0.1")
+    wait = limiter.retry_after("new@school.test", "10.0.0.1")
+    assert wait is not None and wait.limit is Limited.client
+    assert limiter.retry_after("known@school.test", "10.0.0.1") is None
+    assert limiter.retry_after("new@school.test", "10.0.0.2") is None
+    limiter.succeeded("user0@school.test", "10.0.0.1")  # a right password clears no client count
     assert limiter.retry_after("new@school.test", "10.0.0.1") is not None
 
 
-def test_a_right_password_clears_that_account_failures() -> None:
-    limiter = LoginLimiter(per_account=2)
+def test_a_right_password_clears_that_account_failures_from_that_client() -> None:
+    limiter = LoginLimiter(per_account=100, per_account_client=2)
     limiter.failed("a@school.test", "c")
     limiter.succeeded("a@school.test", "c")
     limiter.failed("a@school.test", "c")
@@ -64,16 +78,17 @@ def test_a_right_password_clears_that_account_failures() -> None:
 
 
 def test_attempts_stop_counting_when_the_window_has_passed() -> None:
-    limiter = LoginLimiter(per_account=2, window_seconds=1)
+    limiter = LoginLimiter(per_account_client=2, window_seconds=1)
     limiter.failed("a@school.test", "c")
     limiter.failed("a@school.test", "c")
-    assert limiter.retry_after("a@school.test", "c") == 1
+    wait = limiter.retry_after("a@school.test", "c")
+    assert wait is not None and wait.seconds == 1
     time.sleep(1.1)
     assert limiter.retry_after("a@school.test", "c") is None
 
 
 def test_an_unreachable_store_allows_sign_in_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
-    limiter = LoginLimiter("redis://127.0.0.1:1/0", per_account=1)
+    limiter = LoginLimiter("redis://127.0.0.1:1/0", per_account=1, per_account_client=1)
     with caplog.at_level(logging.WARNING, logger="api.ratelimit"):
         limiter.failed("a@school.test", "c")
         assert limiter.retry_after("a@school.test", "c") is None
