@@ -16,6 +16,7 @@ from api.routes import (
     auth,
     batches,
     clips,
+    comments,
     consent,
     feed,
     frameworks,
@@ -81,7 +82,9 @@ def create_app() -> FastAPI:
         """Liveness: the app is up (no sign-in needed)."""
         return Health()
 
-    routers = (auth, uploads, lessons, consent, transcriptions, search, clips, feed, frameworks)
+    routers = (
+        auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
+    )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)
     app.include_router(api)

@@ -88,7 +88,9 @@ async def _not_visible(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=403)
+    code = getattr(exc, "code", None)
+    body = {"detail": str(exc)} if code is None else {"detail": str(exc), "code": code}
+    return JSONResponse(body, status_code=403)
 
 
 async def _missing(_: Request, _exc: Exception) -> JSONResponse:

@@ -454,14 +454,28 @@ class CommentCreate(BaseModel):
 
 class CommentPublic(BaseModel):
     id: str
-    clip_id: str
+    clip_id: str | None = Field(description="The clip it is on; null for a lesson comment.")
+    lesson_id: str | None = Field(
+        None, description="The lesson it is on, for a comment on the whole lesson."
+    )
     parent_id: str | None
     author: UserBrief | None
-    at: float
+    at: float = Field(description="Seconds into the clip, or into the lesson.")
     kind: CommentKind
-    body: DisplayText
+    body: DisplayText = Field(description='Empty once removed ("comment removed").')
     created_at: UTCDateTime
+    edited_at: UTCDateTime | None = None
+    deleted: bool = Field(False, description="Removed by its author; kept for its replies.")
+    editable_until: UTCDateTime | None = Field(
+        None, description="The caller wrote it and may edit or delete it until then."
+    )
     replies: list[CommentPublic] = Field(default_factory=list)
+
+
+class CommentUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "Clearer signal here."}]})
+    body: DisplayText | None = Field(None, min_length=1, max_length=5000)
+    kind: CommentKind | None = None
 
 
 class ShareCreate(BaseModel):

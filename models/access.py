@@ -6,6 +6,10 @@ Lessons a user can see (`lesson_filter`):
     coach           lessons in batches they submitted (rules added by `add_lesson_rule`)
     admin           every lesson's record, to manage retention, but not its content
 
+Lesson comments (`visible_lesson_comments`): whoever may read the lesson's transcript (its owner,
+a mentor paired with them, the coach whose batch holds it); never an admin, who sees only the
+record, and never another ECT.
+
 Clips a user can see (`clip_filter`):
     owner           the clips they made of their own lessons (self-reflection)
     mentor          clips a mentor made on lessons of the ECTs paired with them, and the ECT's
@@ -30,7 +34,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, or_, se
 from sqlalchemy.orm import Session
 
 from models.account import Pairing, Role, User
-from models.coaching import Clip, Share
+from models.coaching import Clip, Comment, Share
 from models.db import utcnow
 from models.lesson import Lesson
 from models.upload import Upload
@@ -49,7 +53,12 @@ class NotVisibleError(AccessError):
 
 
 class NotAllowedError(AccessError):
-    """The caller can see the thing but their role may not do this to it."""
+    """The caller can see the thing but their role may not do this to it; `code` names the
+    refusal for clients that act on it (answered beside the detail)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 LessonRule = Callable[[User], ColumnElement[bool] | None]
@@ -139,6 +148,28 @@ def visible_clip(session: Session, user: User, clip_id: str) -> Clip:
     return clip
 
 
+def visible_lesson_comments(session: Session, user: User, lesson_id: str) -> Lesson:
+    """The lesson whose comments `user` may read and add to: those who read its transcript."""
+    lesson = visible_lesson(session, user, lesson_id)
+    require_lesson_content(user, lesson)
+    return lesson
+
+
+def visible_comment(session: Session, user: User, comment_id: str) -> Comment:
+    """A comment is visible exactly when the clip or lesson it is on is visible for comments."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotVisibleError("comment")
+    try:
+        if comment.clip_id is not None:
+            visible_clip(session, user, comment.clip_id)
+        elif comment.lesson_id is not None:
+            visible_lesson_comments(session, user, comment.lesson_id)
+    except AccessError:
+        raise NotVisibleError("comment") from None
+    return comment
+
+
 def own_upload(session: Session, user: User, upload_id: str) -> Upload:
     upload = session.get(Upload, upload_id)
     if upload is None or upload.owner_id != user.id:
@@ -215,6 +246,14 @@ def require_clip_create(session: Session, user: User, lesson: Lesson) -> None:
         raise NotAllowedError(
             "Only the teacher who taught the lesson or a mentor paired with them may make clips "
             "of it."
+        )
+
+
+def require_comment_author(user: User, comment: Comment) -> None:
+    if comment.author_id != user.id:
+        raise NotAllowedError(
+            "Only the person who wrote this comment may change or delete it.",
+            code="comment_not_author",
         )
 
 

@@ -9,7 +9,7 @@ storage, so deleting a lesson removes its clips' files too.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,10 +100,20 @@ class ClipTag(Base):
 
 
 class Comment(Base):
+    """A timestamped comment on a clip (`clip_id`, `at` into the clip) or on a whole lesson
+    (`lesson_id`, `at` into the lesson); exactly one of the two is set. Its author may edit or
+    delete it for a while (`models.settings.Settings.comment_edit_window_hours`); a deleted
+    comment with replies stays as "comment removed" (`deleted_at`, body emptied)."""
+
     __tablename__ = "comments"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    clip_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), index=True
+    )
+    lesson_id: Mapped[str | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="CASCADE"), index=True
+    )
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
     )
@@ -114,6 +124,13 @@ class Comment(Base):
     )
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+def editable_until(comment: Comment, window: timedelta) -> datetime:
+    """Until when the author may still edit or delete the comment."""
+    return comment.created_at + window
 
 
 class Share(Base):

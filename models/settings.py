@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         "blur_faces, audio_only or not_shared (see docs/privacy.md).",
     )
 
+    # coaching
+    comment_edit_window_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long after writing it the author of a comment or reply may edit or "
+        "delete it; later, the change is refused (409 `comment_edit_window_closed`).",
+    )
+
     # coach batches
     batch_allowed_dirs: list[Path] = Field(
         default_factory=list,

@@ -21,6 +21,13 @@ from api.deps import (
 )
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
+from api.routes.comments import (
+    check_moment,
+    check_parent,
+    comment_public,
+    comment_tree,
+    edit_window,
+)
 from api.schemas import (
     ClipCreate,
     ClipPublic,
@@ -106,11 +113,11 @@ def tags_of(session: Session, clip_ids: Sequence[str]) -> dict[str, list[TagPubl
 def comment_counts(session: Session, clip_ids: Sequence[str]) -> dict[str, int]:
     rows = session.execute(
         select(Comment.clip_id, func.count())
-        .where(Comment.clip_id.in_(clip_ids))
+        .where(Comment.clip_id.in_(clip_ids), Comment.deleted_at.is_(None))
         .group_by(Comment.clip_id)
     )
     counts = {cid: 0 for cid in clip_ids}
-    counts.update({cid: n for cid, n in rows})
+    counts.update({cid: n for cid, n in rows if cid is not None})
     return counts
 
 
@@ -487,64 +494,38 @@ def remove_tag(clip_id: str, strand_id: str, user: CurrentUser, session: Session
 
 
 @router.get("/{clip_id}/comments", response_model=list[CommentPublic], responses=responses(404))
-def list_comments(clip_id: str, user: CurrentUser, session: SessionDep) -> list[CommentPublic]:
+def list_comments(
+    clip_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> list[CommentPublic]:
     """Comments in clip time order, each with its replies (oldest first)."""
     clip = visible_clip(session, user, clip_id)
-    rows = list(
-        session.scalars(
-            select(Comment)
-            .where(Comment.clip_id == clip.id)
-            .order_by(Comment.at, Comment.created_at, Comment.id)
-        )
-    )
-    public = {
-        c.id: CommentPublic(
-            id=c.id,
-            clip_id=c.clip_id,
-            parent_id=c.parent_id,
-            author=user_brief(session, c.author_id),
-            at=c.at,
-            kind=c.kind,
-            body=c.body,
-            created_at=c.created_at,
-        )
-        for c in rows
-    }
-    top = []
-    for c in sorted(rows, key=lambda r: (r.parent_id is not None, r.created_at)):
-        if c.parent_id and c.parent_id in public:
-            public[c.parent_id].replies.append(public[c.id])
-    for c in rows:
-        if not c.parent_id or c.parent_id not in public:
-            top.append(public[c.id])
-    return top
+    rows = list(session.scalars(select(Comment).where(Comment.clip_id == clip.id)))
+    return comment_tree(session, user, rows, edit_window(settings))
 
 
 @router.post(
     "/{clip_id}/comments",
     status_code=201,
     response_model=CommentPublic,
-    responses=responses(404),
+    responses=responses(404, 409),
 )
 def add_comment(
-    clip_id: str, body: CommentCreate, request: Request, user: CurrentUser, session: SessionDep
+    clip_id: str,
+    body: CommentCreate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> CommentPublic:
     """Comment at a moment of the clip, or reply to a comment (the ECT answers and reflects)."""
     clip = visible_clip(session, user, clip_id)
-    at = body.at
-    if at > clip.end - clip.start + 0.05:
-        raise HTTPException(
-            422, f"`at` is {at:.2f} s but the clip is {clip.end - clip.start:.2f} s long."
-        )
-    if body.parent_id is not None:
-        parent = session.get(Comment, body.parent_id)
-        if parent is None or parent.clip_id != clip.id:
-            raise NotVisibleError("comment to reply to")
+    check_moment(body.at, clip.end - clip.start, "clip")
+    check_parent(session, body.parent_id, clip_id=clip.id)
     comment = Comment(
         clip_id=clip.id,
         parent_id=body.parent_id,
         author_id=user.id,
-        at=round(at, 3),
+        at=round(body.at, 3),
         kind=body.kind,
         body=body.body,
     )
@@ -555,16 +536,7 @@ def add_comment(
         client=client_of(request), comment_id=comment.id,
     )  # fmt: skip
     session.commit()
-    return CommentPublic(
-        id=comment.id,
-        clip_id=clip.id,
-        parent_id=comment.parent_id,
-        author=UserBrief.model_validate(user),
-        at=comment.at,
-        kind=comment.kind,
-        body=comment.body,
-        created_at=comment.created_at,
-    )
+    return comment_public(session, user, comment, edit_window(settings))
 
 
 # shares

@@ -288,9 +288,12 @@ def list_lessons(
     comment_counts: Counter[str] = Counter()
     if lesson_of:
         for (clip_id,) in session.execute(
-            select(Comment.clip_id).where(Comment.clip_id.in_(list(lesson_of)))
+            select(Comment.clip_id).where(
+                Comment.clip_id.in_(list(lesson_of)), Comment.deleted_at.is_(None)
+            )
         ):
-            comment_counts[lesson_of[clip_id]] += 1
+            if clip_id is not None:
+                comment_counts[lesson_of[clip_id]] += 1
     owner_ids = {lesson.owner_id for lesson in lessons if lesson.owner_id}
     owners = {
         u.id: UserBrief.model_validate(u)

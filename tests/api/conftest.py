@@ -267,6 +267,12 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
             s.flush()
             ids[f"comment_{key}"] = comment.id
             s.add(ClipTag(clip_id=clip.id, strand_id="ecf-2019:4e", tagged_by=users[author]))
+        lesson_comment = Comment(
+            lesson_id=ids["lesson_a"], author_id=users["mentor"], at=2.0, body="Whole lesson"
+        )
+        s.add(lesson_comment)
+        s.flush()
+        ids["comment_lesson_a"] = lesson_comment.id
         from models.upload import Upload, part_path
 
         upload = Upload(owner_id=users["ect_a"], filename="half.mp4", size=1000)

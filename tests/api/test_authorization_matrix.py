@@ -4,7 +4,8 @@ The world (tests/api/conftest.py): ect_a owns lesson_a, paired with `mentor`; ec
 paired with `mentor_b`; a coach and an admin. On lesson_a, `mentor` made four clips: one shared
 with ect_a, one whose share expired, one whose share was revoked, one never shared; ect_a made two
 of their own (self-reflection): `clip_self`, private, and `clip_self_shared`, shared with their
-mentor. Rows that name
+mentor. Each clip has one comment by its author; `mentor` also commented on the whole of lesson_a
+(`comment_lesson_a`). Rows that name
 them add the coach's batch `batch_c` holding lesson_c, which the coach submitted (case
 `batch_coach` of every lesson route).
 
@@ -52,6 +53,26 @@ CLIP_CASES = {
     "reflection_unrelated_mentor": ("mentor_b", "clip_self_shared"),
     "reflection_unrelated_ect": ("ect_b", "clip_self_shared"),
     "reflection_admin": ("admin", "clip_self_shared"),
+}
+# a comment is seen with the clip or lesson it is on; only its author changes it
+COMMENT_CASES = {
+    "anonymous": ("anonymous", "comment_clip_shared"),
+    "author": ("mentor", "comment_clip_shared"),
+    "reader": ("ect_a", "comment_clip_shared"),
+    "revoked_share": ("ect_a", "comment_clip_revoked"),
+    "unrelated_ect": ("ect_b", "comment_clip_shared"),
+    "unrelated_mentor": ("mentor_b", "comment_clip_shared"),
+    "coach": ("coach", "comment_clip_shared"),
+    "admin": ("admin", "comment_clip_shared"),
+    "own_reflection": ("ect_a", "comment_clip_self"),
+    "reflection_unshared_mentor": ("mentor", "comment_clip_self"),
+    "reflection_shared_mentor": ("mentor", "comment_clip_self_shared"),
+    "lesson_author": ("mentor", "comment_lesson_a"),
+    "lesson_owner": ("ect_a", "comment_lesson_a"),
+    "lesson_unrelated_ect": ("ect_b", "comment_lesson_a"),
+    "lesson_unrelated_mentor": ("mentor_b", "comment_lesson_a"),
+    "lesson_coach": ("coach", "comment_lesson_a"),
+    "lesson_admin": ("admin", "comment_lesson_a"),
 }
 # an ECT's own clip: theirs to change and share; their mentor sees it only once shared
 OWN = {"own_reflection": 200, "own_reflection_shared": 200}
@@ -118,6 +139,18 @@ def clip_route(method: str, path: str, **statuses: int) -> None:
         actor, clip = CLIP_CASES[case]
         targets = (("clip_id", clip), ("share_id", f"share_{clip}"))
         ROWS.append(Row(method, path, case, actor, targets, status))
+
+
+def comment_route(method: str, path: str, ok: int) -> None:
+    """Rows for changing a comment: its author may (`ok`); a reader of it 403; others 404."""
+    table = {case: 404 for case in COMMENT_CASES} | {"anonymous": 401}
+    for case in ("author", "own_reflection", "lesson_author"):
+        table[case] = ok
+    for case in ("reader", "reflection_shared_mentor", "lesson_owner"):
+        table[case] = 403
+    for case, status in table.items():
+        actor, comment = COMMENT_CASES[case]
+        ROWS.append(Row(method, path, case, actor, (("comment_id", comment),), status))
 
 
 def plain_route(
@@ -260,6 +293,12 @@ clip_route(
     reflection_shared_mentor=403,
 )
 
+# lesson comments: for whoever reads the lesson's transcript (not an admin, not another ECT)
+lesson_route("GET", f"{L}/comments", own=200, paired=200, admin=403)
+lesson_route("POST", f"{L}/comments", own=201, paired=201, admin=403)
+comment_route("PATCH", f"{V1}/comments/{{comment_id}}", 200)
+comment_route("DELETE", f"{V1}/comments/{{comment_id}}", 204)
+
 plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
@@ -333,6 +372,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{C}/tags"): lambda w, ids: {"json": {"strand_ids": ["ecf-2019:2a"]}},
     ("POST", f"{C}/comments"): lambda w, ids: {"json": {"at": 1.0, "body": "A reflection"}},
     ("POST", f"{C}/shares"): lambda w, ids: {"json": {}},
+    ("POST", f"{L}/comments"): lambda w, ids: {"json": {"at": 3.0, "body": "Good pace"}},
+    ("PATCH", f"{V1}/comments/{{comment_id}}"): lambda w, ids: {"json": {"body": "Edited"}},
     ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
     ("POST", f"{V1}/admin/users"): lambda w, ids: {
         "json": {"email": "new@school.test", "name": "New", "role": "ect"}
@@ -434,6 +475,8 @@ def test_every_object_route_has_each_ownership_case() -> None:
             assert set(LESSON_CASES) | {"batch_coach"} <= cases, (method, path)
         if "{clip_id}" in path:
             assert set(CLIP_CASES) <= cases, (method, path)
+        if "{comment_id}" in path:
+            assert set(COMMENT_CASES) <= cases, (method, path)
 
 
 def test_another_ects_things_never_show_up_in_lists(world: World) -> None:

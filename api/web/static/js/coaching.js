@@ -1,6 +1,6 @@
 // Pieces the studio and the review page share: lists from the API, strands and comments.
 
-import { el, formatDate, formatTime } from "./api.js";
+import { api, el, formatDate, formatTime, toast } from "./api.js";
 
 // A list from the API, whether it came bare or wrapped ({items: [...]}, {segments: [...]}).
 export function items(data) {
@@ -59,23 +59,20 @@ export function commentList(container, { load, seek, reply = null, onRender = ()
       jump.addEventListener("click", () => seek(comment.at, comment));
       const item = el(
         "li",
-        { class: "comment", dataset: { at: String(comment.at), commentId: comment.id } },
+        { class: `comment${comment.deleted ? " removed" : ""}`, dataset: { at: String(comment.at), commentId: comment.id } },
         jump,
-        el("p", { class: "body" }, comment.body),
-        el("p", { class: "muted small" }, [author, formatDate(comment.created_at)].filter(Boolean).join(" · ")),
+        ...commentText(comment, refresh),
       );
       if (comment.replies.length) {
         const replies = el("ol", { class: "replies", "aria-label": "Replies" });
         for (const r of comment.replies) {
           replies.append(
-            el("li", { class: "reply", dataset: { commentId: r.id } },
-              el("p", { class: "body" }, r.body),
-              el("p", { class: "muted small" }, [r.author?.name, formatDate(r.created_at)].filter(Boolean).join(" · "))),
+            el("li", { class: `reply${r.deleted ? " removed" : ""}`, dataset: { commentId: r.id } }, ...commentText(r, refresh)),
           );
         }
         item.append(replies);
       }
-      if (reply) {
+      if (reply && !comment.deleted) {
         const toggle = el("button", { type: "button", class: "link-button", "aria-expanded": "false" }, "Reply");
         const form = el("form", { class: "inline-reply", hidden: true });
         const box = el("textarea", { rows: "2", "aria-label": `Reply to the comment at ${formatTime(comment.at)}`, required: true });
@@ -110,6 +107,44 @@ export function commentList(container, { load, seek, reply = null, onRender = ()
       }
     },
   };
+}
+
+// A comment's words, who wrote it and when ("edited" with the time), and for its author, while
+// the server allows (`editable_until`), Edit and Delete. A removed one keeps its place in the
+// thread so its replies still read as answers.
+function commentText(comment, refresh) {
+  if (comment.deleted) return [el("p", { class: "body muted" }, "Comment removed")];
+  const meta = [comment.author?.name, formatDate(comment.created_at)];
+  if (comment.edited_at) meta.push(`edited ${formatDate(comment.edited_at)}`);
+  const body = el("p", { class: "body" }, comment.body);
+  const parts = [body, el("p", { class: "muted small" }, meta.filter(Boolean).join(" · "))];
+  if (!comment.editable_until) return parts;
+  const edit = el("button", { type: "button", class: "link-button", "aria-expanded": "false" }, "Edit");
+  const remove = el("button", { type: "button", class: "link-button danger" }, "Delete");
+  const form = el("form", { class: "inline-reply", hidden: true });
+  const box = el("textarea", { rows: "2", "aria-label": "Edit your comment", required: true });
+  box.value = comment.body;
+  form.append(box, el("button", { type: "submit" }, "Save changes"));
+  edit.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    edit.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) box.focus();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) return;
+    await api(`comments/${comment.id}`, { method: "PATCH", json: { body: box.value.trim() } });
+    toast("Comment updated.");
+    await refresh();
+  });
+  remove.addEventListener("click", async () => {
+    if (!confirm("Delete this comment?")) return;
+    await api(`comments/${comment.id}`, { method: "DELETE" });
+    toast("Comment deleted.");
+    await refresh();
+  });
+  parts.push(el("p", { class: "comment-actions small" }, edit, " ", remove), form);
+  return parts;
 }
 
 // The pupils' consent state of a lesson, as shown beside the lesson and each of its clips.

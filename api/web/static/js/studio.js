@@ -231,6 +231,7 @@ async function setUpPlayer(lesson, me) {
   await showSuggestions();
 
   await listLessonClips();
+  await setUpLessonComments(video);
 
   $("clip-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -362,6 +363,33 @@ async function listLessonClips() {
     list.append(el("li", {}, edit));
   }
   if (!clips.length) list.append(el("li", { class: "muted" }, "None yet."));
+}
+
+// Comments on the whole lesson, at moments of it: click one to watch from there.
+async function setUpLessonComments(video) {
+  const path = `lessons/${lessonId}/comments`;
+  const list = commentList($("lesson-comments"), {
+    load: () => api(path),
+    seek: (at) => {
+      video.currentTime = at;
+    },
+    reply: (parent, body) => api(path, { method: "POST", json: { body, parent_id: parent.id, at: parent.at, kind: "note" } }),
+  });
+  video.addEventListener("timeupdate", () => {
+    $("lesson-comment-at").textContent = formatTime(video.currentTime);
+    list.follow(video.currentTime);
+  });
+  $("lesson-comment-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = $("lesson-comment-body").value.trim();
+    if (!body) return;
+    const at = Math.round(video.currentTime * 10) / 10;
+    await api(path, { method: "POST", json: { at, kind: $("lesson-comment-kind").value, body } });
+    $("lesson-comment-body").value = "";
+    toast("Comment added.");
+    await list.refresh();
+  });
+  await list.refresh();
 }
 
 const clipTime = (lessonTime) =>
