@@ -97,6 +97,7 @@ class LessonOptions:
     transcribe: bool = True
     max_duration: float = 4 * 3600
     stage_timeout: float = 3 * 3600
+    probe: Any = None
     normalise: Any = None
     transcription: Any = None
     thumbnails: Any = None
@@ -167,9 +168,9 @@ def run_stage(
 
 
 def _probe(workdir: Path, options: LessonOptions, _m: Any, _p: Any) -> StageOutcome:
-    from pipeline.probe import probe
+    from pipeline.probe import ProbeOptions, probe
 
-    result = probe(source_path(workdir))
+    result = probe(source_path(workdir), options.probe or ProbeOptions())
     if result.duration and result.duration > options.max_duration:
         raise MediaTooLongError(
             f"The recording is {result.duration / 60:.0f} minutes long; this deployment accepts "

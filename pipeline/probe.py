@@ -2,8 +2,9 @@
 
 Later stages decide from this alone (remux or transcode, poster or not, transcript or not), so it
 must also say clearly when a file is not a lesson at all. ffprobe is lenient: it reads a JPEG as a
-one-frame video and names any unreadable `.mp4` "moov atom not found", so the file's first bytes
-are checked as well to tell a truncated recording from a renamed PDF.
+one-frame video and reads a text file as a "tty" video, so the caller passes a check of the
+file's first bytes (`ProbeOptions.sniff`: the workers give it `models.mediatype.sniff`, the one
+list of signatures, which pipeline/ may not import) to name a renamed PDF for what it is.
 
 Keyframe spacing and variable frame rate come from video packet headers (no decoding), which reads
 a 60-minute file in a second or two.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,11 @@ IMAGE_FORMATS = frozenset({"image2", "gif", "webp_pipe", "tiff_pipe", "svg_pipe"
 
 IMAGE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp", "tiff", "jpeg2000", "svg"})
 
-MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
+Sniff = Callable[[bytes], str]
+"""Returns the extension a file's first bytes announce (".mp4"), or raises ValueError whose message
+says what the file is instead."""
+
+SNIFF_HEAD = 4096
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class ProbeOptions:
     """Read video packet headers for keyframe spacing and frame-rate regularity."""
     max_duration: float | None = None
     """Longest recording the deployment accepts, in seconds; None accepts any."""
+    sniff: Sniff | None = None
+    """Checked before ffprobe runs; None leaves the verdict to ffprobe alone."""
 
 
 @dataclass(frozen=True)
@@ -105,34 +113,6 @@ class ProbeResult:
             video=VideoStream(**video) if video else None,
             audio=AudioStream(**audio) if audio else None,
         )
-
-
-def sniff_not_media(head: bytes) -> str | None:
-    """Why these first bytes are certainly not a recording, or None when they might be one."""
-    if head.startswith(b"%PDF"):
-        return "a PDF document"
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF87a", b"GIF89a", b"BM")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    ):
-        return "a still image"
-    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        return "an office document or archive"
-    if head and _looks_like_text(head):
-        return "a text file"
-    return None
-
-
-def _looks_like_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-    return printable / len(text) > 0.95
-
-
-def looks_like_mp4(head: bytes) -> bool:
-    return len(head) >= 8 and head[4:8] in MP4_BOXES
 
 
 def parse_rotation(stream: dict[str, Any]) -> int:
@@ -233,13 +213,13 @@ def _audio_stream(stream: dict[str, Any]) -> AudioStream:
     )
 
 
-def _read_container(src: Path, head: bytes, timeout: float) -> dict[str, Any]:
+def _read_container(src: Path, kind: str | None, timeout: float) -> dict[str, Any]:
     args = [ffprobe_binary(), "-v", "error", "-show_format", "-show_streams"]
     args += ["-of", "json", str(src)]
     try:
         out = run_tool(args, timeout=timeout, error=UnreadableMediaError)
     except UnreadableMediaError as exc:
-        if "moov atom not found" in exc.detail and looks_like_mp4(head):
+        if "moov atom not found" in exc.detail and kind == ".mp4":
             raise UnreadableMediaError(
                 "The recording looks truncated or damaged: its index (moov atom) is missing, "
                 "which usually means the upload or the recording stopped part-way.",
@@ -270,15 +250,18 @@ def probe(
     try:
         size = src.stat().st_size
         with src.open("rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(SNIFF_HEAD)
     except OSError as exc:
         raise PipelineError(f"The file could not be read: {exc.strerror}") from None
     if size == 0:
         raise EmptyFileError("The file is empty (0 bytes): the upload may have failed.")
-    reason = sniff_not_media(head)
-    if reason:
-        raise NotMediaError(f"This file is {reason}, not an audio or video recording.")
-    data = _read_container(src, head, options.timeout)
+    kind = None
+    if options.sniff is not None:
+        try:
+            kind = options.sniff(head)
+        except ValueError as exc:
+            raise NotMediaError(str(exc)) from None
+    data = _read_container(src, kind, options.timeout)
     fmt = data.get("format", {})
     streams = data.get("streams", [])
     format_name = str(fmt.get("format_name", ""))

@@ -52,6 +52,7 @@ from models.account import new_id
 from models.db import session_scope
 from models.intake import add_lesson_from_file
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus, lesson_key
+from models.mediatype import SNIFF_BYTES, NotARecordingError, sniff
 from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import Storage
@@ -89,31 +90,17 @@ PERMANENT_ERRORS = frozenset(
 
 
 def sniff_media(head: bytes) -> bool:
-    """Whether the first bytes of a file look like a media container or a raw audio stream.
+    """Whether the first bytes of a file look like a recording, by the API's own rule
+    (`models.mediatype`), so a file the batch takes is one an upload would take too.
 
     Used for files whose name does not say what they are (no suffix, `.dat`, a camera's own
     suffix); ffprobe has the final word later.
     """
-    if len(head) < 12:
+    try:
+        sniff(head)
+    except NotARecordingError:
         return False
-    signatures = (
-        head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"),  # MP4, MOV, 3GP
-        head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI ", b"AVIX"),
-        head[:4] == b"\x1a\x45\xdf\xa3",  # Matroska, WebM
-        head[:4] == b"OggS",
-        head[:4] == b"fLaC",
-        head[:3] == b"ID3",  # MP3 with tags
-        head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0,  # MPEG audio frame
-        head[0] == 0xFF and head[1] & 0xF6 == 0xF0,  # ADTS AAC
-        head[:4] == b"\x00\x00\x01\xba",  # MPEG program stream
-        head[0] == 0x47 and len(head) > 188 and head[188] == 0x47,  # MPEG transport stream
-        head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"),
-        head[:4] == b"\x30\x26\xb2\x75",  # ASF, WMV, WMA
-        head[:3] == b"FLV",
-        head[:5] == b"#!AMR",
-        head[:4] == b"caff",
-    )
-    return any(signatures)
+    return True
 
 
 def is_recording(path: Path) -> bool:
@@ -122,7 +109,7 @@ def is_recording(path: Path) -> bool:
         return True
     try:
         with open(path, "rb") as handle:
-            return sniff_media(handle.read(200))
+            return sniff_media(handle.read(SNIFF_BYTES))
     except OSError:
         return False
 

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from models.mediatype import sniff_extension
 from models.settings import Settings
 from pipeline.lesson import LessonOptions
 
@@ -24,6 +25,7 @@ def lesson_options(
     settings: Settings, overrides: dict[str, Any] | None = None, *, transcribe: bool = True
 ) -> LessonOptions:
     """Options for one lesson: deployment settings, then the lesson's own language/vocabulary."""
+    from pipeline.probe import ProbeOptions
     from pipeline.transcribe import TranscribeOptions
 
     overrides = overrides or {}
@@ -32,6 +34,7 @@ def lesson_options(
         transcribe=transcribe,
         max_duration=settings.max_duration_seconds,
         stage_timeout=settings.stage_timeout_seconds,
+        probe=ProbeOptions(sniff=sniff_extension),
         transcription=TranscribeOptions(
             language=overrides.get("language") or settings.language,
             vocabulary=tuple(vocabulary),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from models.mediatype import sniff_extension
 from pipeline.errors import (
     EmptyFileError,
     NoStreamsError,
@@ -12,7 +13,7 @@ from pipeline.errors import (
     PipelineError,
     UnreadableMediaError,
 )
-from pipeline.probe import ProbeResult, packet_stats, parse_rotation, probe, sniff_not_media
+from pipeline.probe import ProbeOptions, ProbeResult, packet_stats, parse_rotation, probe
 from tests import mediafactory as mf
 from tests.pipeline.conftest import SHARED_SPEECH, SHARED_VIDEO
 
@@ -101,8 +102,8 @@ BAD_INPUTS = [
     ("random bytes", mf.write_random, NotMediaError, "not a recording"),
     ("text renamed", mf.write_text, NotMediaError, "text file"),
     ("pdf renamed", mf.write_pdf, NotMediaError, "PDF"),
-    ("jpeg renamed", _jpeg, NotMediaError, "still image"),
-    ("png renamed", _png, NotMediaError, "still image"),
+    ("jpeg renamed", _jpeg, NotMediaError, "JPEG picture"),
+    ("png renamed", _png, NotMediaError, "PNG picture"),
     ("truncated before index", _truncated_moov_at_end, UnreadableMediaError, "truncated"),
 ]
 
@@ -118,7 +119,7 @@ def test_bad_input_is_rejected_with_a_reason(
     path = tmp_path / "lesson.mp4"
     make(path)  # type: ignore[operator]
     with pytest.raises(error) as caught:
-        probe(path)
+        probe(path, ProbeOptions(sniff=sniff_extension))  # as the workers' probe stage runs it
     assert words.lower() in caught.value.message.lower()
     assert caught.value.code == error.code
 
@@ -155,7 +156,8 @@ def test_parse_rotation_reads_matrix_and_tag() -> None:
     assert parse_rotation({}) == 0
 
 
-def test_sniff_leaves_media_alone() -> None:
-    assert sniff_not_media(b"\x00\x00\x00\x18ftypmp42") is None
-    assert sniff_not_media(b"fLaC\x00\x00\x00\x22") is None
-    assert sniff_not_media(b"%PDF-1.7") == "a PDF document"
+def test_without_a_sniff_ffprobe_alone_refuses_a_renamed_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "lesson.mp4"
+    mf.write_pdf(path)
+    with pytest.raises(NotMediaError, match="not a recording ffmpeg can read"):
+        probe(path)
