@@ -13,7 +13,9 @@
     │                                             not in order
     ├── FfmpegError               ffmpeg_failed   ffmpeg exited non-zero for another reason
     ├── TranscriptionError        transcription_failed  the speech model failed
-    └── StageTimeoutError         stage_timeout   a tool ran past its time limit
+    ├── StageTimeoutError         stage_timeout   a tool ran past its time limit
+    └── NoSpaceError              no_space        the disk filled while a stage wrote (the
+                                                  server's problem, not the recording's)
 
 Codes are part of the API: clients and tests match on them, so never rename one. `message` is
 written for a teacher; `detail` keeps the technical tail (ffmpeg's stderr) for logs.
@@ -80,6 +82,13 @@ class StageTimeoutError(PipelineError):
     code = "stage_timeout"
 
 
+class NoSpaceError(PipelineError):
+    """Raised instead of OSError(ENOSPC), and for ffmpeg's "No space left on device", so callers
+    catch one type rather than match errno values or ffmpeg's words."""
+
+    code = "no_space"
+
+
 ALL_ERRORS: tuple[type[PipelineError], ...] = (
     EmptyFileError,
     NotMediaError,
@@ -92,4 +101,5 @@ ALL_ERRORS: tuple[type[PipelineError], ...] = (
     FfmpegError,
     TranscriptionError,
     StageTimeoutError,
+    NoSpaceError,
 )

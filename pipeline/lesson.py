@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import MediaTooLongError, PipelineError
+from pipeline.errors import MediaTooLongError, NoSpaceError, PipelineError
+from pipeline.tools import NO_SPACE_MESSAGE, no_space
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -163,8 +164,16 @@ def run_stage(
     model: ModelProvider | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> StageOutcome:
-    """Run one stage in `workdir` and say what it made. Raises only PipelineError subclasses."""
-    return _RUNNERS[name](workdir, options, model, on_progress)
+    """Run one stage in `workdir` and say what it made.
+
+    Whatever the recording or a full disk causes is a PipelineError subclass (NoSpaceError for
+    ENOSPC under any write of the stage's own); anything else raised is a bug."""
+    try:
+        return _RUNNERS[name](workdir, options, model, on_progress)
+    except OSError as exc:
+        if not no_space(exc):
+            raise
+        raise NoSpaceError(NO_SPACE_MESSAGE, detail=str(exc)) from exc
 
 
 def _probe(workdir: Path, options: LessonOptions, _m: Any, _p: Any) -> StageOutcome:

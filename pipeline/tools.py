@@ -19,12 +19,15 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipeline.errors import FfmpegError, PipelineError, StageTimeoutError
+from pipeline.errors import FfmpegError, NoSpaceError, PipelineError, StageTimeoutError
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done, 0.0 to 1.0."""
 
 STDERR_TAIL_LINES = 40
+
+NO_SPACE_TEXT = os.strerror(errno.ENOSPC)
+"""ffmpeg prints the C library's words for ENOSPC ("No space left on device")."""
 
 
 @functools.cache
@@ -95,6 +98,8 @@ def run_tool(
     stderr are turned into fractions of `duration`. Raises `error(message)` with the stderr tail on
     a non-zero exit and `StageTimeoutError` after `timeout` seconds (the process is killed).
     `on_line` sees every other stderr line, for stages that read filter output such as `showinfo`.
+    A write that failed for want of space raises `NoSpaceError`, even when ffmpeg exits 0 after it
+    (ffmpeg 5.1 does when the trailer cannot be written): the output is broken either way.
     """
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     proc = subprocess.Popen(
@@ -147,9 +152,18 @@ def run_tool(
         ) from None
     _finish(proc, readers, timeout)
     stdout = b"".join(chunks)
+    if any(NO_SPACE_TEXT in line for line in tail):
+        raise NoSpaceError(NO_SPACE_MESSAGE, detail=_tail(tail))
     if proc.returncode != 0:
         raise error(message, detail=_tail(tail))
     return stdout
+
+
+NO_SPACE_MESSAGE = "The disk filled up while this recording was being processed"
+
+
+def no_space(exc: OSError) -> bool:
+    return exc.errno == errno.ENOSPC
 
 
 @contextlib.contextmanager
@@ -159,23 +173,37 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     Readers never see a half-written file, and a failed stage leaves nothing behind. The temporary
     name keeps `dst`'s suffix so tools that pick a format by extension still work.
 
-    A tool failure while the disk is full (checked before the partial file is removed) is raised
-    as ENOSPC, because ffmpeg 5.1 sometimes exits 0 after a failed write and the stage's check of
-    its output then sees only a broken file: the operator needs "no space", not "bad recording".
+    A full disk raises `NoSpaceError`: an ENOSPC write, and a tool failure while the disk is full
+    (checked before the partial file is removed), because ffmpeg 5.1 sometimes exits 0 after a
+    failed write and the stage's check of its output then sees only a broken file: the operator
+    needs "no space", not "bad recording".
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix, dir=dst.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix, dir=dst.parent)
+    except OSError as exc:
+        if no_space(exc):
+            raise NoSpaceError(NO_SPACE_MESSAGE, detail=str(exc)) from exc
+        raise
     os.fchmod(fd, 0o666 & ~process_umask())  # mkstemp's 0600 would surprise `clipcoach process`
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         os.replace(tmp, dst)
+    except NoSpaceError:
+        tmp.unlink(missing_ok=True)
+        raise
     except PipelineError as exc:
         full = disk_full(dst.parent)
         tmp.unlink(missing_ok=True)
         if full:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst)) from exc
+            raise NoSpaceError(NO_SPACE_MESSAGE, detail=exc.detail) from exc
+        raise
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if no_space(exc):
+            raise NoSpaceError(NO_SPACE_MESSAGE, detail=str(exc)) from exc
         raise
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -24,7 +23,7 @@ from models.db import session_scope
 from models.lesson import lesson_key
 from models.settings import Settings
 from models.storage import Storage
-from pipeline.errors import PipelineError
+from pipeline.errors import NoSpaceError, PipelineError
 from pipeline.lesson import SOURCE_STEM, STAGES, TRANSCRIPT_FILES, run_stage
 from workers import status
 from workers.options import lesson_options, model_spec
@@ -109,22 +108,25 @@ def execute_stage(
                 storage.put_file(lesson_key(lesson_id, name), workdir / name)
             if stage == "transcribe":
                 _index_transcript(db, lesson_id, workdir / TRANSCRIPT_FILES[0])
+    except NoSpaceError as exc:
+        log.warning(
+            "lesson %s: stage %s: no space left in %s\n%s", lesson_id, stage, workdir, exc.detail
+        )
+        status.fail_stage(db, lesson_id, stage, exc.code, NO_SPACE_MESSAGE.format(stage=stage))
+        return
     except PipelineError as exc:
         log.warning(
             "lesson %s: stage %s failed: %s %s\n%s", lesson_id, stage, exc.code, exc, exc.detail
         )
-        if NO_SPACE_TEXT in (exc.detail or ""):  # ffmpeg's own write failed for want of space
-            status.fail_stage(
-                db, lesson_id, stage, NO_SPACE_CODE, NO_SPACE_MESSAGE.format(stage=stage)
-            )
-        else:
-            status.fail_stage(db, lesson_id, stage, exc.code, exc.message)
+        status.fail_stage(db, lesson_id, stage, exc.code, exc.message)
         return
-    except OSError as exc:
+    except OSError as exc:  # the worker's own writes: fetching the stage's inputs into scratch
         if exc.errno != errno.ENOSPC:
             raise
         log.warning("lesson %s: stage %s: no space left in %s", lesson_id, stage, workdir)
-        status.fail_stage(db, lesson_id, stage, NO_SPACE_CODE, NO_SPACE_MESSAGE.format(stage=stage))
+        status.fail_stage(
+            db, lesson_id, stage, NoSpaceError.code, NO_SPACE_MESSAGE.format(stage=stage)
+        )
         return
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -133,8 +135,6 @@ def execute_stage(
         enqueue(lesson_id, next_stage)
 
 
-NO_SPACE_CODE = "no_space"
-NO_SPACE_TEXT = os.strerror(errno.ENOSPC)  # "No space left on device", as ffmpeg prints it
 NO_SPACE_MESSAGE = (
     "The server ran out of disk space while processing this recording at the {stage} step. "
     "Nothing was lost; your administrator needs to free space, then it can be tried again."
