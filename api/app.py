@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api import errors, logredaction, pages
+from api import apidocs, errors, logredaction, pages
 from api.housekeeping import lifespan
 from api.middleware import BodyLimitMiddleware, FiniteJSONMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter, login_limit_storage
@@ -54,6 +54,8 @@ def create_app() -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
+        docs_url=None,  # api.apidocs serves /docs and /redoc with no CDN
+        redoc_url=None,
         lifespan=lifespan,
     )
     store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
@@ -89,6 +91,7 @@ def create_app() -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(apidocs.router)
     return app
 
 

@@ -19,8 +19,6 @@ SECURITY_HEADERS = [
 log = logging.getLogger(__name__)
 
 CSP = b"default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-DOCS_PATHS = ("/docs", "/redoc")
-"""The interactive docs load their script from a CDN; they keep the browser's default policy."""
 
 
 BODY_TOO_LARGE = "body_too_large"
@@ -131,7 +129,6 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path", "").startswith(DOCS_PATHS)
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -143,7 +140,7 @@ class SecurityHeadersMiddleware:
                 for name, value in SECURITY_HEADERS:
                     if name not in present:
                         headers.append((name, value))
-                if not docs and b"content-security-policy" not in present:
+                if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", CSP))
                 message = {**message, "headers": headers}
             await send(message)

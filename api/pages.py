@@ -35,14 +35,15 @@ templates = Jinja2Templates(directory=WEB / "templates")
 
 
 @functools.cache
-def content_security_policy(media_origin: str | None = None) -> str:
-    """The pages' policy; `media_origin` is the object store's, where media is redirected."""
+def content_security_policy(media_origin: str | None = None, style_hashes: str = "") -> str:
+    """The pages' policy; `media_origin` is the object store's, where media is redirected;
+    `style_hashes` names the exact inline stylesheets a page may add (never 'unsafe-inline')."""
     media = f"'self' {media_origin}" if media_origin else "'self'"
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self'",
+            f"style-src 'self' {style_hashes}".strip(),
             f"img-src {media} data:",
             f"media-src {media}",
             f"connect-src {media}",
@@ -55,11 +56,11 @@ def content_security_policy(media_origin: str | None = None) -> str:
     )
 
 
-def security_headers(settings: Settings) -> dict[str, str]:
+def security_headers(settings: Settings, style_hashes: str = "") -> dict[str, str]:
     """Headers for every page and static file, derived from settings in this one place."""
     return {
         "Content-Security-Policy": content_security_policy(
-            public_media_origin(settings.storage_url)
+            public_media_origin(settings.storage_url), style_hashes
         ),
         **SECURITY_HEADERS,
     }
