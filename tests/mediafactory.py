@@ -416,6 +416,50 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = LESSON_RATE) -> None:
         fh.writeframes(pcm.tobytes())
 
 
+def voiced_frames(samples: np.ndarray, floor_db: float = -45.0) -> np.ndarray:
+    """Per 10 ms of 16 kHz samples: louder than `floor_db` below the loudest 10 ms, smoothed over
+    50 ms (the truth of where a clean recording of one voice speaks)."""
+    hop = LESSON_RATE // 100
+    n = len(samples) // hop
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    power = np.mean(np.square(samples[: n * hop].reshape(n, hop), dtype=np.float64), axis=1)
+    energy = 10 * np.log10(power + 1e-12)
+    on = energy > energy.max() + floor_db
+    return np.convolve(on.astype(float), np.ones(5), "same") > 0
+
+
+def trim_silence(samples: np.ndarray, floor_db: float = -45.0) -> np.ndarray:
+    """`samples` without the quiet before its first and after its last voiced 10 ms."""
+    voiced = np.flatnonzero(voiced_frames(samples, floor_db))
+    if voiced.size == 0:
+        return samples[:0]
+    hop = LESSON_RATE // 100
+    return samples[voiced[0] * hop : (voiced[-1] + 1) * hop]
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    start: float
+    end: float
+
+
+def join_turns(
+    turns: Sequence[tuple[str, np.ndarray]], *, gap: float = 0.6, lead: float = 0.5
+) -> tuple[np.ndarray, list[Turn]]:
+    """Speakers taking turns: each (speaker, 16 kHz samples) after `gap` seconds of silence (and
+    `lead` before the first); returns the samples and where each turn lies."""
+    pieces = [np.zeros(int(lead * LESSON_RATE), np.float32)]
+    spans: list[Turn] = []
+    t = lead
+    for speaker, samples in turns:
+        spans.append(Turn(speaker, t, t + len(samples) / LESSON_RATE))
+        pieces += [samples.astype(np.float32), np.zeros(int(gap * LESSON_RATE), np.float32)]
+        t += len(samples) / LESSON_RATE + int(gap * LESSON_RATE) / LESSON_RATE
+    return np.concatenate(pieces), spans
+
+
 FACES_PAN_PIXELS_PER_SECOND = 40
 FACES_CROP = (640, 448, 40)
 """Width, height and top of the window panned across faces/city.jpg by `make_faces_video`."""
