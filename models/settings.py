@@ -167,6 +167,15 @@ class Settings(BaseSettings):
     )
     public_url: str = ""
     seed_demo: bool = True
+    shutdown_timeout_seconds: int = Field(
+        10,
+        ge=1,
+        le=600,
+        description="How long `serve` waits on SIGTERM or Ctrl+C for requests still running "
+        "and for its workers before it cuts them off: a chunk still arriving is closed and "
+        "stays resumable from the bytes that came; a stage still running is killed and later "
+        "requeued by the sweep.",
+    )
 
     worker_concurrency: int = Field(2, ge=1)
 

@@ -39,8 +39,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from models.settings import Settings
 
 LOOPBACK = "127.0.0.1"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -433,3 +437,164 @@ class WorkerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# -- `clipcoach serve` as a real subprocess --------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, parent pid) of a process from /proc, or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces and parentheses
+    return fields[0], int(fields[1])
+
+
+def process_tree(pid: int) -> set[int]:
+    """`pid` and every process descended from it, read from /proc (no psutil)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _proc_stat(int(entry.name))) is not None:
+            parents.setdefault(stat[1], []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(parents.get(current, []))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie has already ended; only its exit status waits)."""
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `clipcoach serve` on the embedded defaults in `settings.data_dir`
+    (SQLite, a storage folder, the filesystem broker), nothing from the caller's CLIPCOACH_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPCOACH_")}
+    env.update(
+        CLIPCOACH_DATA_DIR=str(settings.data_dir),
+        CLIPCOACH_SECRET_KEY=settings.secret_key,
+        CLIPCOACH_SEED_DEMO="false",
+        **extra,
+    )
+    return env
+
+
+@dataclass
+class ServeProcess:
+    """`clipcoach serve` on a free loopback port in a session of its own (so a test can signal
+    its whole process group, as systemd does), logging to `log_path`."""
+
+    env: dict[str, str]
+    log_path: Path
+    with_worker: bool = True
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    seen: set[int] = field(default_factory=set)
+    """Every process of the tree seen so far (`tree()`), for the leftovers check and cleanup."""
+
+    workers: int = 3
+    """Celery workers `serve` starts: the lesson pool, clip renders, and the sweep with beat."""
+
+    def start(self, timeout: float = 120.0) -> ServeProcess:
+        clipcoach = Path(sys.executable).with_name("clipcoach")
+        command = [str(clipcoach), "serve", "--host", LOOPBACK, "--port", str(self.port)]
+        command += [] if self.with_worker else ["--no-with-worker"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not self._ready():
+            if self.process.poll() is not None:
+                pytest.fail(f"clipcoach serve exited early:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"clipcoach serve not ready after {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+        self.tree()
+        return self
+
+    def _ready(self) -> bool:
+        """The API answers and, with workers, every one of them says it is consuming."""
+        log = self.log_path.read_text(errors="replace")
+        if self.with_worker and log.count(" ready.") < self.workers:
+            return False
+        if self.with_worker and "beat: Starting..." not in log:
+            return False
+        try:
+            with socket.create_connection((LOOPBACK, self.port), timeout=2) as sock:
+                sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return sock.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def tree(self) -> set[int]:
+        """The live processes of serve's tree now (remembered in `seen`)."""
+        assert self.process is not None
+        now = {pid for pid in process_tree(self.process.pid) if running(pid)}
+        self.seen |= now
+        return now
+
+    def worker_tree(self, queues: str) -> set[int]:
+        """The processes (main, pool, beat) of the workers whose `--queues` begin with `queues`."""
+        assert self.process is not None
+        serve = self.process.pid
+        mains = [
+            pid
+            for pid in self.tree()
+            if (stat := _proc_stat(pid)) is not None
+            and stat[1] == serve
+            and f"--queues {queues}" in command_line(pid)
+        ]
+        return set().union(*(process_tree(pid) for pid in mains))
+
+    def leftovers(self) -> set[int]:
+        """Processes of the tree seen so far that still run."""
+        return {pid for pid in self.seen if running(pid)}
+
+    def log_tail(self, chars: int = 6000) -> str:
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        """SIGTERM to serve; then SIGKILL whatever of its tree is left (also on old code that
+        orphaned its workers), so no test leaves a process behind."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            self.tree()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(30)
+        for pid in self.leftovers():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+                os.kill(pid, signal.SIGKILL)
+        if proc is not None and proc.poll() is None:
+            proc.wait(10)

@@ -5,7 +5,7 @@
     Manifest                            OUT/.clipcoach-batch.json: what earlier runs did,
                                         keyed by the recording's SHA-256
     Batch.run(observer)                 submit, watch the database, export, summarise
-    LocalWorkers                        `--workers N`: a Celery worker started (and stopped) by
+    LocalWorkers                        `--workers N`: Celery workers started (and stopped) by
                                         the batch, on the same settings
 
 Why the manifest lives in OUT rather than only in the database: the outputs and the record of how
@@ -57,6 +57,7 @@ from models.queue import PROCESS_LESSON, send_task
 from models.settings import Settings
 from models.storage import Storage
 from pipeline.captions import FORMATS
+from workers.children import Children
 
 log = logging.getLogger(__name__)
 
@@ -761,62 +762,64 @@ def _die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
-def worker_command(concurrency: int, schedule: Path, loglevel: str = "info") -> list[str]:
-    """`clipcoach worker`'s own command (so queues and the sweep stay in step with it), with a
-    host name of its own and a beat schedule file of its own: a `clipcoach serve` worker on the
-    same data folder may be running beside it."""
+def worker_commands(concurrency: int, schedule: Path, loglevel: str = "info") -> list[list[str]]:
+    """`clipcoach serve`'s lesson pool and sweep worker (so queues and the sweep stay in step
+    with it: the sweep in a process of its own, never behind a long transcription), with host
+    names of their own and a beat schedule file of its own: a `clipcoach serve` on the same data
+    folder may be running beside them."""
+    from models.queue import MAINTENANCE_QUEUE
     from workers.cli import _worker_command  # the CLI imports this module: import late
 
-    command = _worker_command("media,transcribe", concurrency, loglevel, beat=True)
-    if "--schedule" in command:
-        command[command.index("--schedule") + 1] = str(schedule)
-    return [*command, "--hostname", f"batch-{os.getpid()}@%h"]
+    pool = _worker_command("media,transcribe", concurrency, loglevel)
+    sweeper = _worker_command(MAINTENANCE_QUEUE, 1, loglevel, beat=True)
+    sweeper[sweeper.index("--schedule") + 1] = str(schedule)
+    return [
+        [*pool, "--hostname", f"batch-{os.getpid()}@%h"],
+        [*sweeper, "--hostname", f"batch-sweep-{os.getpid()}@%h"],
+    ]
 
 
 class LocalWorkers:
-    """A Celery worker with `count` pool processes for the length of a batch.
+    """Celery workers for the length of a batch: a pool of `count` processes, and the sweep with
+    its scheduler (beat) in one of its own.
 
-    Its log goes to a file (the terminal belongs to the progress display). It runs the sweep
-    (beat), which requeues a stage whose worker or message was lost, e.g. by a killed earlier
-    run. Stopped with SIGTERM (warm: running stages finish) and, past `stop_timeout`, killed.
+    Their log goes to a file (the terminal belongs to the progress display). The sweep requeues a
+    stage whose worker or message was lost, e.g. by a killed earlier run. Stopped with SIGTERM
+    (warm: running stages finish) and, past `stop_timeout`, killed with all they started.
     """
 
     def __init__(self, count: int, log_path: Path, *, stop_timeout: float = 60.0) -> None:
         self.count = count
         self.log_path = log_path
         self.stop_timeout = stop_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.children = Children()
         self._schedule = log_path.parent / f".batch-beat-{os.getpid()}"
 
     def __enter__(self) -> LocalWorkers:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log_file:
-            self.proc = subprocess.Popen(
-                worker_command(self.count, self._schedule),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
+            for command in worker_commands(self.count, self._schedule):
+                self.children.start(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                )
         return self
 
     def problem(self) -> str | None:
         """Why the workers can no longer process anything, or None while they run."""
-        if self.proc is not None and self.proc.poll() is not None:
-            return (
-                f"the local worker stopped (exit code {self.proc.returncode}); see {self.log_path}"
-            )
+        for proc in self.children.procs:
+            if proc.poll() is not None:
+                return (
+                    f"the local worker stopped (exit code {proc.returncode}); see {self.log_path}"
+                )
         return None
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
+            self.children.stop(self.stop_timeout)
         finally:
             for leftover in self._schedule.parent.glob(f"{self._schedule.name}*"):
                 leftover.unlink(missing_ok=True)

@@ -7,18 +7,21 @@ starts a pool for chosen queues. Only here may code print.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import signal
-import subprocess
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -27,6 +30,7 @@ from models.settings import Settings, get_settings
 from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, run_all
 from workers import cli_admin, cli_batch
+from workers.children import Children
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -230,42 +234,85 @@ def serve(
     with_worker: Annotated[bool, typer.Option(help="Start a local worker too.")] = True,
 ) -> None:
     """Serve the app at http://HOST:PORT with a worker beside it (embedded defaults)."""
-    import uvicorn
-
     from models.migrate import upgrade
-    from models.queue import CLIPS_QUEUE
 
     settings = get_settings()
     upgrade(settings.database_url)
     _after_migrate_hooks(settings)
-    workers: list[subprocess.Popen[bytes]] = []
+    bound = settings.shutdown_timeout_seconds
+    children = Children()
+    config = uvicorn.Config(
+        "api.app:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=bound,
+        **proxy_options(settings),
+    )
+    server = _BoundedServer(config, on_exit=children.terminate)
+    # Ours until uvicorn takes over, and again after: uvicorn raises the signal that stopped it
+    # once more when it has finished, and SIGTERM's default action would end this process there,
+    # before its workers are stopped.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, server.handle_exit)
     if with_worker:
-        workers.append(
-            subprocess.Popen(
-                _worker_command("media,transcribe", settings.worker_concurrency, "info", beat=True)
-            )
-        )
-        # Clip renders get a process of their own: an ECT opening a shared clip never waits
-        # behind a long lesson in the pool above.
-        workers.append(subprocess.Popen(_worker_command(CLIPS_QUEUE, 1, "info")))
-    url = f"http://{host or settings.host}:{port or settings.port}/"
-    console.print(f"[bold]clipcoach[/bold] is starting at {url} (Ctrl+C stops it)", highlight=False)
+        for command in embedded_worker_commands(settings):
+            children.start(command)
+    console.print(
+        f"[bold]clipcoach[/bold] is starting at http://{config.host}:{config.port}/ "
+        "(Ctrl+C stops it)",
+        highlight=False,
+    )
     try:
-        uvicorn.run(
-            "api.app:app",
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-            **proxy_options(settings),
-        )
+        server.run()
     finally:
-        for proc in workers:
-            proc.send_signal(signal.SIGTERM)
-        for proc in workers:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        children.stop(bound)
+    if not server.started:
+        raise typer.Exit(3)
+
+
+def embedded_worker_commands(settings: Settings, loglevel: str = "info") -> list[list[str]]:
+    """The workers `serve` starts on one machine: the lesson pool, clip renders in a process of
+    their own (an ECT opening a shared clip never waits behind a long lesson), and the sweep with
+    its scheduler in a third (a stalled stage is requeued even while every pool process is busy
+    with a long transcription)."""
+    from models.queue import CLIPS_QUEUE, MAINTENANCE_QUEUE
+
+    return [
+        _worker_command("media,transcribe", settings.worker_concurrency, loglevel),
+        _worker_command(CLIPS_QUEUE, 1, loglevel),
+        _worker_command(MAINTENANCE_QUEUE, 1, loglevel, beat=True),
+    ]
+
+
+class _BoundedServer(uvicorn.Server):
+    """uvicorn, telling `on_exit` at the first signal (so the workers stop alongside the web
+    process, within the same bound), and closing the connections still open once
+    `timeout_graceful_shutdown` has passed: uvicorn only cancels their tasks, and a route reading
+    a trickled chunk in a thread would go on reading. The route then sees a client disconnect
+    and records the bytes that arrived, so the upload resumes from a true offset."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.on_exit()
+        super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        timeout = self.config.timeout_graceful_shutdown or 0
+        closer = asyncio.get_running_loop().call_later(timeout, self._close_connections)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            closer.cancel()
+
+    def _close_connections(self) -> None:
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.close()
 
 
 def _after_migrate_hooks(settings: Settings) -> None:

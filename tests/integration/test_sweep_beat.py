@@ -1,9 +1,14 @@
 """The sweep end to end: `clipcoach worker --beat` schedules `clipcoach.sweep` on Redis, and a
-stage whose worker vanished (no heartbeat for longer than STALE_RUNNING) is put back on its queue.
-Takes a little over a minute: beat's first sweep is one interval after it starts."""
+stage whose worker vanished (no heartbeat for longer than STALE_RUNNING) is put back on its queue;
+and `clipcoach serve` on the embedded defaults does the same while its lesson pool is stuck, since
+the sweep has a worker of its own (issue 21, point 13). Each takes a little over a minute: beat's
+first sweep is one interval after it starts."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +20,7 @@ from sqlalchemy import select, update
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, StageStatus
 from models.settings import Settings
-from tests.services import WorkerProcess, scaleout_env
+from tests.services import ServeProcess, WorkerProcess, scaleout_env, serve_env
 from workers import status
 from workers.app import SWEEP_INTERVAL_SECONDS
 from workers.sweep import STALE_RUNNING
@@ -30,11 +35,8 @@ def _media_queue_length(broker_url: str) -> int:
         client.close()
 
 
-@pytest.mark.services
-def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
-    scaleout: Settings, tmp_path: Path
-) -> None:
-    db = scaleout.database_url
+def _lesson_with_a_stale_probe(db: str) -> str:
+    """A lesson whose probe stage is `running` with a heartbeat older than STALE_RUNNING."""
     with session_scope(db) as session:
         lesson = Lesson(source_key="lessons/x/source.mp4", title="Lost")
         session.add(lesson)
@@ -48,6 +50,24 @@ def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
             .where(LessonStage.lesson_id == lesson_id)
             .values(heartbeat_at=utcnow() - STALE_RUNNING - timedelta(minutes=1))
         )
+    return lesson_id
+
+
+def _probe_state(db: str, lesson_id: str) -> StageStatus:
+    with session_scope(db) as session:
+        return session.scalars(
+            select(LessonStage.status).where(
+                LessonStage.lesson_id == lesson_id, LessonStage.name == "probe"
+            )
+        ).one()
+
+
+@pytest.mark.services
+def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
+    scaleout: Settings, tmp_path: Path
+) -> None:
+    db = scaleout.database_url
+    lesson_id = _lesson_with_a_stale_probe(db)
 
     scheduler = WorkerProcess(
         "maintenance",
@@ -65,13 +85,7 @@ def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
         scheduler.wait_ready()
         deadline = time.monotonic() + SWEEP_INTERVAL_SECONDS + 60
         while time.monotonic() < deadline:
-            with session_scope(db) as session:
-                state = session.scalars(
-                    select(LessonStage.status).where(
-                        LessonStage.lesson_id == lesson_id, LessonStage.name == "probe"
-                    )
-                ).one()
-            if state == StageStatus.queued:
+            if _probe_state(db, lesson_id) == StageStatus.queued:
                 break
             time.sleep(1)
         else:
@@ -87,3 +101,32 @@ def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
         assert _media_queue_length(scaleout.broker_url) == 1
     finally:
         scheduler.stop()
+
+
+def test_serve_sweeps_while_its_lesson_pool_is_stuck(settings: Settings, tmp_path: Path) -> None:
+    """Every process of serve's media/transcribe pool is frozen (SIGSTOP: as stuck as two long
+    transcriptions, and consuming nothing); the sweep, on its own queue in its own worker, still
+    requeues the stale stage within one interval of beat starting."""
+    db = settings.database_url
+    lesson_id = _lesson_with_a_stale_probe(db)
+    serve = ServeProcess(serve_env(settings), tmp_path / "serve.log")
+    frozen: set[int] = set()
+    try:
+        serve.start()
+        frozen = serve.worker_tree("media,transcribe")
+        assert frozen, serve.log_tail()
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        started = time.monotonic()
+        deadline = started + SWEEP_INTERVAL_SECONDS + 30
+        while _probe_state(db, lesson_id) != StageStatus.queued:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the sweep did not requeue the stage:\n{serve.log_tail()}")
+            time.sleep(1)
+        log = serve.log_path.read_text(errors="replace")
+        assert f"lesson {lesson_id}: stage probe lost its worker: requeued" in log
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        serve.stop()
