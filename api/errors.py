@@ -22,7 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.access import NotAllowedError, NotVisibleError
@@ -33,14 +33,27 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
+ERROR_CODES = (
+    "body_too_large (413)",
+    "upload_quota_storage (413)",
+    "upload_quota_open (429)",
+    "upload_quota_in_flight (429)",
+    "sign_in_limited_account (429)",
+    "sign_in_limited_client (429)",
+)
+"""Every `code` an error body may carry, for the schema (each is raised where it is named)."""
+
+
 class ErrorOut(BaseModel):
     """The body of every error response."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "clip not found"}]})
 
     detail: str | list[dict[str, Any]] | dict[str, Any]
-    code: str | None = None
-    """A stable, machine-readable name for some errors (`body_too_large`, `upload_quota_...`)."""
+    code: str | None = Field(
+        None,
+        description="A stable, machine-readable name for some errors: " + ", ".join(ERROR_CODES),
+    )
 
 
 class CodedHTTPException(StarletteHTTPException):
@@ -55,7 +68,9 @@ class CodedHTTPException(StarletteHTTPException):
 
 DESCRIPTIONS = {
     400: "The request cannot be understood.",
-    401: "Not signed in, or the token has expired or was revoked.",
+    401: "Not signed in, or the token has expired or was revoked, or its session ended when "
+    "the account was changed (deactivated, reactivated, password changed or reset, role "
+    "changed): sign in again.",
     403: "Visible to you, but your role may not do this.",
     404: "Not found, or not yours to see.",
     409: "Conflicts with the current state (the detail says which).",
@@ -63,24 +78,43 @@ DESCRIPTIONS = {
     "limit for recordings), a recording or chunk over the size limit, or over a storage quota "
     "(`code` upload_quota_storage).",
     415: "Not a recording (judged by the file's content, not its name).",
-    422: "Invalid input (the detail says which field and why).",
-    429: "Too many attempts, or too many uploads open or in flight (`code` "
+    422: "Invalid input (the detail says which field and why), including a JSON number that "
+    "is NaN, Infinity or -Infinity (never accepted) and a date-time without its UTC offset "
+    "(RFC 3339 with its offset, e.g. 2026-12-01T18:00:00+05:00).",
+    429: "Too many attempts: failed sign-ins for this account from any address (`code` "
+    "sign_in_limited_account, even with the right password) or from this address (`code` "
+    "sign_in_limited_client), or too many uploads open or in flight (`code` "
     "upload_quota_open, upload_quota_in_flight); retry after the seconds in Retry-After.",
     503: "Temporarily unavailable; retry after the number of seconds in Retry-After.",
-    507: "The server has no room to store this just now; nothing of it was kept.",
+    507: "The server's disk has no room for this just now; nothing of it was kept (a resumable "
+    "upload's offset is unchanged): retry later.",
 }
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
+"""The header a 429 and a 503 carry."""
+
+
+def _entry(code: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {"model": ErrorOut, "description": DESCRIPTIONS[code]}
+    if code in (429, 503):
+        entry["headers"] = RETRY_AFTER
+    return entry
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can return (401 and 422 always can)."""
     wanted = sorted({*codes, 401, 413, 422})
-    return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
+    return {code: _entry(code) for code in wanted}
 
 
 def public_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Like `responses` for routes that need no token."""
     wanted = sorted({*codes, 413, 422})
-    return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in wanted}
+    return {code: _entry(code) for code in wanted}
 
 
 async def _not_visible(_: Request, exc: Exception) -> JSONResponse:

@@ -96,3 +96,32 @@ def test_the_story_is_drivable_from_the_schema(schema: dict[str, Any]) -> None:
         "/api/v1/frameworks/{framework_id}/strands",
     ):
         assert path in paths, path
+
+
+def test_answers_the_hardening_changed_are_documented(schema: dict[str, Any]) -> None:
+    """Issue 21: the 413, 507, 429, 401 and 422 answers clients now see are in the schema, with
+    the stable codes their bodies carry."""
+    from api.middleware import BODY_TOO_LARGE
+    from api.ratelimit import Limited
+    from api.routes.uploads import QUOTA_IN_FLIGHT, QUOTA_OPEN, QUOTA_STORAGE
+
+    codes = schema["components"]["schemas"]["ErrorOut"]["properties"]["code"]["description"]
+    for code in (BODY_TOO_LARGE, QUOTA_STORAGE, QUOTA_OPEN, QUOTA_IN_FLIGHT, *Limited):
+        assert code in codes, code
+    for method, path, op in operations(schema):
+        responses = op["responses"]
+        if path == "/api/v1/health":
+            continue
+        assert "body_too_large" in responses["413"]["description"], (method, path)
+        invalid = responses["422"]["description"]
+        assert "NaN" in invalid and "offset" in invalid, (method, path)
+        if op.get("security"):
+            assert "session ended" in responses["401"]["description"], (method, path)
+        for code in ("429", "503"):
+            if code in responses:
+                assert "Retry-After" in responses[code]["headers"], (method, path, code)
+    sign_in = schema["paths"]["/api/v1/auth/token"]["post"]["responses"]["429"]["description"]
+    assert all(limit.value in sign_in for limit in Limited), sign_in
+    for method, path in (("patch", "/api/v1/uploads/{upload_id}"), ("post", "/api/v1/lessons")):
+        full = schema["paths"][path][method]["responses"]["507"]["description"]
+        assert "no room" in full and "nothing of it was kept" in full, (method, path)
