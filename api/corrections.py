@@ -5,9 +5,9 @@ captions, clip captions, the interactive transcript, segments, exports and searc
 correction or a revert first keeps the current transcript as a numbered version
 (`models.transcription.archive_current`), then `publish` writes the new one in every format and
 brings along everything made from it: the candidate clips (`segments.json`, made again from the
-stored scene cuts), the captions of clips already rendered, and the search index. Who made a
-version and how is stamped into its JSON (`options.version`), so it travels with the files when
-the version is kept in turn.
+stored scene cuts), the talk analytics (`analytics.json`), the captions of clips already
+rendered, and the search index. Who made a version and how is stamped into its JSON
+(`options.version`), so it travels with the files when the version is kept in turn.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def publish(session: Session, storage: Storage, lesson: Lesson, transcript: Tran
     for fmt in TRANSCRIPT_FORMATS:
         storage.put_bytes(transcript_key(lesson, fmt), render(transcript, fmt).encode("utf-8"))
     _segment_again(storage, lesson, transcript)
+    _analyse_again(storage, lesson, transcript)
     for clip in session.scalars(select(Clip).where(Clip.lesson_id == lesson.id)):
         if clip.captions_key and storage.exists(clip.captions_key):
             vtt = to_vtt(clip_transcript(transcript, clip.start, clip.end))
@@ -103,6 +104,26 @@ def _segment_again(storage: Storage, lesson: Lesson, transcript: Transcript) -> 
     duration = lesson.duration or transcript.duration
     clips = segment(transcript, cuts, duration)
     storage.put_bytes(key, json.dumps([c.to_dict() for c in clips], indent=1).encode("utf-8"))
+
+
+def _analyse_again(storage: Storage, lesson: Lesson, transcript: Transcript) -> None:
+    """The talk analytics, made again from the new words (the speech regions and speaker
+    turns stay: the audio did not change)."""
+    from pipeline.analytics import of_lesson
+    from pipeline.lesson import ANALYTICS, SEGMENTS, SPEAKERS, SPEECH_REGIONS
+
+    key = lesson.artefact_key(ANALYTICS)
+    if not storage.exists(key) and not storage.exists(lesson.artefact_key(SEGMENTS)):
+        return  # processing never got as far as the analytics
+
+    def stored(name: str) -> Any:
+        at = lesson.artefact_key(name)
+        return json.loads(storage.get_bytes(at)) if storage.exists(at) else None
+
+    result = of_lesson(
+        transcript, lesson.duration or transcript.duration, stored(SPEECH_REGIONS), stored(SPEAKERS)
+    )
+    storage.put_bytes(key, json.dumps(result.to_dict(), indent=1).encode("utf-8"))
 
 
 def correct(

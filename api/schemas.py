@@ -321,6 +321,58 @@ class SegmentPublic(BaseModel):
     text: str = ""
 
 
+# talk analytics
+
+
+class AnalyticsRun(BaseModel):
+    start: float
+    end: float
+    label: str = Field(description='"speech", "teacher", "pupil" or "silence".')
+    words: int = 0
+
+
+class AnalyticsQuestion(BaseModel):
+    start: float
+    end: float
+    text: str
+    kind: str = Field(description='"open" or "closed" (a rule set over the words).')
+    speaker: str
+    wait: float = Field(description="Seconds of silence after it before anyone spoke.")
+    answered_by: str | None
+
+
+class AnalyticsTalk(BaseModel):
+    label: str
+    seconds: float
+    share: float
+    words: int
+    words_per_minute: float | None
+    longest: list[AnalyticsRun]
+
+
+class AnalyticsFigure(BaseModel):
+    name: str
+    label: str
+    value: float | None
+    unit: str
+    meaning: str = Field(description="What the figure says, in one plain line.")
+
+
+class AnalyticsPublic(BaseModel):
+    """A lesson's talk analytics: evidence for a conversation, never a score."""
+
+    note: str
+    how_sure: str
+    duration: float
+    speakers: bool
+    speaker_confidence: float | None
+    edges_from_voice: bool
+    figures: list[AnalyticsFigure]
+    talk: list[AnalyticsTalk]
+    timeline: list[AnalyticsRun]
+    questions: list[AnalyticsQuestion]
+
+
 # frameworks
 
 

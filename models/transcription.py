@@ -148,10 +148,17 @@ def archive_current(
     return version
 
 
+MADE_FROM_TRANSCRIPT = ("analytics.json", "speech.json", "speakers.json")
+"""Files processing makes beside the transcript (pipeline.lesson's ANALYTICS, SPEECH_REGIONS and
+SPEAKERS; models may not import pipeline): the analytics quote its words, so they go with it."""
+
+
 def delete_all(session: Session, storage: Storage, lesson: Lesson) -> None:
     """Remove every transcript of a lesson, current and kept, and the audio made for them."""
     for fmt in TRANSCRIPT_FORMATS:
         storage.delete(transcript_key(lesson, fmt))
+    for name in MADE_FROM_TRANSCRIPT:
+        storage.delete(lesson.artefact_key(name))
     storage.delete(lesson.artefact_key("audio.wav"))
     storage.delete_prefix(lesson.artefact_key("transcripts"))
     for version in kept_versions(session, lesson.id):

@@ -9,8 +9,10 @@ its inputs alone:
       │           ├─► normalise ─► lesson.mp4 | lesson.m4a
       │           ├─► thumbnails ─► poster.jpg, sprite.jpg, thumbnails.vtt
       │           ├─► scenes ─► scenes.json
-      └───────────┴─► audio ─► audio.wav ─► transcribe ─► transcript.{json,vtt,srt,txt}
-                          segment (after transcribe, thumbnails, scenes) ─► segments.json
+      └───────────┴─► audio ─► audio.wav ─► transcribe ─► transcript.{json,vtt,srt,txt},
+                                                               speech.json
+                          segment (after transcribe, thumbnails, scenes) ─► segments.json,
+                                                                            analytics.json
 
 Everything but the browser copy reads the source itself, not the normalised file: audio, so
 transcription (the long pole) starts while the video is still being normalised and the two
@@ -53,6 +55,12 @@ TRANSCRIPT_FILES = ("transcript.json", "transcript.vtt", "transcript.srt", "tran
 THUMBNAIL_FILES = ("poster.jpg", "sprite.jpg", "thumbnails.vtt")
 SCENES = "scenes.json"
 SEGMENTS = "segments.json"
+SPEECH_REGIONS = "speech.json"
+"""Where the audio holds speech (pipeline.voice), made with the transcript: analytics read it."""
+SPEAKERS = "speakers.json"
+"""Who spoke when (pipeline.speakers), if a stage made it: {"turns": [...], "confidence": ...}."""
+ANALYTICS = "analytics.json"
+"""The talk analytics (pipeline.analytics), made with the candidate clips from the transcript."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ STAGES: dict[str, StageSpec] = {
         StageSpec(
             "segment",
             ("transcribe", "thumbnails", "scenes"),
-            (PROBE, "transcript.json", SCENES),
+            (PROBE, "transcript.json", SCENES, SPEECH_REGIONS, SPEAKERS),
             "media",
             2,
         ),
@@ -254,10 +262,22 @@ def _transcribe(
         on_progress=progress,
     )
     files = write_transcript_files(transcript, workdir)
+    _write_json(workdir / SPEECH_REGIONS, _speech_regions(workdir / AUDIO))
     return StageOutcome(
-        outputs=[p.name for p in files.values()],
+        outputs=[*(p.name for p in files.values()), SPEECH_REGIONS],
         facts={"words": len(transcript.words)},
     )
+
+
+def _speech_regions(audio: Path) -> dict[str, Any]:
+    from pipeline.voice import VoiceOptions, regions_to_dict, speech_regions
+
+    options = VoiceOptions()
+    return regions_to_dict(speech_regions(audio, options), options)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _thumbnails(
@@ -302,11 +322,24 @@ def _segment(workdir: Path, options: LessonOptions, _m: Any, _p: Any) -> StageOu
     cuts: list[float] = []
     if scenes_file.exists():
         cuts = list(SceneResult.from_dict(json.loads(scenes_file.read_text())).cuts)
-    clips = segment(
-        read_transcript(workdir), cuts, info.duration or 0.0, options.segments or SegmentOptions()
-    )
+    transcript = read_transcript(workdir)
+    clips = segment(transcript, cuts, info.duration or 0.0, options.segments or SegmentOptions())
     _write_json(workdir / SEGMENTS, [c.to_dict() for c in clips])
-    return StageOutcome(outputs=[SEGMENTS], facts={"segments": len(clips)})
+    outputs = [SEGMENTS]
+    if transcript is not None:
+        _write_json(workdir / ANALYTICS, analytics_of(workdir, transcript, info.duration))
+        outputs.append(ANALYTICS)
+    return StageOutcome(outputs=outputs, facts={"segments": len(clips)})
+
+
+def analytics_of(workdir: Path, transcript: Transcript, duration: float | None) -> dict[str, Any]:
+    """The talk analytics of the transcript, with the speech regions and speaker turns beside
+    it in `workdir` when there are any."""
+    from pipeline.analytics import of_lesson
+
+    speech = _read_json(workdir / SPEECH_REGIONS)
+    speakers = _read_json(workdir / SPEAKERS)
+    return of_lesson(transcript, duration, speech, speakers).to_dict()
 
 
 _RUNNERS: dict[str, Callable[..., StageOutcome]] = {

@@ -52,6 +52,8 @@ KEPT_OUTPUTS = (
     "transcript.srt",
     "transcript.txt",
     "segments.json",
+    "speech.json",
+    "analytics.json",
     "scenes.json",
     "poster.jpg",
     "sprite.jpg",

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from api.analytics import public as analytics_public
 from api.bodies import close_form, read_body, read_form
 from api.deps import (
     AuthDep,
@@ -33,6 +34,7 @@ from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
 from api.routes.uploads import no_space, too_large_detail
 from api.schemas import (
+    AnalyticsPublic,
     LessonCreate,
     LessonPublic,
     MediaLinks,
@@ -62,7 +64,10 @@ from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TranscriptVersion, current_number, transcript_key
 from models.upload import discard, part_path, read_head, sha256_file, uploads_dir
+from pipeline.analytics import TalkAnalytics, of_lesson
 from pipeline.captions import TranscriptFormat
+from pipeline.lesson import ANALYTICS, SPEECH_REGIONS
+from pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/lessons", tags=["lessons"])
@@ -486,6 +491,43 @@ def get_segments(
     audit_content(session, request, user.id, "lesson.segments", "lesson", lesson.id)
     items: list[Any] = json.loads(data)
     return [SegmentPublic.model_validate(item) for item in items]
+
+
+@router.get(
+    "/{lesson_id}/analytics", response_model=AnalyticsPublic, responses=responses(403, 404, 409)
+)
+def get_analytics(
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> AnalyticsPublic:
+    """Talk analytics: speech and silence over time, longest stretches of talk, questions (open
+    or closed) with the wait after each, pace; each figure with a line on what it means.
+    Evidence for a conversation, never a score. Read like the transcript, and audited as a
+    transcript view (the questions are the transcript's words)."""
+    lesson = _watchable(session, user, lesson_id)
+    result = _analytics(storage, lesson)
+    audit.record(
+        session, user.id, "lesson.transcript", "lesson", lesson.id,
+        client=client_of(request), format="analytics",
+    )  # fmt: skip
+    session.commit()
+    return analytics_public(result)
+
+
+def _analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
+    """analytics.json, or (a lesson processed before analytics existed) the same figures made
+    now from its transcript and speech regions, without storing them: a read writes nothing."""
+    data = _artefact(storage, lesson, ANALYTICS)
+    if data is not None:
+        return TalkAnalytics.from_dict(json.loads(data))
+    transcript = _artefact(storage, lesson, "transcript.json")
+    if transcript is None:
+        raise _no_transcript(lesson)
+    speech = _artefact(storage, lesson, SPEECH_REGIONS)
+    return of_lesson(
+        Transcript.from_dict(json.loads(transcript)),
+        lesson.duration,
+        json.loads(speech) if speech is not None else None,
+    )
 
 
 @router.get(

@@ -193,6 +193,7 @@ lesson_route("POST", f"{L}/retry", own=409, paired=403, admin=409)  # lesson_a i
 for part in (
     "transcript",
     "segments",
+    "analytics",
     "thumbnails.vtt",
     "poster.jpg",
     "sprite.jpg",

@@ -313,3 +313,38 @@ def test_wait_time_on_a_generated_lesson_is_within_0_2_s(tmp_path: Path) -> None
         assert found.wait == pytest.approx(wait, abs=0.2), (found, wait)
     assert len(result.questions) == 3, [q.text for q in result.questions]
     assert result.long_wait_share == pytest.approx(2 / 3, abs=0.001)
+
+
+def test_the_segment_stage_stores_analytics_from_the_files_beside_the_transcript(
+    tmp_path: Path,
+) -> None:
+    """What the worker runs: speech.json sharpens the edges, speakers.json splits the talk."""
+    from pipeline.lesson import ANALYTICS, LessonOptions, run_stage
+
+    stretched = lay_out(SCRIPT, 100.0)
+    q = stretched.segments[1]
+    long_last = Word(q.words[-1].start, 7.2, q.words[-1].text)
+    segments = (stretched.segments[0], Segment(q.start, 7.2, q.text, (*q.words[:-1], long_last)),
+                *stretched.segments[2:])  # fmt: skip
+    transcript = Transcript("en", 100.0, segments)
+    files = {
+        "probe.json": {"format_name": "wav", "duration": 100.0, "size": 1},
+        "transcript.json": transcript.to_dict(),
+        "speech.json": {"regions": [[1.0, 4.52], [7.98, 8.72], [10.68, 13.03], [14.2, 14.9]]},
+        "speakers.json": {
+            "turns": [{"start": t.start, "end": t.end, "label": t.label} for t in TEACHER_PUPIL],
+            "confidence": 0.9,
+        },
+    }
+    for name, doc in files.items():
+        (tmp_path / name).write_text(json.dumps(doc))
+    outcome = run_stage("segment", tmp_path, LessonOptions())
+    assert ANALYTICS in outcome.outputs
+    result = TalkAnalytics.from_dict(json.loads((tmp_path / ANALYTICS).read_text()))
+    assert result.questions[0].wait == pytest.approx(3.48)  # not 0.8: the edges came from voice
+    assert result.questions[0].answered_by == "pupil" and result.speaker_confidence == 0.9
+
+    (tmp_path / "transcript.json").unlink()  # no sound, no transcript: no analytics either
+    (tmp_path / ANALYTICS).unlink()
+    assert run_stage("segment", tmp_path, LessonOptions()).outputs == ["segments.json"]
+    assert not (tmp_path / ANALYTICS).exists()

@@ -117,6 +117,10 @@ def test_only_the_transcription_stages_run_again_with_the_new_settings(
     assert transcript["options"]["vocabulary"] == ["Ysgol", "SENCO"]
     segments = json.loads(storage.get_bytes(f"lessons/{lesson_id}/segments.json"))
     assert "Ysgol" in json.dumps(segments)  # segment ran over the new transcript
+    analytics = json.loads(storage.get_bytes(f"lessons/{lesson_id}/analytics.json"))
+    assert analytics["talk"][0]["words"] == 4  # so did the analytics: "Settings cy Ysgol SENCO"
+    assert analytics["edges_from_voice"]  # with the speech regions transcribe stored beside it
+    assert storage.exists(f"lessons/{lesson_id}/speech.json")
     with session_scope(settings.database_url) as s:
         lesson = s.get(Lesson, lesson_id)
         assert lesson is not None
