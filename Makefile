@@ -1,5 +1,5 @@
 # The two commands a new user needs (see README.md): `make run` and `make test`.
-.PHONY: run test test-slow lint bench setup setup-dev sample
+.PHONY: run test test-slow lint lock bench setup setup-dev sample
 
 VENV := .venv/bin
 
@@ -31,6 +31,13 @@ lint: setup-dev
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+
+## Re-pin every dependency (with hashes) after a change to pyproject.toml; commit both locks
+LOCK := $(VENV)/uv pip compile pyproject.toml --quiet --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+lock: setup-dev
+	$(LOCK) --output-file requirements.lock
+	$(LOCK) --extra dev --output-file requirements-dev.lock
 
 ## Rewrite benchmarks/RESULTS.md (takes about two hours on 2 cores; run it on a quiet machine)
 bench: setup-dev
