@@ -17,8 +17,8 @@ and who spoke when): no model, no I/O, plain dataclasses in and out, JSON-ready.
 
 Why `speech` regions: Whisper stretches the last word of a phrase over the silence after it
 (measured: "is?" timed 23.95-25.35 s for speech that ended at 24.11 s), which would shorten the
-very gaps wait time measures. Voice-activity regions (Silero VAD, `pipeline.speech`) are exact to a
-few hundredths of a second, so when given, each word is clipped to the region it starts in.
+very gaps wait time measures. Voice-activity regions (Silero VAD, `pipeline.voice`) are exact to a
+few hundredths of a second, so when given, the words' edges are moved to them (`clip_to_speech`).
 """
 
 from __future__ import annotations
@@ -427,23 +427,31 @@ def kind_of(text: str) -> str:
 
 
 def clip_to_speech(words: Sequence[Word], speech: Sequence[tuple[float, float]]) -> list[Word]:
-    """Each word trimmed to the voice-activity region it starts in (see the module docstring).
+    """Word edges moved to the voice-activity regions (see the module docstring).
 
-    A word that starts in no region (the VAD missed a quiet one) keeps its times.
+    Each word is trimmed to the region it overlaps first; the first word of a region starts
+    where the region starts and the last one ends where it ends, since Whisper's edges are off
+    in both directions by up to a few tenths of a second and the regions are not. A word in no
+    region (the VAD missed a quiet one) keeps its times.
     """
     regions = sorted((a, b) for a, b in speech if b > a)
-    out: list[Word] = []
+    placed: list[int | None] = []
     i = 0
     for w in words:
         while i < len(regions) and regions[i][1] <= w.start:
             i += 1
-        if i < len(regions) and regions[i][0] <= w.end:
-            a, b = regions[i]
-            start = max(w.start, a) if w.start < b else w.start
-            end = min(w.end, b)
-            if end > start:
-                w = Word(start, end, w.text, w.probability)
-        out.append(w)
+        placed.append(i if i < len(regions) and regions[i][0] <= w.end else None)
+    out: list[Word] = []
+    for n, (w, r) in enumerate(zip(words, placed, strict=True)):
+        if r is None:
+            out.append(w)
+            continue
+        a, b = regions[r]
+        first = n == 0 or placed[n - 1] != r
+        last = n == len(words) - 1 or placed[n + 1] != r
+        start = a if first else min(max(w.start, a), b)
+        end = b if last else min(max(w.end, a), b)
+        out.append(Word(start, max(end, start), w.text, w.probability) if end > start else w)
     return out
 
 
