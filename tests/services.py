@@ -421,16 +421,20 @@ class WorkerProcess:
             self.process.wait(10)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Warm shutdown (SIGTERM), then SIGKILL if it does not stop in time."""
+        """Warm shutdown (SIGTERM to the main process only: it stops its pool and beat, and
+        beat given SIGTERM beside its worker was seen to hang), then SIGKILL to whatever of the
+        group is left, in time or not."""
         proc = self.process
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
     def __enter__(self) -> WorkerProcess:
         return self.start()
