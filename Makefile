@@ -14,12 +14,14 @@ run: setup
 	$(VENV)/clipcoach process sample_media/lesson.mp4 --out var/sample-output
 	$(VENV)/clipcoach serve
 
-## Set up (including test tools and services) and run lint, types and the whole test suite
+## Set up (including test tools and services) and run lint, types, the JS tests and the whole suite
 test: setup-dev
 	scripts/services.sh
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	npx --no-install eslint .
+	node --test tests/js/
 	$(VENV)/pytest -m "not slow" --cov --cov-report=term $(PYTEST_ARGS)
 
 ## The long fault and load tests, kept out of the default run for time
@@ -31,6 +33,7 @@ lint: setup-dev
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	npx --no-install eslint .
 
 ## Re-pin every dependency (with hashes) after a change to pyproject.toml; commit both locks
 LOCK := $(VENV)/uv pip compile pyproject.toml --quiet --python-version 3.11 --generate-hashes \

@@ -126,6 +126,21 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/* Only ever go back to a page of this site. `next` is parsed as the browser will parse it
+   (backslashes as slashes, tabs and newlines dropped, `https:host`), and kept only if it
+   lands on this origin: a prefix test let `/\\evil` and `/%5Cevil` leave the site. */
+export function sameOriginPath(next, origin = location.origin) {
+  if (!next) return "/";
+  let target;
+  try {
+    target = new URL(next, origin);
+  } catch {
+    return "/";
+  }
+  if (target.origin !== origin) return "/";
+  return target.pathname + target.search + target.hash;
+}
+
 export function formatTime(seconds) {
   if (!Number.isFinite(seconds)) return "–:––";
   const s = Math.max(0, seconds);

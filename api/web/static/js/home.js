@@ -2,7 +2,7 @@
 
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
-import { failureReason, stageName } from "./lessons.js";
+import { statusText } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,13 +34,6 @@ onReady(async () => {
   if (me.role === "admin") $("admin-section").hidden = false;
   await Promise.all(jobs);
 });
-
-function statusText(lesson) {
-  if (lesson.status === "ready") return "Ready";
-  if (lesson.status === "failed") return `Processing failed. ${failureReason(lesson)}`;
-  if (lesson.status === "queued") return "Waiting to be processed";
-  return `${stageName(lesson.stage)} · ${lesson.progress || 0}%`;
-}
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 

@@ -159,6 +159,14 @@ export function stageName(stage) {
   return STAGE_NAMES[stage] || stage || "Waiting for a worker";
 }
 
+// A lesson's state in one line for the lesson list.
+export function statusText(lesson) {
+  if (lesson.status === "ready") return "Ready";
+  if (lesson.status === "failed") return `Processing failed. ${failureReason(lesson)}`;
+  if (lesson.status === "queued") return "Waiting to be processed";
+  return `${stageName(lesson.stage)} · ${lesson.progress || 0}%`;
+}
+
 // Poll a lesson until it is ready or failed (or `until(lesson)` holds), reporting each state.
 export async function watchLesson(lessonId, onState, until = () => false) {
   for (;;) {

@@ -1,4 +1,4 @@
-import { ApiError, API, token, onReady } from "./api.js";
+import { ApiError, API, token, onReady, sameOriginPath } from "./api.js";
 
 onReady(async () => {
   const form = document.getElementById("signin-form");
@@ -30,18 +30,3 @@ onReady(async () => {
     }
   });
 });
-
-/* Only ever go back to a page of this site. `next` is parsed as the browser will parse it
-   (backslashes as slashes, tabs and newlines dropped, `https:host`), and kept only if it
-   lands on this origin: a prefix test let `/\\evil` and `/%5Cevil` leave the site. */
-function sameOriginPath(next) {
-  if (!next) return "/";
-  let target;
-  try {
-    target = new URL(next, location.origin);
-  } catch {
-    return "/";
-  }
-  if (target.origin !== location.origin) return "/";
-  return target.pathname + target.search + target.hash;
-}

@@ -1,0 +1,38 @@
+// The pure parts of getting a lesson in (api/web/static/js/lessons.js): chunk sizes and states.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { chunkBytesFor, failureReason, stageName, statusText } from "../../api/web/static/js/lessons.js";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+test("chunks are a tenth of the file, at least 256 KiB and at most 8 MiB", () => {
+  assert.equal(chunkBytesFor(0), 256 * KiB);
+  assert.equal(chunkBytesFor(1), 256 * KiB);
+  assert.equal(chunkBytesFor(2560 * KiB), 256 * KiB);
+  assert.equal(chunkBytesFor(10 * MiB), MiB);
+  assert.equal(chunkBytesFor(10 * MiB + 1), MiB + 1);
+  assert.equal(chunkBytesFor(80 * MiB), 8 * MiB);
+  assert.equal(chunkBytesFor(4 * 1024 * MiB), 8 * MiB);
+});
+
+test("every chunk size is a whole number of bytes", () => {
+  for (const size of [3, 999_999, 12_345_678, 123_456_789]) {
+    assert.ok(Number.isInteger(chunkBytesFor(size)), String(size));
+  }
+});
+
+test("a known failure code reads as its sentence, an unknown one as the server's message", () => {
+  assert.match(failureReason({ error_code: "storage_unavailable" }), /file store could not be reached/);
+  assert.equal(failureReason({ error_code: "something_new", error_message: "From the server." }), "From the server.");
+  assert.match(failureReason({}), /did not recognise/);
+});
+
+test("status lines for the lesson list", () => {
+  assert.equal(statusText({ status: "ready" }), "Ready");
+  assert.equal(statusText({ status: "queued" }), "Waiting to be processed");
+  assert.match(statusText({ status: "failed", error_code: "storage_unavailable" }), /^Processing failed\. The file store/);
+  assert.equal(statusText({ status: "processing", stage: "no_such_stage", progress: 40 }), "no_such_stage · 40%");
+  assert.equal(statusText({ status: "processing", stage: null }), `${stageName(null)} · 0%`);
+});
