@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.tools import global_flags
+
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 FFPROBE = shutil.which("ffprobe") or "ffprobe"
 
@@ -40,7 +42,7 @@ COUNTER_BITS = 10
 
 def ffmpeg(*args: str | os.PathLike[str]) -> None:
     """Run ffmpeg quietly, raising with its stderr if it fails."""
-    cmd = [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)]
+    cmd = [FFMPEG, *global_flags(), "-y", *map(str, args)]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"ffmpeg failed: {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
@@ -380,7 +382,7 @@ WHISPERED = (
 
 def read_samples(path: Path, audio_filter: str | None = None) -> np.ndarray:
     """Decode `path` (through an ffmpeg audio filter, if given) to 16 kHz mono float32."""
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-i", str(path)]
+    cmd = [FFMPEG, *global_flags(), "-i", str(path)]
     if audio_filter:
         cmd += ["-af", audio_filter]
     cmd += ["-ac", "1", "-ar", str(LESSON_RATE), "-f", "f32le", "-"]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
 from models.coaching import clip_media_key
 from models.lesson import Lesson, lesson_key, lesson_prefix
+from tests.sourcescan import strings_outside
 
-ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["api", "models", "workers", "pipeline", "benchmarks"]
 
 
@@ -27,23 +24,7 @@ def test_the_lesson_row_and_the_clip_keys_use_the_same_rule() -> None:
     assert clip_media_key("abc", "c1", 1.0, 2.5).startswith(lesson_key("abc", "clips") + "/")
 
 
-def _hand_built_keys(path: Path) -> list[int]:
-    """Lines with a string (or the start of an f-string) spelling `lessons/...`."""
-    return [
-        node.lineno
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and node.value.startswith("lessons/")
-    ]
-
-
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_module_builds_a_lesson_key_by_hand(package: str) -> None:
-    found = [
-        f"{path.relative_to(ROOT)}:{line}"
-        for path in sorted((ROOT / package).rglob("*.py"))
-        if path != ROOT / "models" / "lesson.py"
-        for line in _hand_built_keys(path)
-    ]
-    assert found == []
+    built = strings_outside(package, lambda text: text.startswith("lessons/"), "models/lesson.py")
+    assert built == []

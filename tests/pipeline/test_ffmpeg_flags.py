@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +9,8 @@ import pytest
 
 from pipeline import audio, blur, clip, frames, redact, thumbnails
 from pipeline.tools import ffmpeg_binary, ffmpeg_command, global_flags
+from tests.sourcescan import strings_outside
 
-ROOT = Path(__file__).resolve().parents[2]
 SRC, DST = Path("in.mp4"), Path("out.mp4")
 
 COMMANDS: dict[str, tuple[Callable[[], list[str]], str]] = {
@@ -52,20 +51,8 @@ def test_every_stage_command_takes_the_global_flags(name: str) -> None:
     assert cmd.count("-nostdin") == 1
 
 
-def _flag_literals(path: Path) -> list[int]:
-    return [
-        node.lineno
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
-        if isinstance(node, ast.Constant) and node.value in ("-nostdin", "-hide_banner")
-    ]
-
-
-@pytest.mark.parametrize("package", ["pipeline", "benchmarks"])
+@pytest.mark.parametrize("package", ["pipeline", "benchmarks", "tests"])
 def test_no_module_spells_the_flags_out_again(package: str) -> None:
-    copies = [
-        f"{path.relative_to(ROOT)}:{line}"
-        for path in sorted((ROOT / package).rglob("*.py"))
-        if path != ROOT / "pipeline" / "tools.py"
-        for line in _flag_literals(path)
-    ]
-    assert copies == []
+    flags = {"-nostdin", "-hide_banner"}
+    here = "tests/pipeline/test_ffmpeg_flags.py"
+    assert strings_outside(package, flags.__contains__, "pipeline/tools.py", here) == []
