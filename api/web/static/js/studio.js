@@ -17,6 +17,7 @@ import {
 } from "./media.js";
 import { failureReason, stageName, watchLesson } from "./lessons.js";
 import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
+import { talkPanel } from "./talk.js";
 
 const lessonId = document.body.dataset.lessonId;
 const $ = (id) => document.getElementById(id);
@@ -113,6 +114,7 @@ async function setUpPlayer(lesson, me) {
     play: $("play"), clock: $("clock"), mute: $("mute"), captions: $("captions-toggle"), fullscreen: $("fullscreen"),
   });
   marks = commentMarks($("comment-marks"), video);
+  talkPanel($("talk-strip"), $("talk-card"), video, base).catch(() => {});
 
   const onSelectWords = (first, last) => {
     setRange(first.start, last.end, first.index, last.index);

@@ -1,0 +1,84 @@
+"""Talk in this lesson, in the studio: speech over time with teacher and pupils apart, each
+question a mark that seeks the video, and every figure with its meaning and the note that they
+are evidence for a conversation, never a score."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import mediafactory
+from tests.browser.conftest import LiveApp, Requests, Shots, sign_in, store_ready_lesson
+
+pytestmark = pytest.mark.browser
+
+SENTENCES = [
+    "Good morning everyone, pens down and eyes on me.",
+    "Why do you think a half of eight is four?",
+    "Because eight shared by two is four.",
+    "Lovely reasoning, now talk to your partner.",
+]
+
+
+@pytest.fixture(scope="module")
+def lesson_id(live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A ready lesson whose analytics.json was stored with speaker turns, as processing does."""
+    from models.db import session_scope
+    from models.lesson import Lesson
+    from models.storage import open_storage
+    from pipeline.analytics import Turn, analyse
+    from pipeline.transcript import Transcript
+
+    work = tmp_path_factory.mktemp("talk-lesson")
+    video = mediafactory.make_video(work / "lesson.mp4", duration=12.0, gop=25).path
+    lesson_id = store_ready_lesson(
+        live_app, live_app.people["ect"], "Y7 halves", video, SENTENCES, work / "out"
+    )
+    storage = open_storage(live_app.settings.storage_url)
+    with session_scope(live_app.settings.database_url) as session:
+        lesson = session.get(Lesson, lesson_id)
+        assert lesson is not None
+        doc = json.loads(storage.get_bytes(lesson.artefact_key("transcript.json")))
+        transcript = Transcript.from_dict(doc)
+        pupil = transcript.segments[2]
+        turns = [
+            Turn(0.0, pupil.start - 0.01, "teacher"),
+            Turn(pupil.start - 0.01, pupil.end + 0.01, "pupil"),
+            Turn(pupil.end + 0.01, 12.0, "teacher"),
+        ]
+        result = analyse(transcript, turns=turns)
+        storage.put_bytes(
+            lesson.artefact_key("analytics.json"), json.dumps(result.to_dict()).encode()
+        )
+    return lesson_id
+
+
+def test_the_talk_timeline_and_a_question_that_seeks_the_video(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["mentor"], f"/lessons/{lesson_id}")
+    card, strip = page.locator("#talk-card"), page.locator("#talk-strip")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("never a score")
+    expect(strip.locator(".talk-bar .run-teacher")).to_have_count(2)
+    expect(strip.locator(".talk-bar .run-pupil")).to_have_count(1)
+    expect(strip.locator(".talk-legend")).to_contain_text("Pupils")
+    figures = card.locator(".talk-figures")
+    expect(figures).to_contain_text("Questions per ten minutes")
+    expect(figures).to_contain_text("Teacher talk")
+    expect(figures.locator(".figure")).to_have_count(12)
+
+    mark = strip.get_by_role("button", name=re.compile(r"^Open question at .*Why do you think"))
+    expect(mark).to_have_count(1)
+    page.wait_for_function("document.querySelector('#video').readyState >= 1")
+    at = float(mark.get_attribute("data-at") or "nan")
+    assert 2.0 < at < 6.0
+    mark.click()
+    page.wait_for_function(
+        "at => Math.abs(document.querySelector('#video').currentTime - at) < 0.25", arg=at
+    )
+    shots.take(page, "talk-in-this-lesson")
