@@ -1,8 +1,9 @@
 """One media sniffer: every entry point takes or refuses the same first bytes.
 
-The API's upload, `clipcoach batch` finding a recording with no suffix, and the probe stage's
-check before ffprobe (as the workers build its options) all ask `models.mediatype`; this table
-goes through each of them, so a second copy of the signatures that disagrees fails here.
+The API's uploads (whole and chunked), `clipcoach batch` finding a recording with no suffix,
+and the probe stage's check before ffprobe (as the workers build its options) all ask
+`models.mediatype`; this table goes through each of them, so a second copy of the signatures
+that disagrees fails here.
 """
 
 from __future__ import annotations
@@ -94,6 +95,28 @@ def test_the_api_upload_takes_the_same_files(
             )
         assert r.status_code in (201, 202, 415), (name, r.text)
         verdicts[name] = r.status_code != 415
+    assert verdicts == EXPECTED
+
+
+def test_the_chunked_upload_takes_the_same_files(world: World) -> None:
+    verdicts = {}
+    for name, data, _ in SIGNATURES:
+        r = world.client.post(
+            "/api/v1/uploads",
+            headers=world.auth("ect_a"),
+            json={"filename": "lesson.mp4", "size": len(data)},
+        )
+        assert r.status_code == 201, r.text
+        url = f"/api/v1/uploads/{r.json()['id']}"
+        r = world.client.patch(
+            url,
+            headers={**world.auth("ect_a"), "Upload-Offset": "0"},
+            content=data,  # the whole file in one chunk: checked as soon as its head is in
+        )
+        assert r.status_code in (200, 415), (name, r.text)
+        verdicts[name] = r.status_code == 200
+        if verdicts[name]:  # a refused upload is dropped; a taken one would count to the quota
+            assert world.client.delete(url, headers=world.auth("ect_a")).status_code == 204
     assert verdicts == EXPECTED
 
 
