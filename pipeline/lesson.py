@@ -10,7 +10,7 @@ its inputs alone:
       │           ├─► thumbnails ─► poster.jpg, sprite.jpg, thumbnails.vtt
       │           ├─► scenes ─► scenes.json
       └───────────┴─► audio ─► audio.wav ─► transcribe ─► transcript.{json,vtt,srt,txt},
-                                                               speech.json
+                                                               speech.json, speakers.json
                           segment (after transcribe, thumbnails, scenes) ─► segments.json,
                                                                             analytics.json
 
@@ -58,7 +58,9 @@ SEGMENTS = "segments.json"
 SPEECH_REGIONS = "speech.json"
 """Where the audio holds speech (pipeline.voice), made with the transcript: analytics read it."""
 SPEAKERS = "speakers.json"
-"""Who spoke when (pipeline.speakers), if a stage made it: {"turns": [...], "confidence": ...}."""
+"""Who spoke when (pipeline.speakers), made with the transcript over its words' times:
+{"turns": [{"start", "end", "label", "confidence"}], "confidence": ..., ...}; no turns when the
+split could not run (the analytics then count all speech as one)."""
 ANALYTICS = "analytics.json"
 """The talk analytics (pipeline.analytics), made with the candidate clips from the transcript."""
 
@@ -112,6 +114,7 @@ class LessonOptions:
     thumbnails: Any = None
     scenes: Any = None
     segments: Any = None
+    speakers: Any = None
 
 
 @dataclass
@@ -263,10 +266,34 @@ def _transcribe(
     )
     files = write_transcript_files(transcript, workdir)
     _write_json(workdir / SPEECH_REGIONS, _speech_regions(workdir / AUDIO))
+    warnings = write_speakers(workdir, transcript, options.speakers)
     return StageOutcome(
-        outputs=[*(p.name for p in files.values()), SPEECH_REGIONS],
+        outputs=[*(p.name for p in files.values()), SPEECH_REGIONS, SPEAKERS],
         facts={"words": len(transcript.words)},
+        warnings=warnings,
     )
+
+
+def write_speakers(workdir: Path, transcript: Transcript, options: Any = None) -> list[str]:
+    """speakers.json: teacher and pupil turns over the transcript's words in audio.wav. Always
+    written (empty when the split cannot run) so an earlier transcript's turns never outlive it;
+    a missing voice model is a warning, not a failed lesson."""
+    from pipeline.speakers import (
+        SpeakerModelUnavailableError,
+        SpeakerOptions,
+        SpeakerSplit,
+        split_lesson_audio,
+    )
+
+    words = [(w.start, w.end) for w in transcript.words]
+    warnings: list[str] = []
+    try:
+        split = split_lesson_audio(workdir / AUDIO, words, options or SpeakerOptions())
+    except SpeakerModelUnavailableError as exc:
+        split = SpeakerSplit()
+        warnings.append(f"Teacher and pupil talk are not told apart: {exc.message}")
+    _write_json(workdir / SPEAKERS, split.to_dict())
+    return warnings
 
 
 def _speech_regions(audio: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ runs) and run the network in numpy, with the preprocessing written after its `au
     the speech -> LSTM 3 x 256 -> last hidden state -> linear 256 + ReLU -> L2 norm
 
     speech stretches (from word timings) cut into ~3 s segments -> a segment's voice is the mean
-    of its 1.6 s windows' embeddings (every 0.4 s) -> agglomerative clustering on cosine distance
+    of its 1.6 s windows' embeddings (every 0.8 s) -> agglomerative clustering on cosine distance
     (scikit-learn) -> the cluster with the most speech time is the teacher, every other cluster
     a pupil -> neighbouring segments of one side joined into turns (start, end, label, confidence)
 
@@ -73,8 +73,9 @@ class SpeakerModelUnavailableError(PipelineError):
 
 @dataclass(frozen=True)
 class SpeakerOptions:
-    hop: float = 0.4
-    """Seconds between window starts inside a segment (CPU grows as 1 / hop)."""
+    hop: float = 0.8
+    """Seconds between window starts inside a segment (CPU grows as 1 / hop; 0.4 and 1.6 scored
+    within a point of 0.8 in benchmarks/speakers.py)."""
     segment: float = 3.0
     """Stretches of speech are labelled in parts of about this many seconds."""
     merge_gap: float = 0.3
@@ -376,30 +377,41 @@ def mel_filters(
     return weights.astype(np.float32)
 
 
-def normalise_volume(samples: Array, target_dbfs: float = TARGET_DBFS) -> Array:
-    """Raise (never lower) the level to `target_dbfs`, as Resemblyzer does before embedding."""
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
-    if rms <= 0.0:
-        return samples
-    change = target_dbfs - 20 * np.log10(rms)
-    if change <= 0:
-        return samples
-    return (samples * np.float32(10 ** (change / 20))).astype(np.float32)
+def volume_gain(samples: Array, target_dbfs: float = TARGET_DBFS) -> float:
+    """The gain that raises (never lowers) the level to `target_dbfs`, as Resemblyzer normalises
+    before embedding; summed in chunks so an hour's audio needs no float64 copy."""
+    total = 0.0
+    for start in range(0, len(samples), 1 << 20):
+        chunk = samples[start : start + (1 << 20)].astype(np.float64)
+        total += float(np.dot(chunk, chunk))
+    if total <= 0.0:
+        return 1.0
+    change = target_dbfs - 10 * np.log10(total / len(samples))
+    return float(10 ** (change / 20)) if change > 0 else 1.0
 
 
-def mel_frames(samples: Array) -> Array:
-    """Mel power spectrogram, (frames, 40), one frame per 10 ms, frame k centred on sample 160 k
-    (zero padding at the edges): librosa.feature.melspectrogram's defaults, as Resemblyzer uses."""
-    y = np.pad(samples.astype(np.float32, copy=False), N_FFT // 2)
-    count = 1 + (len(y) - N_FFT) // HOP
-    if count <= 0:
-        return np.zeros((0, N_MELS), np.float32)
-    frames = np.lib.stride_tricks.as_strided(
-        y, shape=(count, N_FFT), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False
-    )
+def mel_frames(samples: Array, gain: float = 1.0, block: int = 4096) -> Array:
+    """Mel power spectrogram of `gain` x `samples`, (frames, 40), one frame per 10 ms, frame k
+    centred on sample 160 k (zero padding at the edges): librosa.feature.melspectrogram's
+    defaults, as Resemblyzer uses. Made `block` frames at a time from the samples in place, so
+    an hour's audio needs tens of MB beside it, not gigabytes."""
+    count = 1 + len(samples) // HOP
+    out = np.zeros((count, N_MELS), np.float32)
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-    return (power.astype(np.float32) @ mel_filters().T).astype(np.float32)
+    filters = mel_filters().T * np.float32(gain * gain)
+    half = N_FFT // 2
+    for first in range(0, count, block):
+        n = min(block, count - first)
+        lo = first * HOP - half  # the block's samples, zero-padded where they run off either end
+        piece = samples[max(0, lo) : max(0, lo + (n - 1) * HOP + N_FFT)].astype(np.float32)
+        y = np.pad(piece, (max(0, -lo), (n - 1) * HOP + N_FFT - len(piece) - max(0, -lo)))
+        frames = np.lib.stride_tricks.as_strided(
+            y, shape=(n, N_FFT), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False
+        )
+        spectrum = np.fft.rfft(frames * window, axis=1)
+        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+        out[first : first + n] = power @ filters
+    return out
 
 
 # where the speech is
@@ -536,7 +548,7 @@ def split_speakers(
     if not regions:
         return SpeakerSplit(options=opts)
     encoder = encoder or default_encoder()
-    mel = mel_frames(normalise_volume(samples))
+    mel = mel_frames(samples, volume_gain(samples))
     segments = segments_of(regions, options.segment)
     owner: list[int] = []
     frames: list[tuple[int, int]] = []
@@ -584,12 +596,22 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def read_wav(path: Path) -> Array:
-    """16-bit mono 16 kHz WAV (what `pipeline.audio` writes) as float32 samples in [-1, 1]."""
+    """16-bit mono 16 kHz WAV (what `pipeline.audio` writes) as float32 samples in [-1, 1], read
+    a minute at a time (an hour is 230 MB as float32, with no int16 copy of it beside)."""
     with wave.open(str(path)) as fh:
         if fh.getframerate() != SAMPLE_RATE or fh.getnchannels() != 1 or fh.getsampwidth() != 2:
             raise PipelineError(f"{path.name} is not 16 kHz mono 16-bit audio.")
-        data = np.frombuffer(fh.readframes(fh.getnframes()), dtype="<i2")
-    return (data.astype(np.float32) / 32768.0).astype(np.float32)
+        samples = np.empty(fh.getnframes(), np.float32)
+        at = 0
+        while at < len(samples):
+            chunk = np.frombuffer(fh.readframes(60 * SAMPLE_RATE), dtype="<i2")
+            if chunk.size == 0:
+                break
+            samples[at : at + chunk.size] = chunk
+            at += chunk.size
+    samples = samples[:at]
+    samples *= np.float32(1 / 32768)
+    return samples
 
 
 def split_lesson_audio(

@@ -8,6 +8,7 @@ throwaway virtualenv (librosa 0.11 for the mel spectrogram) on tests/data/speech
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -29,12 +30,12 @@ from pipeline.speakers import (
     load_torch_state,
     mel_frames,
     merge_turns,
-    normalise_volume,
     read_wav,
     segments_of,
     speech_regions,
     split_lesson_audio,
     split_speakers,
+    volume_gain,
     weights_path,
     windows_over,
 )
@@ -61,13 +62,27 @@ REF_COSINE = 0.748927
 
 @pytest.fixture(scope="module")
 def jfk() -> np.ndarray:
-    return normalise_volume(read_samples(SPEECH / "jfk.flac"))
+    """jfk.flac raised to -30 dBFS, as Resemblyzer's preprocess_wav does (no silence trimming)."""
+    x = read_samples(SPEECH / "jfk.flac")
+    return x * np.float32(volume_gain(x))
 
 
 def test_mel_frames_match_librosa(jfk: np.ndarray) -> None:
     mel = mel_frames(jfk)
     assert mel.shape == (1 + len(jfk) // 160, 40)
     np.testing.assert_allclose(mel[350, :8], REF_MEL_350, rtol=1e-4)
+    # Block by block, the gain applied to the power, is the same spectrogram.
+    raw = jfk / np.float32(volume_gain(read_samples(SPEECH / "jfk.flac")))
+    np.testing.assert_allclose(
+        mel_frames(raw, volume_gain(raw), block=7), mel, rtol=1e-4, atol=1e-6
+    )
+
+
+def test_volume_is_raised_to_minus_30_dbfs_never_lowered() -> None:
+    quiet = np.full(16000, 0.001, np.float32)  # -60 dBFS
+    assert 20 * np.log10(0.001 * volume_gain(quiet)) == pytest.approx(-30.0)
+    assert volume_gain(np.full(16000, 0.5, np.float32)) == 1.0
+    assert volume_gain(np.zeros(10, np.float32)) == 1.0
 
 
 def test_numpy_encoder_matches_resemblyzer_with_torch(jfk: np.ndarray) -> None:
@@ -184,28 +199,33 @@ def _pieces(path: Path, lengths: list[float], gain_db: float = 0.0) -> list[np.n
     return out
 
 
-def test_teacher_and_pupil_split_on_a_two_voice_lesson(tmp_path: Path) -> None:
+def _two_voice_lesson() -> tuple[np.ndarray, np.ndarray, list[tuple[float, float, str]]]:
     """LJSpeech's reader teaches (real read speech), JFK answers in short turns 6 dB quieter
-    (further from the microphone): 40 s of audio, truth from where each voice is loud."""
+    (further from the microphone): 40 s of audio. Returns the samples, the truth per 10 ms
+    ("" for silence) and the voiced stretches with their speaker, as word timings would be."""
     teacher = [trim_silence(read_samples(SPEECH / f"LJ001-00{i:02d}.flac")) for i in (1, 3, 5, 9)]
     pupil = _pieces(SPEECH / "jfk.flac", [1.2, 2.5, 1.8, 3.0], gain_db=-6)
     samples, spans = join_turns(
         [(who, x) for pair in zip(teacher, pupil, strict=True) for who, x in
          zip((TEACHER, PUPIL), pair, strict=True)]
     )  # fmt: skip
-    assert len(samples) / SAMPLE_RATE < 60
     truth = np.full(int(np.ceil(len(samples) / 160)), "", dtype=object)
-    words: list[tuple[float, float]] = []
+    voiced: list[tuple[float, float, str]] = []
     for span in spans:
         a = round(span.start / FRAME)
         piece = samples[a * 160 : round(span.end / FRAME) * 160]
         on = np.flatnonzero(voiced_frames(piece))
         truth[a + on] = span.speaker
-        words += [((a + k) * FRAME, (a + k + 1) * FRAME) for k in on]
+        voiced += [((a + k) * FRAME, (a + k + 1) * FRAME, span.speaker) for k in on]
+    return samples, truth, voiced
 
+
+def test_teacher_and_pupil_split_on_a_two_voice_lesson(tmp_path: Path) -> None:
+    samples, truth, voiced = _two_voice_lesson()
+    assert len(samples) / SAMPLE_RATE < 60
     write_wav(tmp_path / "lesson.wav", samples)
 
-    split = split_lesson_audio(tmp_path / "lesson.wav", words)
+    split = split_lesson_audio(tmp_path / "lesson.wav", [(a, b) for a, b, _ in voiced])
 
     said = np.full(len(truth), "", dtype=object)
     for turn in split.turns:
@@ -220,3 +240,38 @@ def test_teacher_and_pupil_split_on_a_two_voice_lesson(tmp_path: Path) -> None:
     assert split.voices >= 2
     assert 0.5 <= split.confidence <= 1.0
     assert {t.label for t in split.turns} == {TEACHER, PUPIL}
+
+
+def test_the_transcribe_stage_stores_turns_that_the_analytics_split_talk_by(
+    tmp_path: Path,
+) -> None:
+    """What the worker does after transcription: speakers.json beside the transcript, read by
+    the analytics (pipeline.lesson.analytics_of), so teacher and pupil talk are counted apart."""
+    from pipeline.lesson import AUDIO, SPEAKERS, analytics_of, write_speakers
+    from pipeline.transcript import Segment, Transcript, Word
+
+    samples, _, voiced = _two_voice_lesson()
+    write_wav(tmp_path / AUDIO, samples)
+    # Words of 0.3 s over each voiced stretch, as a transcript would time them.
+    regions = speech_regions([(a, b) for a, b, _ in voiced], 0.05)
+    owner = {round(a / FRAME): who for a, _, who in voiced}
+    words = [
+        Word(t, min(t + 0.3, end), "word")
+        for start, end in regions
+        for t in np.arange(start, end - 0.05, 0.3)
+    ]
+    truth = [owner.get(round(w.start / FRAME), PUPIL) for w in words]
+    transcript = Transcript(
+        "en", len(samples) / SAMPLE_RATE, (Segment(0, 40, "...", tuple(words)),)
+    )
+
+    assert write_speakers(tmp_path, transcript) == []
+    stored = SpeakerSplit.from_dict(json.loads((tmp_path / SPEAKERS).read_text()))
+    assert stored.voices >= 2
+    analytics = analytics_of(tmp_path, transcript, transcript.duration)
+
+    assert analytics["speakers"] is True
+    assert analytics["speaker_confidence"] == pytest.approx(stored.confidence, abs=1e-3)
+    talk = {t["label"]: t["words"] for t in analytics["talk"]}
+    assert abs(talk[TEACHER] - truth.count(TEACHER)) <= 0.1 * len(words), (talk, len(words))
+    assert abs(talk[PUPIL] - truth.count(PUPIL)) <= 0.1 * len(words), (talk, len(words))

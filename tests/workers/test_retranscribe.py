@@ -121,6 +121,8 @@ def test_only_the_transcription_stages_run_again_with_the_new_settings(
     assert analytics["talk"][0]["words"] == 4  # so did the analytics: "Settings cy Ysgol SENCO"
     assert analytics["edges_from_voice"]  # with the speech regions transcribe stored beside it
     assert storage.exists(f"lessons/{lesson_id}/speech.json")
+    speakers = json.loads(storage.get_bytes(f"lessons/{lesson_id}/speakers.json"))
+    assert speakers["method"] == "resemblyzer-numpy"  # and the turns, over the new words
     with session_scope(settings.database_url) as s:
         lesson = s.get(Lesson, lesson_id)
         assert lesson is not None
