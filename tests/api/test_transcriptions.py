@@ -181,6 +181,7 @@ def test_switching_transcription_off_and_deleting_the_transcripts(
     )
     assert r.status_code == 403  # only the owner deletes
 
+    assert world.storage.exists(f"lessons/{lesson_id}/analytics.json")  # quotes the transcript
     r = world.client.patch(
         f"{url}?delete_transcripts=true", json={"transcribe": False}, headers=world.auth("ect_a")
     )
@@ -194,6 +195,10 @@ def test_switching_transcription_off_and_deleting_the_transcripts(
     storage = world.storage
     assert not [k for k in storage.list_keys(f"lessons/{lesson_id}") if "transcript" in k]
     assert not storage.exists(f"lessons/{lesson_id}/audio.wav")
+    for made_from_it in ("analytics.json", "speech.json"):
+        assert not storage.exists(f"lessons/{lesson_id}/{made_from_it}"), made_from_it
+    r = world.client.get(f"{url}/analytics", headers=world.auth("ect_a"))
+    assert r.status_code == 409 and "switched off" in r.json()["detail"]
     segments = world.client.get(f"{url}/segments", headers=world.auth("ect_a")).json()
     assert "Settings" not in str(segments)  # candidate clips remade without transcript text
     stages = _stages(world, lesson_id)
