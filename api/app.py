@@ -12,6 +12,7 @@ from api.housekeeping import lifespan
 from api.middleware import BodyLimitMiddleware, FiniteJSONMiddleware, SecurityHeadersMiddleware
 from api.ratelimit import LoginLimiter, login_limit_storage
 from api.routes import (
+    action_steps,
     admin,
     auth,
     batches,
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
+        action_steps,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import pydantic
@@ -17,6 +17,7 @@ from pydantic import (
 
 from models.account import Role
 from models.accounts import EMAIL_PATTERN
+from models.action_steps import MAX_INSTRUCTION, StepStatus
 from models.coaching import CommentKind, RenderStatus
 from models.consent import LABELS as CONSENT_LABELS
 from models.consent import Consent
@@ -87,6 +88,9 @@ class UserBrief(Public):
 class UserPublic(UserBrief):
     active: bool
     created_at: UTCDateTime
+    induction_start: date | None = Field(
+        None, description="An ECT's first day of induction (sets the observation rhythm)."
+    )
 
 
 class MePublic(UserPublic):
@@ -121,6 +125,9 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     active: bool | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
+    induction_start: date | None = Field(
+        None, description="An ECT's first day of induction; null clears it."
+    )
 
 
 class PairingCreate(BaseModel):
@@ -844,3 +851,117 @@ class BatchPublic(BatchSummary):
         }
     )
     items: list[BatchItemPublic]
+
+
+# action steps
+
+TargetDate = Annotated[
+    date,
+    Field(description="A calendar date (YYYY-MM-DD), today or later; today is taken in UTC."),
+]
+ShortNote = Annotated[DisplayText, Field(max_length=2000)]
+
+
+class ActionStepCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ect_id": "b" * 32,
+                    "instruction": "After each question, wait 3 seconds before taking an answer.",
+                    "strand_ids": ["ecf-2019:5d"],
+                    "clip_ids": ["c" * 32],
+                    "target_date": "2026-12-11",
+                }
+            ]
+        }
+    )
+    ect_id: str = ID
+    instruction: DisplayText = Field(min_length=1, max_length=MAX_INSTRUCTION)
+    strand_ids: list[str] = Field(min_length=1, max_length=10)
+    clip_ids: list[str] = Field(default_factory=list, max_length=10)
+    target_date: TargetDate
+
+
+class ActionStepUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"target_date": "2026-12-18"}]})
+    instruction: DisplayText | None = Field(None, min_length=1, max_length=MAX_INSTRUCTION)
+    strand_ids: list[str] | None = Field(None, min_length=1, max_length=10)
+    clip_ids: list[str] | None = Field(None, max_length=10)
+    target_date: TargetDate | None = None
+
+
+class ActionStepPractised(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"note": "Waited before every answer in period 3.", "evidence_clip_id": None}
+            ]
+        }
+    )
+    note: DisplayText = Field(min_length=1, max_length=2000)
+    evidence_clip_id: str | None = Field(
+        None,
+        max_length=64,
+        description="A clip of your own lesson showing it; it is shared with your mentor.",
+    )
+
+
+class ActionStepClose(BaseModel):
+    note: ShortNote = ""
+
+
+class ActionStepCarry(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"target_date": "2026-12-18"}]})
+    target_date: TargetDate
+    note: ShortNote = ""
+
+
+class StepStrand(BaseModel):
+    id: str
+    framework_id: str
+    code: str
+    title: DisplayText
+
+
+class StepClip(BaseModel):
+    """A clip named by a step. Its title and moment show only to those who may watch it (the
+    clip, or the ECT's lesson it is of); others see that there is one."""
+
+    id: str
+    viewable: bool
+    title: DisplayText = ""
+    lesson_id: str | None = None
+    lesson_title: DisplayText = ""
+    start: float | None = None
+    end: float | None = None
+    href: str | None = Field(None, description="The page to watch it: the clip, or the lesson.")
+
+
+class ActionStepPublic(BaseModel):
+    id: str
+    ect: UserBrief
+    set_by: UserBrief | None
+    instruction: DisplayText
+    target_date: date
+    status: StepStatus
+    strands: list[StepStrand]
+    clips: list[StepClip]
+    practice_note: DisplayText
+    practised_at: UTCDateTime | None
+    evidence: StepClip | None
+    review_note: DisplayText
+    reviewed_at: UTCDateTime | None
+    reviewed_by: UserBrief | None
+    carried_from_id: str | None
+    created_at: UTCDateTime
+    overdue: bool = Field(description="Still current and its target date has passed.")
+
+
+class ObservationSchedule(BaseModel):
+    ect: UserBrief
+    induction_start: date | None = Field(description="Null: not set (an admin sets it).")
+    induction_year: int | None = Field(description="1 or 2 during induction; null otherwise.")
+    interval_days: int | None = Field(description="7 in year one, 14 in year two.")
+    last_observation: date | None = Field(description="The day the latest step was set.")
+    next_observation_due: date | None

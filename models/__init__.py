@@ -5,6 +5,7 @@ Importing the package registers every table on `Base.metadata` (Alembic and test
 
 from models import (  # noqa: F401 - tables
     account,
+    action_steps,
     audit,
     batch,
     coaching,

@@ -21,6 +21,11 @@ through a share, and a mentor's share always goes to the lesson's owner. An ECT'
 private until they share it with their mentor, and those shares go only to their paired mentors.
 So no ECT ever sees another ECT's recording by any route.
 
+Action steps (`action_step_filter`): an ECT's steps are seen by that ECT, the mentors paired with
+them and admins, no one else. Their mentor (or an admin) sets, edits, closes and carries them;
+the ECT alone marks one practised. A step's clips must be clips its setter sees and that the ECT
+sees or that are of the ECT's lessons; its evidence, a clip the ECT made of their own lesson.
+
 What cannot be seen does not exist for the caller (NotVisibleError -> 404), so ids reveal
 nothing. A visible thing the caller may not change or use raises NotAllowedError (-> 403).
 """
@@ -34,6 +39,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, or_, se
 from sqlalchemy.orm import Session
 
 from models.account import Pairing, Role, User
+from models.action_steps import ActionStep
 from models.coaching import Clip, Comment, Share
 from models.db import utcnow
 from models.lesson import Lesson
@@ -306,3 +312,76 @@ def mentor_ids(session: Session, ect_id: str) -> list[str]:
 def require_admin(user: User) -> None:
     if user.role != Role.admin:
         raise NotAllowedError("This needs an administrator.")
+
+
+# action steps
+
+
+def action_step_filter(user: User) -> ColumnElement[bool]:
+    """The condition on `ActionStep` for steps `user` may see."""
+    if user.role == Role.admin:
+        return true()
+    if user.role == Role.mentor:
+        return ActionStep.ect_id.in_(paired_ect_ids(user))
+    if user.role == Role.ect:
+        return ActionStep.ect_id == user.id
+    return false()
+
+
+def visible_action_step(session: Session, user: User, step_id: str) -> ActionStep:
+    step = session.scalar(
+        select(ActionStep).where(ActionStep.id == step_id, action_step_filter(user))
+    )
+    if step is None:
+        raise NotVisibleError("action step")
+    return step
+
+
+def visible_ect(session: Session, user: User, ect_id: str) -> User:
+    """An ECT whose steps and rhythm `user` may see: themself, a paired mentor's, any (admin)."""
+    ect = session.get(User, ect_id)
+    allowed = ect is not None and (
+        ect.id == user.id or user.role == Role.admin or is_mentor_of(session, user, ect.id)
+    )
+    if ect is None or not allowed or ect.role != Role.ect:
+        raise NotVisibleError("ECT")
+    return ect
+
+
+def require_step_setter(session: Session, user: User, ect_id: str) -> None:
+    """Setting and reviewing an ECT's steps is for their paired mentors and admins."""
+    if user.role != Role.admin and not is_mentor_of(session, user, ect_id):
+        raise NotAllowedError(
+            "Only the ECT's mentor or an admin sets and reviews action steps.",
+            code="action_step_mentor_only",
+        )
+
+
+def require_step_ect(user: User, step: ActionStep) -> None:
+    if step.ect_id != user.id:
+        raise NotAllowedError(
+            "Only the ECT whose action step it is marks it practised.",
+            code="action_step_ect_only",
+        )
+
+
+def step_clips_refused(session: Session, setter: User, ect: User, clip_ids: list[str]) -> list[str]:
+    """Those of `clip_ids` a step set by `setter` for `ect` may not name."""
+    if not clip_ids:
+        return []
+    ect_lesson = exists().where(Lesson.id == Clip.lesson_id, Lesson.owner_id == ect.id)
+    condition = or_(clip_filter(ect), ect_lesson)
+    if setter.role != Role.admin:
+        condition = and_(condition, clip_filter(setter))
+    fine = set(session.scalars(select(Clip.id).where(Clip.id.in_(clip_ids), condition)))
+    return [c for c in clip_ids if c not in fine]
+
+
+def evidence_allowed(session: Session, ect: User, clip_id: str) -> bool:
+    """Evidence is a clip the ECT made of their own lesson (a later one, showing the step)."""
+    found = session.scalar(
+        select(Clip.id)
+        .join(Lesson, Lesson.id == Clip.lesson_id)
+        .where(Clip.id == clip_id, Lesson.owner_id == ect.id, Clip.author_id == ect.id)
+    )
+    return found is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +35,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     """Signed into every token; bumped (models.accounts.end_sessions) to end them all."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    induction_start: Mapped[date | None]
+    """An ECT's first day of induction, set by an admin: it sets the rhythm of observations
+    (models.action_steps.next_observation_due)."""
 
 
 class Pairing(Base):

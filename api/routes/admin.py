@@ -85,6 +85,8 @@ def update_user(
         set_role(target, body.role)
     if body.active is not None and body.active != target.active:
         set_active(target, body.active)
+    if "induction_start" in body.model_fields_set:
+        target.induction_start = body.induction_start
     if body.password:
         set_password(target, body.password)
         changes["password"] = "changed"  # noqa: S105 - a marker for the audit, not a secret

@@ -590,14 +590,14 @@ def share_clip(
     assert lesson is not None  # noqa: S101 - coaching implies a lesson with an ECT owner
     assert lesson.owner_id is not None  # noqa: S101 - narrows a type the code above guarantees
     require_lesson_content(user, lesson)
-    _check_consent(lesson)
-    share = _share_with(session, request, user, clip, lesson.owner_id, _future(body.until))
+    check_consent(lesson)
+    share = share_with(session, request, user, clip, lesson.owner_id, _future(body.until))
     session.commit()
     _render_for_recipient(session, storage, clip)
     return share_public(session, share)
 
 
-def _check_consent(lesson: Lesson) -> None:
+def check_consent(lesson: Lesson) -> None:
     try:
         check_share(lesson.consent, has_audio=lesson.has_audio)
     except ConsentRefusedError as exc:
@@ -616,7 +616,7 @@ def _future(until: datetime | None) -> datetime | None:
     return until
 
 
-def _share_with(
+def share_with(
     session: Session,
     request: Request,
     user: User,
@@ -668,9 +668,9 @@ def share_with_mentor(
         raise HTTPException(409, "You have no mentor yet: ask your induction lead to pair you.")
     lesson = session.get(Lesson, clip.lesson_id)
     assert lesson is not None  # noqa: S101 - a reflection has its lesson (foreign key)
-    _check_consent(lesson)
+    check_consent(lesson)
     until = _future(body.until)
-    shares = [_share_with(session, request, user, clip, m, until) for m in mentors]
+    shares = [share_with(session, request, user, clip, m, until) for m in mentors]
     session.commit()
     _render_for_recipient(session, storage, clip)
     return [share_public(session, s) for s in shares]

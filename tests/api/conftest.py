@@ -273,6 +273,19 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
         s.add(lesson_comment)
         s.flush()
         ids["comment_lesson_a"] = lesson_comment.id
+        from models.action_steps import ActionStep, ActionStepClip, ActionStepStrand
+
+        step = ActionStep(
+            ect_id=users["ect_a"],
+            set_by=users["mentor"],
+            instruction="Wait three seconds after each question",
+            target_date=(now + timedelta(days=7)).date(),
+        )
+        s.add(step)
+        s.flush()
+        s.add(ActionStepStrand(step_id=step.id, strand_id="ecf-2019:4e"))
+        s.add(ActionStepClip(step_id=step.id, clip_id=ids["clip_shared"]))
+        ids["step_a"] = step.id
         from models.upload import Upload, part_path
 
         upload = Upload(owner_id=users["ect_a"], filename="half.mp4", size=1000)

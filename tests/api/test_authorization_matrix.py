@@ -5,7 +5,7 @@ paired with `mentor_b`; a coach and an admin. On lesson_a, `mentor` made four cl
 with ect_a, one whose share expired, one whose share was revoked, one never shared; ect_a made two
 of their own (self-reflection): `clip_self`, private, and `clip_self_shared`, shared with their
 mentor. Each clip has one comment by its author; `mentor` also commented on the whole of lesson_a
-(`comment_lesson_a`). Rows that name
+(`comment_lesson_a`) and set ect_a an open action step (`step_a`). Rows that name
 them add the coach's batch `batch_c` holding lesson_c, which the coach submitted (case
 `batch_coach` of every lesson route).
 
@@ -300,6 +300,34 @@ lesson_route("POST", f"{L}/comments", own=201, paired=201, admin=403)
 comment_route("PATCH", f"{V1}/comments/{{comment_id}}", 200)
 comment_route("DELETE", f"{V1}/comments/{{comment_id}}", 204)
 
+# action steps: the ECT, their paired mentor and admins see them; the mentor (or an admin)
+# sets and reviews them, the ECT alone marks one practised
+S = f"{V1}/action-steps/{{step_id}}"
+STEP = (("step_id", "step_a"),)
+FOR_A = (("ect_id", "@ect_a"),)
+plain_route("GET", f"{V1}/action-steps", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+plain_route(
+    "POST", f"{V1}/action-steps", FOR_A, anonymous=401, ect=403, mentor=201, coach=403, admin=201
+)
+for actor, status in (("ect_b", 403), ("mentor_b", 404)):
+    ROWS.append(Row("POST", f"{V1}/action-steps", f"unrelated_{actor}", actor, FOR_A, status))
+plain_route(
+    "GET", f"{V1}/observation-schedule", FOR_A,
+    anonymous=401, ect=200, mentor=200, coach=404, admin=200,
+)  # fmt: skip
+for method, path, ect, mentor, admin in (
+    ("GET", S, 200, 200, 200),
+    ("PATCH", S, 403, 200, 200),
+    ("POST", f"{S}/practised", 200, 403, 403),
+    ("POST", f"{S}/close", 403, 200, 200),
+    ("POST", f"{S}/carry", 403, 201, 201),
+):
+    plain_route(method, path, STEP, anonymous=401, ect=ect, mentor=mentor, coach=404, admin=admin)
+    for actor in ("ect_b", "mentor_b"):
+        ROWS.append(Row(method, path, f"unrelated_{actor}", actor, STEP, 404))
+for actor in ("ect_b", "mentor_b"):
+    ROWS.append(Row("GET", f"{V1}/observation-schedule", f"unrelated_{actor}", actor, FOR_A, 404))
+
 plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
@@ -373,6 +401,25 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{C}/tags"): lambda w, ids: {"json": {"strand_ids": ["ecf-2019:2a"]}},
     ("POST", f"{C}/comments"): lambda w, ids: {"json": {"at": 1.0, "body": "A reflection"}},
     ("POST", f"{C}/shares"): lambda w, ids: {"json": {}},
+    ("POST", f"{V1}/action-steps"): lambda w, ids: {
+        "json": {
+            "ect_id": ids["ect_id"],
+            "instruction": "Narrate what you see",
+            "strand_ids": ["ecf-2019:4e"],
+            "target_date": "2099-01-31",
+        }
+    },
+    ("GET", f"{V1}/observation-schedule"): lambda w, ids: {"params": {"ect_id": ids["ect_id"]}},
+    ("PATCH", f"{V1}/action-steps/{{step_id}}"): lambda w, ids: {
+        "json": {"target_date": "2099-02-01"}
+    },
+    ("POST", f"{V1}/action-steps/{{step_id}}/practised"): lambda w, ids: {
+        "json": {"note": "Did it"}
+    },
+    ("POST", f"{V1}/action-steps/{{step_id}}/close"): lambda w, ids: {"json": {}},
+    ("POST", f"{V1}/action-steps/{{step_id}}/carry"): lambda w, ids: {
+        "json": {"target_date": "2099-02-01"}
+    },
     ("POST", f"{L}/comments"): lambda w, ids: {"json": {"at": 3.0, "body": "Good pace"}},
     ("PATCH", f"{V1}/comments/{{comment_id}}"): lambda w, ids: {"json": {"body": "Edited"}},
     ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
@@ -476,6 +523,15 @@ def test_every_object_route_has_each_ownership_case() -> None:
             assert set(LESSON_CASES) | {"batch_coach"} <= cases, (method, path)
         if "{clip_id}" in path:
             assert set(CLIP_CASES) <= cases, (method, path)
+        if "{step_id}" in path:
+            assert {
+                "ect",
+                "mentor",
+                "admin",
+                "coach",
+                "unrelated_ect_b",
+                "unrelated_mentor_b",
+            } <= cases
         if "{comment_id}" in path:
             assert set(COMMENT_CASES) <= cases, (method, path)
 
@@ -491,6 +547,7 @@ def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
             "clip_self",
             "clip_self_shared",
             "upload_a",
+            "step_a",
         )
     }
     headers = world.auth("ect_b")
@@ -498,6 +555,7 @@ def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
         "/api/v1/lessons",
         "/api/v1/clips",
         "/api/v1/feed",
+        "/api/v1/action-steps",
         f"/api/v1/clips?lesson_id={world.ids['lesson_a']}",
     ):
         response = world.client.get(path, headers=headers)

@@ -55,8 +55,17 @@ onReady(async () => {
         showPassword(user, password);
       });
       actions.append(reset);
+      // An ECT's induction start sets the rhythm of their observations (weekly, then fortnightly).
+      const induction = user.role === "ect" ? el("input", { type: "date", class: "induction", "aria-label": `Induction start of ${user.name}` }) : null;
+      if (induction) {
+        induction.value = user.induction_start || "";
+        induction.addEventListener("change", async () => {
+          await api(`admin/users/${user.id}`, { method: "PATCH", json: { induction_start: induction.value || null } });
+          toast(induction.value ? `${user.name}'s induction start saved.` : `${user.name}'s induction start cleared.`);
+        });
+      }
       body.append(el("tr", { class: user.active ? "" : "inactive", dataset: { userId: user.id } },
-        el("td", {}, user.name), el("td", {}, user.email), el("td", {}, roleName(user.role)),
+        el("td", {}, user.name), el("td", {}, user.email), el("td", {}, roleName(user.role), induction ? el("span", { class: "muted small induction-label" }, "Induction start") : null, induction),
         el("td", {}, user.active ? "Yes" : "No (deactivated)"), el("td", {}, actions)));
     }
     const options = (role) => users.filter((u) => u.role === role && u.active)

@@ -3,6 +3,7 @@
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
 import { statusText } from "./lessons.js";
+import { showSteps } from "./steps.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,6 +23,10 @@ onReady(async () => {
     $("lessons-heading").textContent = me.role === "mentor" ? "Your ECTs' lessons" : "Your lessons";
     $("upload-link").hidden = me.role === "coach";
     jobs.push(showLessons(me));
+  }
+  if (me.role === "ect" || me.role === "mentor") {
+    $("steps-section").hidden = false;
+    jobs.push(showSteps(me));
   }
   if (me.role === "ect") {
     $("feed-section").hidden = false;

@@ -394,6 +394,56 @@ async function setUpLessonComments(video) {
   await list.refresh();
 }
 
+// The strands a new action step can name: the open clip's tags, all ticked to begin with.
+function stepStrands(tags) {
+  const box = $("step-strands");
+  box.replaceChildren();
+  for (const tag of tags) {
+    const id = `step-strand-${tag.strand_id.replace(/[^a-z0-9]/gi, "-")}`;
+    box.append(el("div", { class: "check" },
+      el("input", { type: "checkbox", id, value: tag.strand_id, checked: true }),
+      el("label", { for: id }, el("span", { class: "code" }, tag.code), ` ${tag.title || ""}`)));
+  }
+  if (!tags.length) box.append(el("p", { class: "muted small" }, "Tag the clip with a strand first (above)."));
+}
+
+function setUpStepForm() {
+  const week = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  $("step-target").value = week;
+  $("step-target").min = new Date().toISOString().slice(0, 10);
+  $("step-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("step-error");
+    error.hidden = true;
+    const instruction = $("step-instruction").value.trim();
+    const strandIds = [...$("step-strands").querySelectorAll("input:checked")].map((i) => i.value);
+    const problem = !instruction ? "Write the action step." : !strandIds.length ? "Choose at least one strand." : !$("step-target").value ? "Choose a target date." : "";
+    if (problem) {
+      error.textContent = problem;
+      error.hidden = false;
+      return;
+    }
+    try {
+      await api("action-steps", {
+        method: "POST",
+        json: {
+          ect_id: state.lesson.owner_id,
+          instruction,
+          strand_ids: strandIds,
+          clip_ids: [state.clip.id],
+          target_date: $("step-target").value,
+        },
+      });
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+      return;
+    }
+    $("step-instruction").value = "";
+    toast(`Action step set for ${state.ownerName || "the ECT"}.`);
+  });
+}
+
 const clipTime = (lessonTime) =>
   state.clip ? Math.min(Math.max(lessonTime - state.clip.start, 0), state.clip.end - state.clip.start) : 0;
 
@@ -416,6 +466,11 @@ async function openClip(clip, me = panelMe) {
   $("share-section").hidden = !canTag;
   $("share-form").hidden = clip.reflection || !state.ownerName;
   $("share-mentor-form").hidden = !(clip.reflection && mine);
+  // A mentor sets the ECT's next action step from any clip of the ECT's lesson they see.
+  const setsSteps = me?.role === "mentor" && state.lesson.owner_id !== me.id;
+  $("step-form").hidden = !setsSteps;
+  $("step-for").textContent = state.ownerName || "the ECT";
+  $("step-error").hidden = true;
   $("reflection-note").hidden = !clip.reflection;
   $("reflection-note").textContent = mine
     ? "Your own clip: private to you until you share it with your mentor."
@@ -427,6 +482,7 @@ async function openClip(clip, me = panelMe) {
 
 function setUpClipPanel(me, words) {
   panelMe = me;
+  setUpStepForm();
   void words;
   comments = commentList($("comments"), {
     load: () => api(`clips/${state.clip.id}/comments`),
@@ -545,6 +601,7 @@ function fillRecipient(me) {
 
 async function refreshTags() {
   const tags = items(await api(`clips/${state.clip.id}/tags`));
+  stepStrands(tags);
   const list = $("clip-tags");
   list.replaceChildren();
   for (const tag of tags) {
