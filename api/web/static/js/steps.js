@@ -21,7 +21,7 @@ export function formatDay(iso) {
 // Today and a week ahead as YYYY-MM-DD, for date inputs.
 export const isoDay = (offsetDays = 0) => new Date(Date.now() + offsetDays * 86400000).toISOString().slice(0, 10);
 
-function dueText(schedule, me) {
+export function dueText(schedule, me) {
   const who = schedule.ect.id === me.id ? "Your next observation" : `${schedule.ect.name}'s next observation`;
   if (!schedule.induction_start) return `${who}: not set (the induction lead has not entered the induction start date).`;
   if (!schedule.next_observation_due) return `${who}: none due (outside the two induction years).`;
