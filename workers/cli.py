@@ -53,6 +53,7 @@ KEPT_OUTPUTS = (
     "transcript.txt",
     "segments.json",
     "speech.json",
+    "speakers.json",
     "analytics.json",
     "scenes.json",
     "poster.jpg",

@@ -30,7 +30,8 @@ TRANSCRIPTS = ("transcript.json", "transcript.vtt", "transcript.srt", "transcrip
 MEDIA_SUFFIXES = {".mp4", ".flac", ".mp3", ".wav"}
 ALL_VIDEO_OUTPUTS = {
     "lesson.mp4", "probe.json", "transcript.json", "transcript.vtt", "transcript.srt",
-    "transcript.txt", "segments.json", "poster.jpg", "sprite.jpg", "thumbnails.vtt",
+    "transcript.txt", "segments.json", "speakers.json", "poster.jpg", "sprite.jpg",
+    "thumbnails.vtt",
 }  # fmt: skip
 
 
