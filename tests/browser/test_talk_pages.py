@@ -82,3 +82,17 @@ def test_the_talk_timeline_and_a_question_that_seeks_the_video(
         "at => Math.abs(document.querySelector('#video').currentTime - at) < 0.25", arg=at
     )
     shots.take(page, "talk-in-this-lesson")
+
+    # "Make a clip from this moment" sets the range around the question and its wait
+    moments = card.locator(".talk-moments li")
+    expect(moments).to_have_count(3)  # the question and the longest stretch of each voice
+    question = moments.filter(has_text="Open question")
+    question.get_by_role("button", name="Make a clip from this moment").click()
+    expect(page.locator("#range-note")).to_contain_text("Range set around: Open question")
+    expect(page.locator("#clip-title")).to_be_focused()
+    expect(page.locator("#in-time")).not_to_have_text("–")
+    page.locator("#clip-title").fill("Why a half of eight is four")
+    page.get_by_role("button", name="Save clip").click()
+    expect(page.locator("#toast")).to_contain_text("Clip saved.")
+    expect(page.locator("#lesson-clips")).to_contain_text("Why a half of eight is four")
+    shots.take(page, "clip-from-a-question")

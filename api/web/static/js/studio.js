@@ -114,7 +114,16 @@ async function setUpPlayer(lesson, me) {
     play: $("play"), clock: $("clock"), mute: $("mute"), captions: $("captions-toggle"), fullscreen: $("fullscreen"),
   });
   marks = commentMarks($("comment-marks"), video);
-  talkPanel($("talk-strip"), $("talk-card"), video, base).catch(() => {});
+  const clipMoment = (start, end, what) => {
+    const d = video.duration || end;
+    setRange(Math.max(0, start - 2), Math.min(d, end + 2));
+    video.currentTime = Math.max(0, start - 2);
+    $("range-note").textContent = `Range set around: ${what}. Give the clip a title and save it.`;
+    $("clip-title").focus();
+  };
+  talkPanel($("talk-strip"), $("talk-card"), video, base, {
+    onClip: $("clip-form").hidden ? null : clipMoment,
+  }).catch(() => {});
 
   const onSelectWords = (first, last) => {
     setRange(first.start, last.end, first.index, last.index);

@@ -16,8 +16,9 @@ function shown(figure) {
 }
 
 // Draws the strip under the scrubber and the figures card (both hidden until there are
-// figures); resolves to the analytics or null.
-export async function talkPanel(strip, card, video, base) {
+// figures); resolves to the analytics or null. With `onClip(start, end, what)`, each question
+// and longest stretch offers "Make a clip from this moment".
+export async function talkPanel(strip, card, video, base, { onClip = null } = {}) {
   let data;
   try {
     data = await api(`${base}/analytics`);
@@ -57,6 +58,20 @@ export async function talkPanel(strip, card, video, base) {
   $(".talk-figures").replaceChildren(...data.figures.map((f) => el("div", { class: "figure" },
     el("dt", {}, f.label),
     el("dd", {}, el("strong", {}, shown(f)), el("span", { class: "muted small" }, f.meaning)))));
+  const moments = [
+    ...data.questions.map((q) => ({
+      start: q.start, end: q.end + Math.min(q.wait, 10), at: q.start,
+      text: `${q.kind === "open" ? "Open" : "Closed"} question: “${q.text}”, then ${q.wait.toFixed(1)} s of wait`,
+    })),
+    ...data.talk.flatMap((t) => t.longest.slice(0, 1).map((r) => ({
+      start: r.start, end: r.end, at: r.start,
+      text: `Longest stretch of ${LABELS[t.label] ? LABELS[t.label].toLowerCase() : t.label} talk, ${(r.end - r.start).toFixed(1)} s`,
+    }))),
+  ].sort((a, b) => a.at - b.at);
+  $(".talk-moments").replaceChildren(...moments.map((m) => el("li", {},
+    el("button", { type: "button", class: "link-button time", "aria-label": `Watch from ${formatTime(m.at)}`, onclick: () => { video.currentTime = m.at; } }, formatTime(m.at)),
+    " ", m.text,
+    onClip ? el("button", { type: "button", class: "small-button", onclick: () => onClip(m.start, m.end, m.text) }, "Make a clip from this moment") : null)));
   $(".talk-note").textContent = data.note;
   $(".talk-sure").textContent = data.how_sure;
   strip.hidden = false;
