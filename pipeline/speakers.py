@@ -555,7 +555,8 @@ def split_speakers(
     for k, segment in enumerate(segments):
         for start, end in windows_over(segment, options.hop):
             owner.append(k)
-            frames.append((round(start / FRAME), round(end / FRAME)))
+            first = round(start / FRAME)
+            frames.append((first, max(first + 1, round(end / FRAME))))
     from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
     size = options.batch_size
@@ -569,7 +570,8 @@ def split_speakers(
     # A segment's voice is the mean of its windows' (Resemblyzer's utterance embedding).
     sums = np.zeros((len(segments), windows.shape[1]))
     np.add.at(sums, np.array(owner), windows)
-    embeddings = (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
+    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    embeddings = (sums / norms).astype(np.float32)
     durations = np.array([e - s for s, e in segments])
     is_teacher, confidence, voices = label_segments(embeddings, durations, options.threshold)
     turns = tuple(merge_turns(segments, is_teacher, confidence, gap=options.merge_gap))

@@ -170,6 +170,16 @@ def test_no_speech_gives_an_empty_split() -> None:
     assert split.turns == () and split.voices == 0
 
 
+def test_silence_and_slivers_of_speech_are_labelled_without_error() -> None:
+    """Word timings can be a frame long or run past the end; digital silence has no level."""
+    split = split_speakers(
+        np.zeros(SAMPLE_RATE * 5, np.float32), [(1.0, 1.004), (1.5, 1.512), (3.0, 4.0), (4.99, 9)]
+    )
+    assert [t.label for t in split.turns] == [TEACHER] * len(split.turns)
+    assert split.turns[-1].end <= 5.0
+    assert all(0.0 <= t.confidence <= 1.0 for t in split.turns)
+
+
 def test_split_round_trips_through_json() -> None:
     split = SpeakerSplit((Turn(0.0, 1.5, TEACHER, 0.9), Turn(2.0, 2.4, PUPIL, 0.4)), 0.8, 2)
     again = SpeakerSplit.from_dict(split.to_dict())
