@@ -167,6 +167,13 @@ class Settings(BaseSettings):
     )
     public_url: str = ""
     seed_demo: bool = True
+    sweep_interval_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description="How often the sweep runs (in the worker with the beat) to requeue stages "
+        "whose worker or message was lost.",
+    )
     shutdown_timeout_seconds: int = Field(
         10,
         ge=1,

@@ -10,8 +10,7 @@ from celery.signals import worker_process_init
 
 from models.db import reset_engines
 from models.queue import SWEEP, make_celery
-
-SWEEP_INTERVAL_SECONDS = 60.0
+from models.settings import get_settings
 
 app = make_celery()
 if app.conf.accept_content == ["json"]:
@@ -22,11 +21,12 @@ if app.conf.accept_content == ["json"]:
 app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcription_tasks"]
 # Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
+_interval = get_settings().sweep_interval_seconds
 app.conf.beat_schedule = {
     "sweep-stale-lessons": {
         "task": SWEEP,
-        "schedule": SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": SWEEP_INTERVAL_SECONDS},  # a backlog of sweeps is pointless
+        "schedule": _interval,
+        "options": {"expires": _interval},  # a backlog of sweeps is pointless
     }
 }
 

@@ -1,8 +1,8 @@
 """The sweep: reconcile the status rows with reality when a worker or the broker lost a stage.
 
 The status rows are the truth about what should be happening; the broker only carries messages.
-Two things can break the link, and the sweep (task `clipcoach.sweep`, every minute from the beat
-scheduler) repairs both:
+Two things can break the link, and the sweep (task `clipcoach.sweep`, sent by the beat scheduler
+every `sweep_interval_seconds`, a minute by default) repairs both:
 
 - A worker died mid-stage (SIGKILL, out of memory, host lost): its stage is `running` but its
   heartbeat (every HEARTBEAT_SECONDS while a stage runs) has stopped. Celery would redeliver the

@@ -1,8 +1,8 @@
 """The sweep end to end: `clipcoach worker --beat` schedules `clipcoach.sweep` on Redis, and a
 stage whose worker vanished (no heartbeat for longer than STALE_RUNNING) is put back on its queue;
 and `clipcoach serve` on the embedded defaults does the same while its lesson pool is stuck, since
-the sweep has a worker of its own (issue 21, point 13). Each takes a little over a minute: beat's
-first sweep is one interval after it starts."""
+the sweep has a worker of its own (issue 21, point 13). Beat's first sweep is one interval after
+it starts, so the workers here sweep every SWEEP_INTERVAL seconds instead of every minute."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from models.lesson import Lesson, LessonStage, StageStatus
 from models.settings import Settings
 from tests.services import ServeProcess, WorkerProcess, scaleout_env, serve_env
 from workers import status
-from workers.app import SWEEP_INTERVAL_SECONDS
 from workers.sweep import STALE_RUNNING
+
+SWEEP_INTERVAL = 3
 
 
 def _media_queue_length(broker_url: str) -> int:
@@ -69,21 +70,22 @@ def test_beat_in_one_worker_sweeps_a_stage_whose_worker_died(
     db = scaleout.database_url
     lesson_id = _lesson_with_a_stale_probe(db)
 
+    env = scaleout_env(
+        scaleout.data_dir,
+        database_url=db,
+        storage_url=scaleout.storage_url,
+        broker_url=scaleout.broker_url,
+    )
     scheduler = WorkerProcess(
         "maintenance",
-        scaleout_env(
-            scaleout.data_dir,
-            database_url=db,
-            storage_url=scaleout.storage_url,
-            broker_url=scaleout.broker_url,
-        ),
+        env | {"CLIPCOACH_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL)},
         tmp_path / "scheduler.log",
         beat=True,
     )
     try:
         scheduler.start()
         scheduler.wait_ready()
-        deadline = time.monotonic() + SWEEP_INTERVAL_SECONDS + 60
+        deadline = time.monotonic() + SWEEP_INTERVAL + 60
         while time.monotonic() < deadline:
             if _probe_state(db, lesson_id) == StageStatus.queued:
                 break
@@ -109,7 +111,10 @@ def test_serve_sweeps_while_its_lesson_pool_is_stuck(settings: Settings, tmp_pat
     requeues the stale stage within one interval of beat starting."""
     db = settings.database_url
     lesson_id = _lesson_with_a_stale_probe(db)
-    serve = ServeProcess(serve_env(settings), tmp_path / "serve.log")
+    serve = ServeProcess(
+        serve_env(settings, CLIPCOACH_SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL)),
+        tmp_path / "serve.log",
+    )
     frozen: set[int] = set()
     try:
         serve.start()
@@ -118,7 +123,7 @@ def test_serve_sweeps_while_its_lesson_pool_is_stuck(settings: Settings, tmp_pat
         for pid in frozen:
             os.kill(pid, signal.SIGSTOP)
         started = time.monotonic()
-        deadline = started + SWEEP_INTERVAL_SECONDS + 30
+        deadline = started + SWEEP_INTERVAL + 30
         while _probe_state(db, lesson_id) != StageStatus.queued:
             if time.monotonic() > deadline:
                 pytest.fail(f"the sweep did not requeue the stage:\n{serve.log_tail()}")
