@@ -70,10 +70,21 @@ def test_mentor_sets_a_step_the_ect_practises_it_the_mentor_closes_it(
     mentor = browser_context().new_page()
     sign_in(mentor, mentor_person, f"/lessons/{observed}")
     expect(mentor.locator("#studio")).to_be_visible()
+    expect(mentor.locator("#lesson-comments")).to_contain_text("No comments yet.")
+    mentor.locator("#transcript .w", has_text="partner").click()  # the last sentence
     mentor.get_by_label("What you noticed at").fill("Calm, clear start: everyone was with you.")
     mentor.get_by_role("button", name="Add lesson comment").click()
     comment = mentor.locator("#lesson-comments .comment")
     expect(comment).to_have_count(1)
+    at = float(comment.get_attribute("data-at") or 0)
+    assert at > 6, at
+    # a lesson comment is a moment of the lesson: clicking it brings the video back there
+    mentor.locator("#transcript .w", has_text="Pens").click()
+    mentor.wait_for_function("() => document.getElementById('video').currentTime < 2")
+    comment.locator(".comment-jump").click()
+    mentor.wait_for_function(
+        "(at) => Math.abs(document.getElementById('video').currentTime - at) < 0.3", arg=at
+    )
     comment.get_by_role("button", name="Edit").click()
     comment.get_by_label("Edit your comment").fill("Calm, clear start: every pupil was with you.")
     comment.get_by_role("button", name="Save changes").click()

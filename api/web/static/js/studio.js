@@ -239,10 +239,7 @@ async function setUpPlayer(lesson, me) {
     }
     if (!segments.length) list.append(el("li", { class: "muted" }, "No suggestions for this lesson."));
   };
-  await showSuggestions();
-
-  await listLessonClips();
-  await setUpLessonComments(video);
+  await Promise.all([showSuggestions(), listLessonClips(), setUpLessonComments(video)]);
 
   $("clip-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -379,6 +376,7 @@ async function listLessonClips() {
 // Comments on the whole lesson, at moments of it: click one to watch from there.
 async function setUpLessonComments(video) {
   const path = `lessons/${lessonId}/comments`;
+  $("lesson-comments").setAttribute("aria-busy", "true");
   const list = commentList($("lesson-comments"), {
     load: () => api(path),
     seek: (at) => {
@@ -401,6 +399,7 @@ async function setUpLessonComments(video) {
     await list.refresh();
   });
   await list.refresh();
+  $("lesson-comments").removeAttribute("aria-busy");
 }
 
 // The strands a new action step can name: the open clip's tags, all ticked to begin with.
