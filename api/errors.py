@@ -41,7 +41,8 @@ ERROR_CODES = (
     "sign_in_limited_account (429)",
     "sign_in_limited_client (429)",
 )
-"""Every `code` an error body may carry, for the schema (each is raised where it is named)."""
+"""The codes of the limits every client can meet (body, upload quotas, sign-in), for the schema;
+each is raised where it is named, and tests/api/test_openapi.py checks this list against them."""
 
 
 class ErrorOut(BaseModel):
@@ -52,7 +53,9 @@ class ErrorOut(BaseModel):
     detail: str | list[dict[str, Any]] | dict[str, Any]
     code: str | None = Field(
         None,
-        description="A stable, machine-readable name for some errors: " + ", ".join(ERROR_CODES),
+        description="A stable, machine-readable name for some errors, among them "
+        + ", ".join(ERROR_CODES)
+        + "; the routes' error descriptions name the rest.",
     )
 
 
