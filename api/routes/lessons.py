@@ -45,6 +45,7 @@ from api.schemas import (
 from models import audit, queue
 from models.access import (
     clip_filter,
+    lesson_content_filter,
     lesson_filter,
     own_upload,
     require_lesson_content,
@@ -299,6 +300,15 @@ def list_lessons(
         ):
             if clip_id is not None:
                 comment_counts[lesson_of[clip_id]] += 1
+    # comments on the whole lesson, for those who read it (models.access.visible_lesson_comments)
+    on_lessons = select(Comment.lesson_id).join(Lesson, Lesson.id == Comment.lesson_id)
+    for (lesson_id,) in session.execute(
+        on_lessons.where(
+            Lesson.id.in_(ids), lesson_content_filter(user), Comment.deleted_at.is_(None)
+        )
+    ):
+        if lesson_id is not None:
+            comment_counts[lesson_id] += 1
     owner_ids = {lesson.owner_id for lesson in lessons if lesson.owner_id}
     owners = {
         u.id: UserBrief.model_validate(u)

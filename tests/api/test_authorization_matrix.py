@@ -607,6 +607,7 @@ def test_lesson_cards_count_only_what_the_caller_may_see(world: World) -> None:
 
     mentor, ect, admin = card("mentor"), card("ect_a"), card("admin")
     assert mentor["owner"]["name"] == ect["owner"]["name"] == "Ect A"
-    assert (mentor["clip_count"], mentor["comment_count"]) == (5, 5)
-    assert (ect["clip_count"], ect["comment_count"]) == (3, 3)
+    # one comment per visible clip, and the mentor's comment on the whole lesson
+    assert (mentor["clip_count"], mentor["comment_count"]) == (5, 6)
+    assert (ect["clip_count"], ect["comment_count"]) == (3, 4)
     assert (admin["clip_count"], admin["comment_count"]) == (0, 0)
