@@ -602,3 +602,15 @@ class ServeProcess:
                 os.kill(pid, signal.SIGKILL)
         if proc is not None and proc.poll() is None:
             proc.wait(10)
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(path: Path, size: str = "1m") -> Iterator[Path]:
+    """A full disk for real: a tmpfs of `size` mounted at `path` (tests run as root), unmounted
+    after."""
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)

@@ -12,12 +12,16 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from api.deps import get_part_writer, get_settings, get_storage
 from models.storage import Storage, open_storage
 from models.upload import PartWriter
 from tests.api.conftest import Media, World
+from tests.services import tiny_tmpfs
 
 
 def new_upload(world: World, size: int, who: str = "ect_a") -> Any:
@@ -186,6 +190,36 @@ def test_a_full_upload_folder_is_507_and_the_offset_stays_true(world: World, med
     del world.app.dependency_overrides[get_part_writer]
     assert patch(world, upload, 2000, data[2000:]).status_code == 200
     assert part.read_bytes() == data
+
+
+def test_a_full_upload_folder_is_507_for_a_one_request_upload_too(
+    world: World, media: Media, tmp_path: Path
+) -> None:
+    """`POST /lessons` with the recording as multipart: the upload folder (a real 1 MiB tmpfs)
+    fills while the recording is copied in; the answer is 507 and nothing is left behind."""
+    recording = tmp_path / "lesson.mp4"
+    recording.write_bytes(media.video.read_bytes() + b"\0" * (2 * 1024 * 1024))
+    uploads = world.settings.data_dir / "uploads"
+
+    def post() -> httpx.Response:
+        with recording.open("rb") as f:
+            return world.client.post(
+                "/api/v1/lessons",
+                headers=world.auth("ect_a"),
+                data={"title": "Full disk"},
+                files={"file": ("lesson.mp4", f, "video/mp4")},
+            )
+
+    before = world.client.get("/api/v1/lessons", headers=world.auth("ect_a")).json()
+    with tiny_tmpfs(uploads):
+        r = post()
+        assert r.status_code == 507, r.text
+        assert "no room" in r.json()["detail"]
+        assert list(uploads.iterdir()) == [], "bytes of the refused recording were left behind"
+    after = world.client.get("/api/v1/lessons", headers=world.auth("ect_a")).json()
+    assert after == before
+    # room again: the same request makes the lesson
+    assert post().status_code == 201
 
 
 # one chunk at a time

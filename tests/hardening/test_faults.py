@@ -45,7 +45,7 @@ from models.storage import open_storage
 from pipeline.lesson import STAGES
 from tests import mediafactory as mf
 from tests.hardening.conftest import add_lesson, leftovers, process
-from tests.services import LOOPBACK, WeedServer, WorkerProcess
+from tests.services import LOOPBACK, WeedServer, WorkerProcess, tiny_tmpfs
 from workers import sweep
 from workers.tasks import stage_task_name
 
@@ -463,16 +463,6 @@ def test_api_restarted_during_a_chunked_upload_resumes(
 
 
 # -- scratch space full ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def tiny_tmpfs(path: Path, size: str = "1m") -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @pytest.mark.model
