@@ -104,8 +104,26 @@ def test_mentor_sets_a_step_the_ect_practises_it_the_mentor_closes_it(
     mentor.locator("#step-form").scroll_into_view_if_needed()
     shots.take(mentor, "mentor-studio-sets-step")
 
+    # the ECT answers the lesson comment; the mentor then removes theirs: the thread still reads
     ect = browser_context().new_page()
-    sign_in(ect, ect_person, "/")
+    sign_in(ect, ect_person, f"/lessons/{observed}")
+    thread = ect.locator("#lesson-comments .comment")
+    expect(thread).to_contain_text("every pupil was with you")
+    expect(thread.get_by_role("button", name="Edit")).to_have_count(0)  # not theirs to change
+    thread.get_by_role("button", name="Reply").click()
+    thread.get_by_label("Reply to the comment at").fill("Thank you: I planned the first minute.")
+    thread.get_by_role("button", name="Send reply").click()
+    expect(thread.locator(".reply")).to_contain_text("I planned the first minute")
+    mentor.reload()
+    expect(comment.locator(".reply")).to_have_count(1)
+    mentor.once("dialog", lambda dialog: dialog.accept())
+    comment.get_by_role("button", name="Delete").click()
+    expect(comment.locator(":scope > .body")).to_have_text("Comment removed")
+    expect(comment.locator(".reply")).to_contain_text("I planned the first minute")
+    comment.scroll_into_view_if_needed()
+    shots.take(mentor, "mentor-lesson-comment-removed", full_page=False)
+
+    ect.goto("/")
     card = ect.locator("#steps .step")
     expect(card).to_have_count(1)
     expect(card).to_contain_text(STEP)
