@@ -22,6 +22,7 @@ from api.routes import (
     feed,
     frameworks,
     lessons,
+    progress,
     search,
     transcriptions,
     uploads,
@@ -87,7 +88,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps,
+        action_steps, progress,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

@@ -965,3 +965,70 @@ class ObservationSchedule(BaseModel):
     interval_days: int | None = Field(description="7 in year one, 14 in year two.")
     last_observation: date | None = Field(description="The day the latest step was set.")
     next_observation_due: date | None
+
+
+# an ECT's progress (evidence, never a score)
+
+
+class ProgressTerm(BaseModel):
+    key: str = Field(examples=["2026-1"])
+    label: str = Field(examples=["Autumn 1 2026/27"])
+    start: date
+    end: date = Field(description="The period's last day (approximate: see the route).")
+    lessons: int = Field(description="Lessons uploaded (observed) in the period.")
+    lessons_clipped: int = Field(description="Of those, lessons with at least one clip.")
+    clips: int
+    steps_set: int
+    steps_practised: int
+    steps_closed: int
+    steps_carried: int
+
+
+class ProgressClip(BaseModel):
+    id: str | None = Field(description="Null when the caller may not open the clip (admin).")
+    title: DisplayText = ""
+    lesson_title: DisplayText = ""
+    day: date
+    href: str | None = None
+
+
+class ProgressStrand(BaseModel):
+    id: str
+    framework_id: str
+    standard: int
+    code: str
+    title: DisplayText
+    clips: int = Field(description="Tagged clips evidencing the strand.")
+    latest: ProgressClip
+
+
+class ProgressTalk(BaseModel):
+    """One lesson's talk figures (from its stored analytics)."""
+
+    lesson_id: str
+    lesson_title: DisplayText
+    day: date
+    duration: float | None
+    long_wait_share: float | None = Field(description="Share of questions followed by >= 3 s.")
+    questions_per_ten_minutes: float | None
+    teacher_share: float | None = Field(description="Null when voices were not told apart.")
+
+
+class ProgressSteps(BaseModel):
+    set: int
+    practised: int
+    closed: int
+    carried: int
+    current: int = Field(description="Open or practised now.")
+
+
+class ProgressPublic(BaseModel):
+    ect: UserBrief
+    induction_start: date | None
+    today: date
+    note: str
+    half_terms_note: str
+    terms: list[ProgressTerm]
+    strands: list[ProgressStrand]
+    steps: ProgressSteps
+    talk: list[ProgressTalk]

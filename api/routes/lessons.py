@@ -514,7 +514,7 @@ def get_analytics(
     Evidence for a conversation, never a score. Read like the transcript, and audited as a
     transcript view (the questions are the transcript's words)."""
     lesson = _watchable(session, user, lesson_id)
-    result = _analytics(storage, lesson)
+    result = lesson_analytics(storage, lesson)
     audit.record(
         session, user.id, "lesson.transcript", "lesson", lesson.id,
         client=client_of(request), format="analytics",
@@ -523,7 +523,7 @@ def get_analytics(
     return analytics_public(result)
 
 
-def _analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
+def lesson_analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
     """analytics.json, or (a lesson processed before analytics existed) the same figures made
     now from its transcript and speech regions, without storing them: a read writes nothing."""
     data = _artefact(storage, lesson, ANALYTICS)

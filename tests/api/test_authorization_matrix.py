@@ -328,6 +328,15 @@ for method, path, ect, mentor, admin in (
 for actor in ("ect_b", "mentor_b"):
     ROWS.append(Row("GET", f"{V1}/observation-schedule", f"unrelated_{actor}", actor, FOR_A, 404))
 
+# progress: the ECT, their paired mentor and admins (the induction lead); 404 for anyone else
+for part in ("progress", "progress.csv"):
+    path = f"{V1}/ects/{{user_id}}/{part}"
+    A = (("user_id", "@ect_a"),)
+    plain_route("GET", path, A, anonymous=401, ect=200, mentor=200, coach=404, admin=200)
+    for actor in ("ect_b", "mentor_b"):
+        ROWS.append(Row("GET", path, f"unrelated_{actor}", actor, A, 404))
+    ROWS.append(Row("GET", path, "not_an_ect", "admin", (("user_id", "@mentor"),), 404))
+
 plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
