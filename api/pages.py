@@ -128,6 +128,18 @@ def clip(request: Request, settings: SettingsDep, clip_id: IdParam) -> HTMLRespo
     return _page(request, settings, "review.html", "Clip review", clip_id=clip_id)
 
 
+@router.get("/progress/{user_id}", response_class=HTMLResponse)
+def progress(request: Request, settings: SettingsDep, user_id: IdParam) -> HTMLResponse:
+    """An ECT's evidence over their induction: a timeline, strands, talk figures, a CSV."""
+    return _page(request, settings, "progress.html", "Progress", user_id=user_id)
+
+
+@router.get("/progress/{user_id}/summary", response_class=HTMLResponse)
+def progress_summary(request: Request, settings: SettingsDep, user_id: IdParam) -> HTMLResponse:
+    """A termly summary drafted from the evidence, for the mentor to edit and print."""
+    return _page(request, settings, "summary.html", "Termly summary", user_id=user_id)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Finding words in the transcripts of the lessons one may watch, to jump to the moment."""

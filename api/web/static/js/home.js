@@ -37,8 +37,24 @@ onReady(async () => {
     jobs.push(showClips());
   }
   if (me.role === "admin") $("admin-section").hidden = false;
+  jobs.push(showProgressLinks(me));
   await Promise.all(jobs);
 });
+
+// Links to the progress page: an ECT's own, a mentor's for each paired ECT, every ECT's for
+// an admin (the induction lead).
+async function showProgressLinks(me) {
+  let ects = [];
+  if (me.role === "ect") ects = [{ id: me.id, label: "Your progress" }];
+  if (me.role === "mentor") ects = (me.paired_with || []).map((e) => ({ id: e.id, label: `Progress: ${e.name}` }));
+  if (me.role === "admin") {
+    const users = items(await api("admin/users").catch(() => []));
+    ects = users.filter((u) => u.role === "ect" && u.active !== false).map((e) => ({ id: e.id, label: `Progress: ${e.name}` }));
+  }
+  if (!ects.length) return;
+  $("progress-section").hidden = false;
+  $("progress-links").replaceChildren(...ects.map((e) => el("li", {}, el("a", { class: "button", href: `/progress/${encodeURIComponent(e.id)}` }, e.label))));
+}
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
