@@ -228,7 +228,10 @@ def test_secrets_and_tokens_never_reach_the_logs(
 
 # -- headers, framing, cookies -----------------------------------------------------------------
 
-PAGES = ["/", "/signin", "/upload", "/admin", "/lessons/{lesson_a}", "/clips/{clip_shared}"]
+PAGES = [
+    "/", "/signin", "/upload", "/admin", "/lessons/{lesson_a}", "/clips/{clip_shared}",
+    "/progress/someone", "/progress/someone/summary",
+]  # fmt: skip
 
 
 def test_pages_send_security_headers(world: World) -> None:

@@ -22,12 +22,12 @@ test("one bar per non-zero value, inside the plot, in its half-term's group", ()
   const terms = [
     term("2026-1", "Autumn 1 2026/27", { lessons: 3, lessons_clipped: 2, steps_set: 1 }),
     term("2026-2", "Autumn 2 2026/27"),
-    term("2026-3", "Spring 1 2026/27", { lessons: 1, steps_closed: 1 }),
+    term("2026-3", "Spring 1 2026/27", { lessons: 1, steps_closed: 1, steps_carried: 2 }),
   ];
   const geo = groupedBars(terms.map((t) => ({ label: t.label, values: t })), TIMELINE_SERIES, { height: 200, group: 76 });
-  assert.equal(geo.marks.length, 5);
+  assert.equal(geo.marks.length, 6);
   assert.deepEqual(geo.marks.map((m) => [m.item, m.series]), [
-    [0, "lessons"], [0, "lessons_clipped"], [0, "steps_set"], [2, "lessons"], [2, "steps_closed"],
+    [0, "lessons"], [0, "lessons_clipped"], [0, "steps_set"], [2, "lessons"], [2, "steps_closed"], [2, "steps_carried"],
   ]);
   const tallest = geo.marks[0];
   assert.equal(tallest.y, geo.top); // 3 is the top of the scale

@@ -8,7 +8,9 @@ export const TIMELINE_SERIES = [
   { key: "lessons", label: "Lessons observed", cls: "s-lessons" },
   { key: "lessons_clipped", label: "Lessons clipped", cls: "s-clipped" },
   { key: "steps_set", label: "Action steps set", cls: "s-set" },
-  { key: "steps_closed", label: "Action steps closed", cls: "s-closed" },
+  { key: "steps_practised", label: "Steps practised", cls: "s-practised" },
+  { key: "steps_closed", label: "Steps closed", cls: "s-closed" },
+  { key: "steps_carried", label: "Steps carried forward", cls: "s-carried" },
 ];
 
 // Up to `count` round steps from 0 to at least `max` (whole numbers unless `fraction`).

@@ -47,7 +47,7 @@ async function downloadCsv(ectId) {
 
 function showTimeline(terms) {
   const items = terms.map((t) => ({ label: t.label, values: t }));
-  drawBars($("timeline-chart"), groupedBars(items, TIMELINE_SERIES, { height: 200, group: 76 }), terms.map((t) => shortTerm(t.label)));
+  drawBars($("timeline-chart"), groupedBars(items, TIMELINE_SERIES, { height: 200, group: 96 }), terms.map((t) => shortTerm(t.label)));
   $("timeline-legend").replaceChildren(...TIMELINE_SERIES.map((s) => el("li", {}, el("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }), s.label)));
   $("timeline-table").replaceChildren(
     el("caption", {}, "Observations and action steps by half-term"),
