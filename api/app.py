@@ -23,6 +23,7 @@ from api.routes import (
     frameworks,
     lessons,
     progress,
+    retention,
     search,
     transcriptions,
     uploads,
@@ -88,7 +89,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress,
+        action_steps, progress, retention,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

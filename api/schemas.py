@@ -287,11 +287,33 @@ class LessonPublic(ConsentShown, Public):
     owner: UserBrief | None = Field(None, description="Who taught it (in the lesson list).")
     clip_count: int = Field(0, description="Clips of it that you may see (in the lesson list).")
     comment_count: int = Field(0, description="Comments on those clips (in the lesson list).")
+    keep_until: UTCDateTime | None = Field(
+        None, description="Kept past the school's retention date until then (owner or admin)."
+    )
+    deletes_on: UTCDateTime | None = Field(
+        None,
+        description="When the school's retention period deletes this lesson and everything "
+        "made from it; null while the school keeps lessons (docs/privacy.md).",
+    )
+    deletion_soon: bool = Field(
+        False, description="`deletes_on` is within the warning period: its owner is told."
+    )
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def parts(self) -> LessonParts:
         return lesson_parts(self.stages)
+
+
+class KeepUntilUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"keep_until": "2027-07-31T00:00:00Z"}]}
+    )
+    keep_until: AwareDateTime | None = Field(
+        description="Keep the lesson until then, past the school's retention date (the owner "
+        "up to `retention_owner_extend_days` past it, an admin up to `retention_max_days` after "
+        "upload); null: back to the school's date."
+    )
 
 
 class ConsentUpdate(BaseModel):

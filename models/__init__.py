@@ -11,6 +11,7 @@ from models import (  # noqa: F401 - tables
     coaching,
     framework,
     lesson,
+    retention,
     search,
     transcription,
     upload,

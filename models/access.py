@@ -236,6 +236,14 @@ def require_lesson_delete(user: User, lesson: Lesson) -> None:
         raise NotAllowedError("Only the person who uploaded a lesson or an admin may delete it.")
 
 
+def require_keep_until(user: User, lesson: Lesson) -> None:
+    """Keeping a lesson past the school's retention date is its owner's or an admin's call."""
+    if lesson.owner_id != user.id and user.role != Role.admin:
+        raise NotAllowedError(
+            "Only the person who uploaded a lesson or an admin may keep it past its date."
+        )
+
+
 def require_consent_change(user: User, lesson: Lesson) -> None:
     """The pupils' consent is recorded by the teacher who filmed them or the school's admin."""
     if lesson.owner_id != user.id and user.role != Role.admin:

@@ -95,10 +95,26 @@ class Lesson(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     ready_at: Mapped[datetime | None]
+    keep_until: Mapped[datetime | None]
+    """Kept past the school's retention date until then (models.retention; owner or admin)."""
 
     stages: Mapped[list[LessonStage]] = relationship(
         back_populates="lesson", cascade="all, delete-orphan", order_by="LessonStage.id"
     )
+
+    @property
+    def deletes_on(self) -> datetime | None:
+        """When retention deletes this lesson (None while the school keeps lessons)."""
+        from models.retention import deletes_on, school_policy
+
+        return deletes_on(self.created_at, self.keep_until, school_policy())
+
+    @property
+    def deletion_soon(self) -> bool:
+        """Within the warning period before `deletes_on`: its owner and mentor are told."""
+        from models.retention import in_warning, school_policy
+
+        return in_warning(self.deletes_on, school_policy(), utcnow())
 
     def artefact_key(self, name: str) -> str:
         """Where a file made from this lesson lives in object storage."""

@@ -22,15 +22,19 @@ TRANSCRIBE_QUEUE = "transcribe"
 CLIPS_QUEUE = "clips"
 """Clip renders, consumed by a worker of their own so an ECT's clip never waits behind a lesson."""
 MAINTENANCE_QUEUE = "maintenance"
-"""The sweep's queue, consumed by whichever worker runs the beat scheduler (`--beat`)."""
+"""The sweep's and the retention task's queue, consumed by whichever worker runs the beat
+scheduler (`--beat`)."""
 PROCESS_LESSON = f"{TASK_PREFIX}lesson.process"
 RENDER_CLIP = f"{TASK_PREFIX}clip.render"
 RETRANSCRIBE_LESSON = f"{TASK_PREFIX}lesson.retranscribe"
 SWEEP = f"{TASK_PREFIX}sweep"
+RETENTION = f"{TASK_PREFIX}retention"
+"""Deletes lessons past the school's retention date (models.retention), on the beat."""
 
 TASK_ROUTES = {
     f"{TASK_PREFIX}stage.transcribe": {"queue": TRANSCRIBE_QUEUE},
     SWEEP: {"queue": MAINTENANCE_QUEUE},
+    RETENTION: {"queue": MAINTENANCE_QUEUE},
     RENDER_CLIP: {"queue": CLIPS_QUEUE},
     f"{TASK_PREFIX}*": {"queue": MEDIA_QUEUE},  # probe, normalise, thumbnails, scenes
 }

@@ -92,6 +92,42 @@ class Settings(BaseSettings):
         "blur_faces, audio_only or not_shared (see docs/privacy.md).",
     )
 
+    retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days after upload when a lesson (recording, transcripts, clips, comments) "
+        "is deleted by the retention task; 0 (the default): kept until someone deletes it. "
+        "30 is what one national recording tool uses (docs/privacy.md).",
+    )
+    retention_warning_days: int = Field(
+        14,
+        ge=0,
+        le=365,
+        description="How long before its date a lesson's owner and mentor "
+        "are told it will be deleted.",
+    )
+    retention_owner_extend_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="How far past the school's date a lesson's owner may "
+        "keep it (`keep_until`); further is an admin's decision.",
+    )
+    retention_max_days: int = Field(
+        730,
+        ge=1,
+        le=36500,
+        description="The latest an admin may keep a lesson, in days after upload.",
+    )
+    retention_interval_seconds: float = Field(
+        3600.0,
+        ge=1,
+        le=86400,
+        description="How often the retention task looks for lessons "
+        "past their date (in the worker with the beat).",
+    )
+
     # coaching
     comment_edit_window_hours: float = Field(
         24.0,

@@ -9,7 +9,7 @@ from celery.exceptions import SecurityWarning
 from celery.signals import worker_process_init
 
 from models.db import reset_engines
-from models.queue import SWEEP, make_celery
+from models.queue import RETENTION, SWEEP, make_celery
 from models.settings import get_settings
 
 app = make_celery()
@@ -22,12 +22,18 @@ app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcriptio
 # Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
 _interval = get_settings().sweep_interval_seconds
+_retention_interval = get_settings().retention_interval_seconds
 app.conf.beat_schedule = {
     "sweep-stale-lessons": {
         "task": SWEEP,
         "schedule": _interval,
         "options": {"expires": _interval},  # a backlog of sweeps is pointless
-    }
+    },
+    "delete-expired-lessons": {
+        "task": RETENTION,
+        "schedule": _retention_interval,
+        "options": {"expires": _retention_interval},
+    },
 }
 
 

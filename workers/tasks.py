@@ -15,7 +15,8 @@ from typing import Any
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from models.queue import PROCESS_LESSON, SWEEP, TASK_PREFIX
+from models.queue import PROCESS_LESSON, RETENTION, SWEEP, TASK_PREFIX
+from models.retention import purge_expired, school_policy
 from models.settings import get_settings
 from models.storage import Storage, StorageUnavailableError, shared_storage
 from models.upload import remove_abandoned
@@ -102,3 +103,11 @@ def sweep_stale() -> None:
             report.restarted,
             report.failed,
         )
+
+
+@app.task(name=RETENTION, ignore_result=True)
+def delete_expired() -> None:
+    """Delete lessons past the school's retention date (models.retention); run by beat."""
+    deleted = purge_expired(get_settings().database_url, _storage(), school_policy())
+    if deleted:
+        log.info("retention: deleted %d lessons past their date: %s", len(deleted), deleted)

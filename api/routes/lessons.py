@@ -59,8 +59,10 @@ from models.coaching import Clip, Comment
 from models.consent import Consent
 from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
-from models.lesson import Lesson, LessonStatus, lesson_prefix
+from models.lesson import Lesson, LessonStatus
 from models.mediatype import NotARecordingError, sniff
+from models.retention import DeletionReason
+from models.retention import delete_lesson as delete_lesson_everywhere
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TranscriptVersion, current_number, transcript_key
@@ -339,10 +341,10 @@ def delete_lesson(
     """Delete a lesson, its clips and every stored file made from it (owner or admin)."""
     lesson = visible_lesson(session, user, lesson_id)
     require_lesson_delete(user, lesson)
-    session.delete(lesson)
-    audit.record(session, user.id, "lesson.delete", "lesson", lesson_id, client=client_of(request))
-    session.commit()
-    storage.delete_prefix(lesson_prefix(lesson_id))
+    delete_lesson_everywhere(
+        session, storage, lesson, actor_id=user.id, reason=DeletionReason.deleted,
+        client=client_of(request),
+    )  # fmt: skip
 
 
 @router.post(

@@ -204,6 +204,8 @@ for part in (
 lesson_route("PATCH", L, own=200, paired=200, admin=403)
 lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
 lesson_route("PUT", f"{L}/consent", own=200, paired=403, admin=200)
+# the world's school keeps lessons (retention_days 0): those allowed are told so
+lesson_route("PUT", f"{L}/keep-until", own=409, paired=403, admin=409)
 lesson_route("POST", f"{L}/transcriptions", own=202, paired=202, admin=403)
 lesson_route("POST", f"{L}/transcript/corrections", own=201, paired=201, admin=403)
 # version 1 is the current transcript: those allowed to revert are told so (409)
@@ -397,6 +399,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", f"{V1}/batches"): lambda w, ids: {"json": {"upload_ids": [_coach_upload(w)]}},
     ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
     ("PUT", f"{L}/consent"): lambda w, ids: {"json": {"consent": "blur_faces"}},
+    ("PUT", f"{L}/keep-until"): lambda w, ids: {"json": {"keep_until": "2099-01-01T00:00:00Z"}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
     ("GET", f"{V1}/search"): lambda w, ids: {"params": {"q": "fractions"}},
     ("POST", f"{L}/transcript/reverts"): lambda w, ids: {"json": {"version": 1}},

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chunkBytesFor, failureReason, stageName, statusText } from "../../api/web/static/js/lessons.js";
+import { chunkBytesFor, failureReason, retentionNotice, stageName, statusText } from "../../api/web/static/js/lessons.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -35,4 +35,12 @@ test("status lines for the lesson list", () => {
   assert.match(statusText({ status: "failed", error_code: "storage_unavailable" }), /^Processing failed\. The file store/);
   assert.equal(statusText({ status: "processing", stage: "no_such_stage", progress: 40 }), "no_such_stage · 40%");
   assert.equal(statusText({ status: "processing", stage: null }), `${stageName(null)} · 0%`);
+});
+
+test("the retention notice names the day, and warns when it is close", () => {
+  assert.equal(retentionNotice({ deletes_on: null }), null);
+  const later = retentionNotice({ deletes_on: "2027-03-04T10:00:00Z", deletion_soon: false });
+  assert.equal(later, "Will be deleted on 4 March 2027, with its transcript, clips and comments.");
+  const soon = retentionNotice({ deletes_on: "2027-03-04T23:30:00Z", deletion_soon: true });
+  assert.match(soon, /^Will be deleted on 4 March 2027, .*Save anything you need before then/);
 });

@@ -2,7 +2,7 @@
 
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
-import { statusText } from "./lessons.js";
+import { retentionNotice, statusText } from "./lessons.js";
 import { showSteps } from "./steps.js";
 
 const $ = (id) => document.getElementById(id);
@@ -88,6 +88,7 @@ async function showLessons(me) {
           ? el("p", { class: "counts small" }, `${plural(lesson.clip_count || 0, "clip")} · ${plural(lesson.comment_count || 0, "comment")}`)
           : null,
         lesson.status === "ready" ? null : el("p", { class: "status" }, statusText(lesson)),
+        lesson.deletion_soon ? el("p", { class: "retention small warning", role: "note" }, retentionNotice(lesson)) : null,
         lesson.status === "failed" && (lesson.owner_id === me.id || me.role === "admin") ? failedActions(lesson) : null,
       ),
     );

@@ -177,3 +177,12 @@ export async function watchLesson(lessonId, onState, until = () => false) {
   }
 }
 
+
+// When the school's retention period deletes the lesson (docs/privacy.md), as its owner and
+// mentor are told: null while the school keeps lessons. Dates are in England's time.
+export function retentionNotice(lesson) {
+  if (!lesson.deletes_on) return null;
+  const day = new Date(lesson.deletes_on).toLocaleDateString("en-GB", { dateStyle: "long", timeZone: "Europe/London" });
+  const what = `Will be deleted on ${day}, with its transcript, clips and comments`;
+  return lesson.deletion_soon ? `${what}. Save anything you need before then, or ask your administrator to keep it longer.` : `${what}.`;
+}

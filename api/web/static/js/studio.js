@@ -15,7 +15,7 @@ import {
   transcriptView,
   isUnsure,
 } from "./media.js";
-import { failureReason, stageName, watchLesson } from "./lessons.js";
+import { failureReason, retentionNotice, stageName, watchLesson } from "./lessons.js";
 import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
 import { talkPanel } from "./talk.js";
 
@@ -31,6 +31,7 @@ onReady(async () => {
   $("page-title").textContent = lesson.title || lesson.source_filename || "Lesson";
   document.title = `${$("page-title").textContent} · clipcoach`;
   showConsent(lesson, me);
+  showRetention(lesson);
   if (lesson.status !== "ready") {
     lesson = await showProcessing();
     if (lesson.status === "failed") return;
@@ -644,6 +645,15 @@ async function refreshShares() {
     }
     list.append(item);
   }
+}
+
+// The retention date: everyone who sees the lesson sees when it will be deleted.
+function showRetention(lesson) {
+  const notice = retentionNotice(lesson);
+  const box = $("lesson-retention");
+  box.hidden = !notice;
+  box.textContent = notice || "";
+  box.classList.toggle("warning", Boolean(lesson.deletion_soon));
 }
 
 // The pupils' consent: shown to everyone who sees the lesson, changed by its owner or an admin.
