@@ -124,8 +124,10 @@ def _check_charts(page: Page, data: dict[str, Any]) -> None:
     expect(chart.locator("rect.mark")).to_have_count(_marks(data))
     assert chart.locator("text.axis-label").count() == 2 * len(data["terms"])
     for metric in TALK:
+        chart = page.locator(f"svg[data-metric={metric}]")
         want = sum(1 for t in data["talk"] if t[metric])
-        expect(page.locator(f"svg[data-metric={metric}] rect.mark")).to_have_count(want)
+        expect(chart.locator("rect.mark")).to_have_count(want)
+        expect(chart.locator("text.zero")).to_have_count(sum(t[metric] == 0 for t in data["talk"]))
 
 
 def test_progress_for_the_mentor_the_ect_and_no_one_else(
@@ -148,6 +150,7 @@ def test_progress_for_the_mentor_the_ect_and_no_one_else(
     expect(strand).to_contain_text("1 clip")  # the ECT's private clip is not the mentor's
     expect(strand.get_by_role("link", name="Think time before hands")).to_be_visible()
     shots.take(page, "mentor-progress")
+    shots.take(page, "mentor-progress", phone=True)
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()

@@ -39,10 +39,11 @@ test("one bar per non-zero value, inside the plot, in its half-term's group", ()
   assert.match(geo.marks[0].title, /^Autumn 1 2026\/27: Lessons observed 3$/);
 });
 
-test("missing talk figures draw no bar; shares use a 0-100 % scale", () => {
-  const items = [{ label: "a", values: { w: 0.5 } }, { label: "b", values: { w: null } }];
+test("missing talk figures draw no bar, zero ones a label; shares use a 0-100 % scale", () => {
+  const items = [{ label: "a", values: { w: 0.5 } }, { label: "b", values: { w: null } }, { label: "c", values: { w: 0 } }];
   const geo = groupedBars(items, [{ key: "w", label: "Wait", cls: "s" }], { fraction: true, max: 1 });
   assert.equal(geo.marks.length, 1);
+  assert.deepEqual(geo.zeros.map((z) => z.item), [2]); // zero is shown apart from missing
   assert.equal(geo.marks[0].h, geo.plot / 2);
   assert.deepEqual(shortTerm("Spring 2 2026/27"), ["Spr 2", "26/27"]);
 });

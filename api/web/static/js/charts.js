@@ -34,9 +34,11 @@ export function groupedBars(items, series, { height = 180, group = 72, gap = 3, 
   const plot = height - top - bottom;
   const bar = Math.max(4, (group - 12 - gap * (series.length - 1)) / series.length);
   const marks = [];
+  const zeros = []; // a value of 0 is a tick on the axis, so it reads apart from a missing one
   items.forEach((item, i) => {
     series.forEach((s, j) => {
       const value = item.values[s.key];
+      if (value === 0) zeros.push({ item: i, series: s.key, x: left + i * group + 6 + j * (bar + gap), w: bar });
       if (!Number.isFinite(value) || value <= 0) return;
       const h = (Math.min(value, yMax) / yMax) * plot;
       marks.push({
@@ -47,7 +49,7 @@ export function groupedBars(items, series, { height = 180, group = 72, gap = 3, 
     });
   });
   return {
-    width: left + items.length * group + 8, height, top, plot, left, group, marks,
+    width: left + items.length * group + 8, height, top, plot, left, group, marks, zeros,
     ticks: scale.map((v) => ({ value: v, y: top + plot - (v / yMax) * plot })),
   };
 }
@@ -60,7 +62,10 @@ function node(tag, attrs = {}, text = null) {
 }
 
 // Draw `groupedBars(...)` into `svg`; `labels[i]` is one or two lines under group i.
-export function drawBars(svg, geometry, labels, { tickFormat = String } = {}) {
+// With `zeros`, each value of exactly 0 is labelled "0" on the axis (the talk figures, where a
+// missing figure and a zero one mean different things).
+export function drawBars(svg, geometry, labels, options = {}) {
+  const { tickFormat = String } = options;
   const { width, height, top, plot, left, group, marks } = geometry;
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
@@ -81,6 +86,11 @@ export function drawBars(svg, geometry, labels, { tickFormat = String } = {}) {
     svg.append(rect);
   }
   svg.append(node("line", { class: "axis", x1: left, x2: width - 4, y1: top + plot, y2: top + plot }));
+  if (options.zeros) {
+    for (const z of geometry.zeros) {
+      svg.append(node("text", { class: "zero", x: (z.x + z.w / 2).toFixed(1), y: top + plot - 3, "text-anchor": "middle" }, "0"));
+    }
+  }
   return svg;
 }
 

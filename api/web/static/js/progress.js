@@ -48,6 +48,8 @@ async function downloadCsv(ectId) {
 function showTimeline(terms) {
   const items = terms.map((t) => ({ label: t.label, values: t }));
   drawBars($("timeline-chart"), groupedBars(items, TIMELINE_SERIES, { height: 200, group: 96 }), terms.map((t) => shortTerm(t.label)));
+  const box = $("timeline-chart").parentElement;
+  box.scrollLeft = box.scrollWidth; // on a narrow screen, the latest half-terms first
   $("timeline-legend").replaceChildren(...TIMELINE_SERIES.map((s) => el("li", {}, el("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }), s.label)));
   $("timeline-table").replaceChildren(
     el("caption", {}, "Observations and action steps by half-term"),
@@ -93,7 +95,7 @@ function showTalk(talk) {
     svg.dataset.metric = series.key;
     const items = talk.map((t) => ({ label: `${t.lesson_title} (${formatDay(t.day)})`, values: t }));
     const geometry = groupedBars(items, [series], { height: 150, group: 44, left: 46, fraction: !!series.fraction, max: series.max ?? null });
-    drawBars(svg, geometry, labels, { tickFormat: series.fraction ? percent : String });
+    drawBars(svg, geometry, labels, { tickFormat: series.fraction ? percent : String, zeros: true });
     const missing = talk.filter((t) => t[series.key] === null).length;
     return el("figure", { class: "multiple" }, el("figcaption", {}, series.label), el("div", { class: "chart-scroll" }, svg),
       missing ? el("p", { class: "muted small" }, `${missing} lesson${missing === 1 ? "" : "s"} without this figure (${series.key === "teacher_share" ? "voices not told apart" : "no questions found"}).`) : null);
