@@ -25,6 +25,7 @@ from api.routes import (
     progress,
     retention,
     search,
+    suggestions,
     transcriptions,
     uploads,
 )
@@ -89,7 +90,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress, retention,
+        action_steps, progress, retention, suggestions,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

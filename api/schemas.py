@@ -483,6 +483,21 @@ class TagCreate(BaseModel):
     strand_ids: list[str] = Field(min_length=1, max_length=20)
 
 
+class StrandSuggestion(BaseModel):
+    """A strand the clip's words and talk figures suggest; only a suggestion until a mentor
+    tags it (POST /clips/{id}/tags)."""
+
+    strand_id: str
+    framework_id: str
+    code: str
+    title: DisplayText
+    why: str
+    """Plain words: what in the clip matched."""
+    words: list[str]
+    figures: list[str]
+    score: float
+
+
 class TagPublic(BaseModel):
     strand_id: str
     framework_id: str

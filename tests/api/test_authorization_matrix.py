@@ -202,6 +202,8 @@ for part in (
 ):
     lesson_route("GET", f"{L}/{part}", own=200, paired=200, admin=403)
 lesson_route("PATCH", L, own=200, paired=200, admin=403)
+# suggestions for an unsaved range: for those who may clip the lesson
+lesson_route("GET", f"{L}/suggested-strands", own=200, paired=200, admin=403)
 lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
 lesson_route("PUT", f"{L}/consent", own=200, paired=403, admin=200)
 # the world's school keeps lessons (retention_days 0): those allowed are told so
@@ -233,6 +235,7 @@ for path in (
     f"{C}/captions.vtt",
     f"{C}/media-links",
     f"{C}/tags",
+    f"{C}/suggested-strands",
     f"{C}/comments",
 ):
     clip_route("GET", path, shared=200, paired=200, **SEEN_BY_MENTOR)
@@ -410,6 +413,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"lesson_id": ids["lesson_id"], "start": 1.0, "end": 2.5, "title": "x"}
     },
     ("PATCH", C): lambda w, ids: {"json": {"title": "renamed"}},
+    ("GET", f"{L}/suggested-strands"): lambda w, ids: {"params": {"start": 1.0, "end": 2.5}},
     ("POST", f"{C}/tags"): lambda w, ids: {"json": {"strand_ids": ["ecf-2019:2a"]}},
     ("POST", f"{C}/comments"): lambda w, ids: {"json": {"at": 1.0, "body": "A reflection"}},
     ("POST", f"{C}/shares"): lambda w, ids: {"json": {}},

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { items, kindName, strandLabel, threads } from "../../api/web/static/js/coaching.js";
+import { items, kindName, strandLabel, suggestionLabel, threads } from "../../api/web/static/js/coaching.js";
 
 test("a list from the API, bare or wrapped", () => {
   assert.deepEqual(items([1, 2]), [1, 2]);
@@ -42,4 +42,13 @@ test("threads leave the API's objects as they were", () => {
   const reply = { id: "c", parent_id: "p", at: 1 };
   threads([parent, reply]);
   assert.deepEqual(parent.replies, []);
+});
+
+test("a suggested strand reads as a short chip, cut at a word", () => {
+  assert.equal(suggestionLabel({ code: "4m", title: "Giving thinking time" }), "Suggested: 4m Giving thinking time");
+  assert.equal(
+    suggestionLabel({ code: "4l", title: "Planning questions that make pupils think hard" }),
+    "Suggested: 4l Planning questions that make pupils…",
+  );
+  assert.equal(suggestionLabel({ code: "9z", title: "x".repeat(50) }, 10), `Suggested: 9z ${"x".repeat(10)}…`);
 });

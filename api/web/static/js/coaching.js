@@ -16,6 +16,17 @@ export function strandLabel(strand) {
   return `${strand.code || ""} ${strand.title || ""}`.trim();
 }
 
+// A suggested strand's chip text: "Suggested: 4m Giving thinking time…", cut at a word so
+// three fit side by side (the full title and the why are shown beside it).
+export function suggestionLabel(strand, max = 40) {
+  let title = (strand.title || "").trim();
+  if (title.length > max) {
+    const cut = title.slice(0, max);
+    title = `${cut.slice(0, cut.lastIndexOf(" ") > 0 ? cut.lastIndexOf(" ") : max).replace(/[,;:]$/, "")}…`;
+  }
+  return `Suggested: ${strandLabel({ code: strand.code, title })}`;
+}
+
 const KIND_NAMES = { strength: "Strength", question: "Question", next_step: "Next step", note: "Note", reflection: "Reflection" };
 export const kindName = (kind) => KIND_NAMES[kind] || "Comment";
 

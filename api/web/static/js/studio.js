@@ -16,13 +16,32 @@ import {
   isUnsure,
 } from "./media.js";
 import { failureReason, retentionNotice, stageName, watchLesson } from "./lessons.js";
-import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
+import { commentList, consentNotice, items, strandLabel, suggestionLabel } from "./coaching.js";
 import { talkPanel } from "./talk.js";
 
 const lessonId = document.body.dataset.lessonId;
 const $ = (id) => document.getElementById(id);
 
-const state = { in: null, out: null, wordStart: null, wordEnd: null, clip: null, lesson: null };
+const state = {
+  in: null, out: null, wordStart: null, wordEnd: null, clip: null, lesson: null,
+  picked: new Set(), // strands chosen from the range's suggestions, tagged when the clip is saved
+  tagIds: new Set(),
+};
+const frameworkId = () => $("framework").value || "ecf-2019";
+
+// Suggested strands as chips, each with why; `onPick` runs on a click (nothing is tagged
+// before the person clicks).
+function showStrandSuggestions(list, found, { pressed = () => false, onPick }) {
+  list.replaceChildren();
+  for (const s of found) {
+    const chip = el("button", {
+      type: "button", class: "chip", title: s.title, "aria-pressed": String(pressed(s)),
+      "aria-label": `Tag ${strandLabel(s)} (suggested)`,
+    }, suggestionLabel(s));
+    chip.addEventListener("click", () => onPick(s, chip));
+    list.append(el("li", { class: "suggestion" }, chip, el("span", { class: "why" }, s.why)));
+  }
+}
 
 onReady(async () => {
   const me = await requireUser();
@@ -160,6 +179,36 @@ async function setUpPlayer(lesson, me) {
     $("in-time").textContent = start === null ? "–" : formatTime(start);
     $("out-time").textContent = end === null ? "–" : formatTime(end);
     line.markRange(start, end);
+    suggestForRange();
+  }
+  // While a range is selected, the strands its words and talk figures suggest (asked a moment
+  // after the range stops changing; an answer for an older range is dropped).
+  let rangeTimer = 0;
+  let rangeSeq = 0;
+  function suggestForRange() {
+    clearTimeout(rangeTimer);
+    const seq = ++rangeSeq;
+    state.picked.clear();
+    const box = $("range-suggestions-box");
+    if ($("clip-form").hidden || state.in === null || state.out === null || state.out - state.in < 1) {
+      box.hidden = true;
+      return;
+    }
+    const [start, end] = [state.in, state.out];
+    rangeTimer = setTimeout(async () => {
+      const q = `start=${start.toFixed(3)}&end=${end.toFixed(3)}&framework=${encodeURIComponent(frameworkId())}`;
+      const found = items(await api(`${base}/suggested-strands?${q}`).catch(() => []));
+      if (seq !== rangeSeq) return;
+      box.hidden = !found.length;
+      showStrandSuggestions($("range-suggestions"), found, {
+        pressed: (s) => state.picked.has(s.strand_id),
+        onPick: (s, chip) => {
+          if (state.picked.has(s.strand_id)) state.picked.delete(s.strand_id);
+          else state.picked.add(s.strand_id);
+          chip.setAttribute("aria-pressed", String(state.picked.has(s.strand_id)));
+        },
+      });
+    }, 300);
   }
   const markIn = () => {
     const t = video.currentTime;
@@ -267,8 +316,10 @@ async function setUpPlayer(lesson, me) {
       body.end = Math.round(state.out * 1000) / 1000;
     }
     try {
+      const picked = [...state.picked];
       const clip = await api("clips", { method: "POST", json: body });
-      toast("Clip saved.");
+      if (picked.length) await api(`clips/${clip.id}/tags`, { method: "POST", json: { strand_ids: picked } });
+      toast(picked.length ? `Clip saved and tagged with ${picked.length} suggested strand${picked.length > 1 ? "s" : ""}.` : "Clip saved.");
       // The next clip starts from a clean form: a note never carries over to another moment.
       $("clip-title").value = "";
       $("clip-note").value = "";
@@ -484,7 +535,9 @@ async function openClip(clip, me = panelMe) {
   $("reflection-note").textContent = mine
     ? "Your own clip: private to you until you share it with your mentor."
     : `${clip.author?.name || "Your ECT"} chose to share this reflection with you.`;
+  $("clip-suggestions-box").hidden = true;
   await Promise.all([refreshTags(), comments.refresh(), canTag ? refreshShares() : null]);
+  if (canTag) await refreshClipSuggestions();
   $("clip-panel").scrollIntoView({ block: "nearest" });
   void me;
 }
@@ -608,8 +661,26 @@ function fillRecipient(me) {
   if (owner) $("lesson-meta").textContent = `Taught by ${owner.name} · ${$("lesson-meta").textContent}`;
 }
 
+// The open clip's suggested strands not yet tagged; one click tags one (the usual tag route).
+async function refreshClipSuggestions() {
+  const clip = state.clip;
+  const found = items(await api(`clips/${clip.id}/suggested-strands?framework=${encodeURIComponent(frameworkId())}`).catch(() => []));
+  if (state.clip !== clip) return;
+  const open = found.filter((s) => !state.tagIds.has(s.strand_id));
+  $("clip-suggestions-box").hidden = !open.length;
+  showStrandSuggestions($("clip-suggestions"), open, {
+    onPick: async (s) => {
+      await api(`clips/${clip.id}/tags`, { method: "POST", json: { strand_ids: [s.strand_id] } });
+      toast(`Tagged ${s.code}: ${s.title}.`);
+      await refreshTags();
+      await refreshClipSuggestions();
+    },
+  });
+}
+
 async function refreshTags() {
   const tags = items(await api(`clips/${state.clip.id}/tags`));
+  state.tagIds = new Set(tags.map((t) => t.strand_id));
   stepStrands(tags);
   const list = $("clip-tags");
   list.replaceChildren();
