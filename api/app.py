@@ -30,7 +30,7 @@ from api.routes import (
     uploads,
 )
 from api.schemas import Health
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
 BODY_SLACK = 1024 * 1024
@@ -50,6 +50,20 @@ Sign in with `POST /auth/token` (OAuth2 password flow, email as username) and se
 """
 
 
+def login_limiter(settings: Settings) -> LoginLimiter:
+    """The failed-sign-in limiter the settings describe (a fresh count when kept in memory)."""
+    store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
+    return LoginLimiter(
+        store,
+        per_account=settings.sign_in_per_account,
+        per_account_client=settings.sign_in_per_account_client,
+        per_client=settings.sign_in_per_client,
+        window_seconds=settings.sign_in_window_seconds,
+        known_client_days=settings.sign_in_known_client_days,
+        namespace=namespace,
+    )
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     logredaction.install()
@@ -62,16 +76,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    store, namespace = login_limit_storage(settings.rate_limit_url, settings.broker_url)
-    app.state.login_limiter = LoginLimiter(
-        store,
-        per_account=settings.sign_in_per_account,
-        per_account_client=settings.sign_in_per_account_client,
-        per_client=settings.sign_in_per_client,
-        window_seconds=settings.sign_in_window_seconds,
-        known_client_days=settings.sign_in_known_client_days,
-        namespace=namespace,
-    )
+    app.state.login_limiter = login_limiter(settings)
     errors.install(app)
     app.add_middleware(FiniteJSONMiddleware)
     app.add_middleware(

@@ -320,20 +320,44 @@ def world(
     data = tmp_path / "data"
     shutil.copytree(template, data)
     settings = _use_data_dir(monkeypatch, data)
-    from api.app import create_app
     from models.account import User
 
-    app = create_app()
+    app = app_for(settings)
     tokens = {}
     with session_scope(settings.database_url) as s:
         for name, uid in users.items():
             user = s.get(User, uid)
             assert user is not None
             tokens[name] = issue_token(settings, user).token
-    with TestClient(app, raise_server_exceptions=True) as client:
-        yield World(settings, app, client, users, tokens, dict(ids))
+    try:
+        with TestClient(app, raise_server_exceptions=True) as client:
+            yield World(settings, app, client, users, tokens, dict(ids))
+    finally:
+        app.dependency_overrides.clear()
     reset_engines()
     get_settings.cache_clear()
+
+
+_APPS: dict[str, FastAPI] = {}
+PER_REQUEST_SETTINGS = {"data_dir", "database_url", "storage_url", "scratch_dir"}
+
+
+def app_for(settings: Settings) -> FastAPI:
+    """An app for these settings, built once per configuration and shared by the tests.
+
+    Building FastAPI's routes took most of each authorization-matrix case (0.3-1.8 s of CPU, times
+    650 cases). Only settings the app reads per request may differ between sharers (routes take
+    the database, storage and folders from `get_settings()` per request); the rest is the key.
+    What a test may change on it is reset: a fresh sign-in limiter here, and its dependency
+    overrides after the test (in `world`)."""
+    from api.app import create_app, login_limiter
+
+    key = settings.model_dump_json(exclude=PER_REQUEST_SETTINGS)
+    if key not in _APPS:
+        _APPS[key] = create_app()
+    app = _APPS[key]
+    app.state.login_limiter = login_limiter(settings)
+    return app
 
 
 @dataclass
