@@ -19,6 +19,7 @@ from api.routes import (
     clips,
     comments,
     consent,
+    exports,
     feed,
     frameworks,
     lessons,
@@ -95,7 +96,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress, retention, suggestions,
+        action_steps, progress, retention, suggestions, exports,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

@@ -20,7 +20,7 @@ from models.accounts import EMAIL_PATTERN
 from models.action_steps import MAX_INSTRUCTION, StepStatus
 from models.coaching import CommentKind, RenderStatus
 from models.consent import LABELS as CONSENT_LABELS
-from models.consent import Consent
+from models.consent import RESEARCH_LABELS, Consent
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
 from models.text import strip_bidi
@@ -191,6 +191,11 @@ class LessonCreate(BaseModel):
     consent: Consent | None = Field(
         None, description="The pupils' consent state; the school's default when left out."
     )
+    research_use: bool | None = Field(
+        None,
+        description="Whether the consent covers research exports; the school's default "
+        "(`research_use_default`) when left out.",
+    )
 
 
 class ConsentShown(BaseModel):
@@ -298,11 +303,21 @@ class LessonPublic(ConsentShown, Public):
     deletion_soon: bool = Field(
         False, description="`deletes_on` is within the warning period: its owner is told."
     )
+    research_use: bool = Field(
+        False,
+        description="Whether the pupils' consent covers research use: only then is the lesson "
+        "in research exports (ELAN, TextGrid, CSV).",
+    )
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def parts(self) -> LessonParts:
         return lesson_parts(self.stages)
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def research_use_label(self) -> str:
+        return RESEARCH_LABELS[self.research_use]
 
 
 class KeepUntilUpdate(BaseModel):
@@ -317,8 +332,19 @@ class KeepUntilUpdate(BaseModel):
 
 
 class ConsentUpdate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"consent": "blur_faces"}]})
-    consent: Consent
+    """The consent state, research use, or both; what is left out stays as it is."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"consent": "blur_faces"}, {"research_use": False}]}
+    )
+    consent: Consent | None = None
+    research_use: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ConsentUpdate:
+        if self.consent is None and self.research_use is None:
+            raise ValueError("Give `consent`, `research_use` or both.")
+        return self
 
 
 class WordPublic(BaseModel):

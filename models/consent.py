@@ -33,6 +33,17 @@ LABELS = {
 }
 
 
+RESEARCH_LABELS = {
+    True: "May be used for research (exports)",
+    False: "Not for research use: left out of research exports",
+}
+"""Research use is a flag beside the state (`Lesson.research_use`): the pupils may agree to
+coaching and sharing and still not to researchers reading the lesson."""
+
+RESEARCH_EXCLUDED = "research_use_excluded"
+"""The code of a research export refused because the lesson's consent excludes research use."""
+
+
 class Rendition(enum.StrEnum):
     """How a clip's MP4 is made; part of its storage key, so a consent change never serves a
     file made under the old state."""

@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from models.account import new_id
 from models.consent import Consent
-from models.lesson import Lesson, lesson_prefix, school_default_consent
+from models.lesson import (
+    Lesson,
+    lesson_prefix,
+    school_default_consent,
+    school_default_research_use,
+)
 from models.storage import Storage
 
 MAX_EXTENSION = 12
@@ -49,6 +54,7 @@ def add_lesson_from_file(
     options: dict[str, Any] | None = None,
     lesson_id: str | None = None,
     consent: Consent | None = None,
+    research_use: bool | None = None,
 ) -> Lesson:
     """Store `path` as a new lesson's source and add the lesson to `session` (not committed).
 
@@ -67,6 +73,7 @@ def add_lesson_from_file(
         options=dict(options or {}),
     )
     lesson.consent = consent or school_default_consent()
+    lesson.research_use = school_default_research_use() if research_use is None else research_use
     lesson.source_key = lesson.artefact_key("source" + extension.lower()[:MAX_EXTENSION])
     try:
         storage.put_file(lesson.source_key, path, content_type)

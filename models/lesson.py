@@ -57,6 +57,13 @@ def school_default_consent() -> Consent:
     return get_settings().consent_default
 
 
+def school_default_research_use() -> bool:
+    """A new lesson's research use when its uploader does not choose: the school's setting."""
+    from models.settings import get_settings
+
+    return get_settings().research_use_default
+
+
 class Lesson(Base):
     __tablename__ = "lessons"
 
@@ -91,6 +98,9 @@ class Lesson(Base):
         default=school_default_consent,
         server_default=Consent.all_visible.value,
     )
+    research_use: Mapped[bool] = mapped_column(default=school_default_research_use)
+    """Whether the pupils' consent covers research use: only then may the lesson leave in a
+    research export (api/routes/exports.py). Beside `consent`, set and audited the same way."""
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

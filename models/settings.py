@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         description="A new lesson's consent state unless its uploader chooses one: all_visible, "
         "blur_faces, audio_only or not_shared (see docs/privacy.md).",
     )
+    research_use_default: bool = Field(
+        False,
+        description="Whether a new lesson may be used for research (ELAN, TextGrid and CSV "
+        "exports) unless its uploader says otherwise. Off by default: research use of pupils' "
+        "recordings needs its own consent (see docs/privacy.md).",
+    )
 
     retention_days: int = Field(
         0,

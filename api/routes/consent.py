@@ -26,12 +26,20 @@ def set_consent(
     session: SessionDep,
     storage: StorageDep,
 ) -> Lesson:
-    """Change what the pupils' consent allows (owner or admin; audited). Clips already rendered
-    are thrown away, so the next request renders them as the new state requires."""
+    """Change what the pupils' consent allows (owner or admin; audited): the consent state, its
+    research use, or both. Clips already rendered are thrown away when the state changes, so the
+    next request renders them as the new state requires."""
     lesson = visible_lesson(session, user, lesson_id)
     require_consent_change(user, lesson)
+    if body.research_use is not None and body.research_use != lesson.research_use:
+        audit.record(
+            session, user.id, "lesson.research_use", "lesson", lesson.id,
+            client=client_of(request), before=lesson.research_use, after=body.research_use,
+        )  # fmt: skip
+        lesson.research_use = body.research_use
+        session.commit()
     before = lesson.consent
-    if body.consent != before:
+    if body.consent is not None and body.consent != before:
         lesson.consent = body.consent
         for clip in session.scalars(select(Clip).where(Clip.lesson_id == lesson.id)):
             forget_render(storage, clip)

@@ -59,7 +59,7 @@ from models.coaching import Clip, Comment
 from models.consent import Consent
 from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
-from models.lesson import Lesson, LessonStatus
+from models.lesson import Lesson, LessonStatus, lesson_key
 from models.mediatype import NotARecordingError, sniff
 from models.retention import DeletionReason
 from models.retention import delete_lesson as delete_lesson_everywhere
@@ -83,6 +83,7 @@ MULTIPART_SCHEMA = {
         "title": {"type": "string", "maxLength": 300},
         "transcribe": {"type": "boolean", "default": True},
         "consent": {"type": "string", "enum": [c.value for c in Consent]},
+        "research_use": {"type": "boolean"},
     },
 }
 
@@ -143,7 +144,7 @@ def _from_upload(
     try:
         lesson = make_lesson(
             session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
-            client_of(request), body.consent,
+            client_of(request), body.consent, body.research_use,
         )  # fmt: skip
     finally:
         # The upload is used up either way: a lesson took its bytes, or they were refused.
@@ -157,7 +158,7 @@ def _from_multipart(
     request: Request, user: User, session: Session, settings: Settings, storage: Storage
 ) -> Lesson:
     try:
-        form = read_form(request, max_files=1, max_fields=4)
+        form = read_form(request, max_files=1, max_fields=5)
     except OSError as exc:  # Starlette spools the file to the temporary folder
         if exc.errno != errno.ENOSPC:
             raise
@@ -171,6 +172,7 @@ def _from_multipart(
         title = form.get("title")
         transcribe = str(form.get("transcribe", "true")).lower() not in ("false", "0", "no")
         consent = _form_consent(form.get("consent"))
+        research_use = _form_flag(form.get("research_use"), "research_use")
         if file.size is not None and file.size > settings.max_upload_bytes:
             raise HTTPException(413, too_large_detail(file.size, settings.max_upload_bytes))
         path = uploads_dir(settings.data_dir) / f".multipart-{id(file):x}-{user.id}.part"
@@ -185,7 +187,7 @@ def _from_multipart(
             return make_lesson(
                 session, settings, storage, user, path, file.filename or "recording",
                 title if isinstance(title, str) else "", transcribe, None, client_of(request),
-                consent,
+                consent, research_use,
             )  # fmt: skip
         finally:
             path.unlink(missing_ok=True)
@@ -211,6 +213,19 @@ def _form_consent(value: object) -> Consent | None:
         ) from None
 
 
+def _form_flag(value: object, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise RequestValidationError(
+        [{"type": "bool_parsing", "loc": ["body", name], "msg": "Input should be true or false"}]
+    )
+
+
 def make_lesson(
     session: Session,
     settings: Settings,
@@ -223,6 +238,7 @@ def make_lesson(
     sha256: str | None,
     client: str,
     consent: Consent | None = None,
+    research_use: bool | None = None,
 ) -> Lesson:
     """A lesson owned by `user` from the recording at `path` (which stays the caller's to remove),
     committed and queued; 413, 415 or 503 with nothing kept. Used by lessons and batches."""
@@ -246,11 +262,12 @@ def make_lesson(
         content_type=media.content_type,
         transcribe=transcribe,
         consent=consent,
+        research_use=research_use,
     )
     try:
         audit.record(
             session, user.id, "lesson.create", "lesson", lesson.id, client=client,
-            consent=lesson.consent.value,
+            consent=lesson.consent.value, research_use=lesson.research_use,
         )  # fmt: skip
         session.commit()
     except BaseException:
@@ -392,7 +409,7 @@ def _not_ready(lesson: Lesson, what: str) -> HTTPException:
     return HTTPException(404, f"This lesson has no {what}.")
 
 
-def _no_transcript(lesson: Lesson) -> HTTPException:
+def no_transcript(lesson: Lesson) -> HTTPException:
     if lesson.has_audio is False:
         return HTTPException(409, "This recording has no sound, so it has no transcript.")
     if not lesson.transcribe:
@@ -459,7 +476,7 @@ def get_transcript(
     if data is None:
         if kept is not None:
             raise HTTPException(404, f"Version {version} of this transcript has no {format} file.")
-        raise _no_transcript(lesson)
+        raise no_transcript(lesson)
     audit.record(
         session, user.id, "lesson.transcript", "lesson", lesson.id,
         client=client_of(request), format=format, version=version,
@@ -526,20 +543,33 @@ def get_analytics(
 
 
 def lesson_analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
+    result = stored_analytics(storage, lesson.id, lesson.duration)
+    if result is None:
+        raise no_transcript(lesson)
+    return result
+
+
+def stored_analytics(
+    storage: Storage, lesson_id: str, duration: float | None, transcript: Transcript | None = None
+) -> TalkAnalytics | None:
     """analytics.json, or (a lesson processed before analytics existed) the same figures made
-    now from its transcript and speech regions, without storing them: a read writes nothing."""
-    data = _artefact(storage, lesson, ANALYTICS)
+    now from its transcript and speech regions, without storing them: a read writes nothing.
+    None when the lesson has no transcript."""
+
+    def read(name: str) -> bytes | None:
+        key = lesson_key(lesson_id, name)
+        return storage.get_bytes(key) if storage.exists(key) else None
+
+    data = read(ANALYTICS)
     if data is not None:
         return TalkAnalytics.from_dict(json.loads(data))
-    transcript = _artefact(storage, lesson, "transcript.json")
     if transcript is None:
-        raise _no_transcript(lesson)
-    speech = _artefact(storage, lesson, SPEECH_REGIONS)
-    return of_lesson(
-        Transcript.from_dict(json.loads(transcript)),
-        lesson.duration,
-        json.loads(speech) if speech is not None else None,
-    )
+        raw = read("transcript.json")
+        if raw is None:
+            return None
+        transcript = Transcript.from_dict(json.loads(raw))
+    speech = read(SPEECH_REGIONS)
+    return of_lesson(transcript, duration, json.loads(speech) if speech is not None else None)
 
 
 @router.get(

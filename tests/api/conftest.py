@@ -221,6 +221,7 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
                 title=f"Lesson of {owner}",
                 source_key="",
                 source_filename="x.mp4",
+                research_use=key == "lesson_a",  # lesson_b's consent excludes research use
             )
             s.add(lesson)
             s.flush()

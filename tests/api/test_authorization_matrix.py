@@ -208,6 +208,12 @@ lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
 lesson_route("PUT", f"{L}/consent", own=200, paired=403, admin=200)
 # the world's school keeps lessons (retention_days 0): those allowed are told so
 lesson_route("PUT", f"{L}/keep-until", own=409, paired=403, admin=409)
+# research exports: for those who read the transcript, of lessons whose consent covers research
+# (lesson_a's does; lesson_b's and lesson_c's do not: 409 for those who could read them)
+for fmt in ("eaf", "TextGrid", "csv"):
+    lesson_route("GET", f"{L}/export.{fmt}", own=200, paired=200, admin=403, batch_coach=409)
+    for case, actor in (("excluded_owner", "ect_b"), ("excluded_mentor", "mentor_b")):
+        ROWS.append(Row("GET", f"{L}/export.{fmt}", case, actor, (("lesson_id", "lesson_b"),), 409))
 lesson_route("POST", f"{L}/transcriptions", own=202, paired=202, admin=403)
 lesson_route("POST", f"{L}/transcript/corrections", own=201, paired=201, admin=403)
 # version 1 is the current transcript: those allowed to revert are told so (409)
@@ -368,11 +374,12 @@ plain_route(
     admin=204,
 )
 plain_route("GET", f"{V1}/admin/audit", **ADMIN, admin=200)
+plain_route("GET", f"{V1}/admin/research-export.zip", **ADMIN, admin=200)
 
 # batches: the coach's upload makes a batch; only its submitter ever sees a batch
 plain_route("POST", f"{V1}/batches", anonymous=401, ect=403, mentor=403, coach=201, admin=404)
 plain_route("GET", f"{V1}/batches", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
-for part in ("", "/transcripts.zip"):
+for part in ("", "/transcripts.zip", "/research-export.zip"):
     plain_route(
         "GET",
         f"{V1}/batches/{{batch_id}}{part}",
@@ -405,6 +412,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PUT", f"{L}/keep-until"): lambda w, ids: {"json": {"keep_until": "2099-01-01T00:00:00Z"}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
     ("GET", f"{V1}/search"): lambda w, ids: {"params": {"q": "fractions"}},
+    ("GET", f"{V1}/admin/research-export.zip"): lambda w, ids: {
+        "params": {"lesson_ids": [w.ids["lesson_a"], w.ids["lesson_b"]]}
+    },
     ("POST", f"{L}/transcript/reverts"): lambda w, ids: {"json": {"version": 1}},
     ("POST", f"{L}/transcript/corrections"): lambda w, ids: {
         "json": {"version": 1, "sentences": [{"index": 0, "text": "Good morning, class."}]}

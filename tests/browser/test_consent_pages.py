@@ -85,3 +85,33 @@ def test_consent_is_set_in_the_studio_and_the_ects_review_shows_a_blurred_clip(
     ]
     street = shot[int(y0 + 380 * sy) : int(y0 + 430 * sy), int(x0) : int(x0 + box["width"])]
     assert np.abs(np.diff(face, axis=1)).mean() < 0.5 * np.abs(np.diff(street, axis=1)).mean()
+
+
+def test_research_use_is_set_beside_the_consent_and_the_studio_downloads_an_export(
+    live_app: LiveApp,
+    browser_context,  # type: ignore[no-untyped-def]
+    shots: Shots,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from pympi import Elan
+
+    work = tmp_path_factory.mktemp("research-lesson")
+    video = mediafactory.make_video(work / "lesson.mp4", duration=4.0).path
+    lesson_id = store_ready_lesson(
+        live_app, live_app.people["ect"], "Fractions", video, ["Why is half equal?"], work / "o"
+    )
+    owner = browser_context().new_page()
+    sign_in(owner, live_app.people["ect"], f"/lessons/{lesson_id}")
+    expect(owner.locator("#lesson-research")).to_contain_text("Not for research use")
+    expect(owner.locator("#research-exports")).to_be_hidden()
+    owner.get_by_label("The pupils' consent covers research use").check()
+    expect(owner.locator("#lesson-research")).to_contain_text("May be used for research")
+    expect(owner.locator("#research-exports")).to_be_visible()
+    shots.take(owner, "studio-research-use")
+    with owner.expect_download() as download:
+        owner.get_by_role("button", name="ELAN (.eaf)").click()
+    saved = work / "export.eaf"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == f"{lesson_id}.eaf"
+    words = Elan.Eaf(str(saved)).get_annotation_data_for_tier("words")
+    assert [text for _, _, text in sorted(words)] == ["Why", "is", "half", "equal?"]

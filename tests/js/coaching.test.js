@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { items, kindName, strandLabel, suggestionLabel, threads } from "../../api/web/static/js/coaching.js";
+import { items, kindName, researchNotice, strandLabel, suggestionLabel, threads } from "../../api/web/static/js/coaching.js";
 
 test("a list from the API, bare or wrapped", () => {
   assert.deepEqual(items([1, 2]), [1, 2]);
@@ -51,4 +51,14 @@ test("a suggested strand reads as a short chip, cut at a word", () => {
     "Suggested: 4l Planning questions that make pupils…",
   );
   assert.equal(suggestionLabel({ code: "9z", title: "x".repeat(50) }, 10), `Suggested: 9z ${"x".repeat(10)}…`);
+});
+
+test("research use is shown beside the consent, saying what an export holds or that it is left out", () => {
+  const allowed = researchNotice(true, "May be used for research (exports)");
+  assert.match(allowed, /^Research use: May be used for research \(exports\)\. /);
+  assert.match(allowed, /no emails, no video/);
+  assert.equal(
+    researchNotice(false, "Not for research use: left out of research exports"),
+    "Research use: Not for research use: left out of research exports. Its owner or an admin can change that if the consent covers it.",
+  );
 });

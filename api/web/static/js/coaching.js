@@ -158,6 +158,14 @@ function commentText(comment, refresh) {
   return parts;
 }
 
+// Whether a lesson's consent covers research use, as shown beside its consent state.
+export function researchNotice(researchUse, label) {
+  const note = researchUse
+    ? " Research exports hold the transcript, speakers, questions and the clips, tags, comments and steps you can see; no emails, no video."
+    : " Its owner or an admin can change that if the consent covers it.";
+  return `Research use: ${label}.${note}`;
+}
+
 // The pupils' consent state of a lesson, as shown beside the lesson and each of its clips.
 export function consentNotice(consent, label) {
   const notes = {

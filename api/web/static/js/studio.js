@@ -16,7 +16,7 @@ import {
   isUnsure,
 } from "./media.js";
 import { failureReason, retentionNotice, stageName, watchLesson } from "./lessons.js";
-import { commentList, consentNotice, items, strandLabel, suggestionLabel } from "./coaching.js";
+import { commentList, consentNotice, items, researchNotice, strandLabel, suggestionLabel } from "./coaching.js";
 import { talkPanel } from "./talk.js";
 
 const lessonId = document.body.dataset.lessonId;
@@ -730,6 +730,7 @@ function showRetention(lesson) {
 // The pupils' consent: shown to everyone who sees the lesson, changed by its owner or an admin.
 function showConsent(lesson, me) {
   $("lesson-consent").textContent = consentNotice(lesson.consent, lesson.consent_label);
+  showResearch(lesson, me);
   if (lesson.owner_id !== me.id && me.role !== "admin") return;
   const select = $("consent-select");
   select.value = lesson.consent;
@@ -744,4 +745,48 @@ function showConsent(lesson, me) {
       toast(error.message);
     }
   });
+}
+
+// Research use beside the consent: the owner or an admin changes it; whoever reads the
+// transcript (not an admin, who sees the record only) downloads the research exports.
+function showResearch(lesson, me) {
+  const readsContent = me.role !== "admin" || lesson.owner_id === me.id;
+  const show = (current) => {
+    $("lesson-research").textContent = researchNotice(current.research_use, current.research_use_label);
+    $("research-exports").hidden = !(current.research_use && readsContent);
+  };
+  show(lesson);
+  for (const button of $("research-exports").querySelectorAll("button[data-export]")) {
+    button.addEventListener("click", () => downloadExport(lesson.id, button.dataset.export));
+  }
+  if (lesson.owner_id !== me.id && me.role !== "admin") return;
+  const check = $("research-check");
+  check.checked = lesson.research_use;
+  $("research-edit").hidden = false;
+  check.addEventListener("change", async () => {
+    try {
+      const changed = await api(`lessons/${lesson.id}/consent`, { method: "PUT", json: { research_use: check.checked } });
+      lesson.research_use = changed.research_use;
+      show(changed);
+      toast(changed.research_use ? "This lesson may now be used for research." : "This lesson is now left out of research exports.");
+    } catch (error) {
+      check.checked = lesson.research_use;
+      toast(error.message);
+    }
+  });
+}
+
+// The API needs the bearer token, so the file is fetched here and handed to the browser.
+async function downloadExport(id, format) {
+  try {
+    const response = await api(`lessons/${id}/export.${format}`, { raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const link = Object.assign(document.createElement("a"), { href: url, download: `${id}.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (error) {
+    toast(error.message);
+  }
 }
