@@ -300,19 +300,19 @@ def _research_zip(
     user: User,
     request: Request,
     title: str,
-    lessons: list[tuple[str, str, Lesson | None]],
+    lessons: list[tuple[str, str, Lesson | None, str]],
     filename: str,
     event: tuple[str, str, str],
 ) -> StreamingResponse:
     """A zip of each included lesson as EAF, TextGrid and CSV, and README.txt; `lessons` is
-    (id, name shown, the lesson or None). `event` (action, object type, id) is the audit event
-    of the whole export, recorded with the lessons included and left out."""
+    (id, name shown, the lesson or None, why it is missing then). `event` (action, object type,
+    id) is the audit event of the whole export, recorded with the lessons included and left out."""
     plan: list[_Coaching] = []
     left_out: list[tuple[str, str, str]] = []
     client = client_of(request)
-    for lesson_id, name, lesson in lessons:
+    for lesson_id, name, lesson, missing in lessons:
         if lesson is None:
-            left_out.append((lesson_id, name, "no longer exists or is not visible to you"))
+            left_out.append((lesson_id, name, missing))
             continue
         reason = _left_out_reason(storage, lesson)
         if reason is not None:
@@ -368,7 +368,12 @@ def batch_research_export(
     for the batch and for each lesson."""
     batch = _own_batch(session, user, batch_id)
     lessons = [
-        (item.lesson_id or item.source_name, item.source_name, lesson)
+        (
+            item.lesson_id or item.source_name,
+            item.source_name,
+            lesson,
+            item.error_message or "the lesson made from it no longer exists",
+        )
         for item, lesson in _items(session, user, batch)
     ]
     title = f"batch {batch.name or batch.id}"
@@ -407,7 +412,10 @@ def admin_research_export(
     found = {
         lesson.id: lesson for lesson in session.scalars(select(Lesson).where(Lesson.id.in_(wanted)))
     }
-    lessons = [(i, found[i].title if i in found else "unknown id", found.get(i)) for i in wanted]
+    lessons = [
+        (i, found[i].title if i in found else "unknown id", found.get(i), "no such lesson")
+        for i in wanted
+    ]
     event = ("admin.research_export", "export", new_id())
     return _research_zip(
         session, storage, user, request, "chosen lessons", lessons, "research-export.zip", event

@@ -220,7 +220,7 @@ def test_the_admin_research_zip_takes_chosen_lessons_without_clips_or_comments(
     assert sorted(archive.namelist()) == sorted(["README.txt", *(f"{a}.{f}" for f in FORMATS)])
     readme = archive.read("README.txt").decode()
     assert f"  {b}  Lesson of ect_b: its consent excludes research use" in readme
-    assert "  nosuchlesson  unknown id: no longer exists or is not visible to you" in readme
+    assert "  nosuchlesson  unknown id: no such lesson" in readme
     # an admin sees no clips or comments, so none leave with the transcript
     rows = archive.read(f"{a}.csv").decode("utf-8-sig").splitlines()
     assert len(rows) == 1
