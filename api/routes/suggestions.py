@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import responses
 from api.routes.clips import _check_consent_view, _ready_lesson, check_range
-from api.routes.lessons import _artefact, _no_transcript, lesson_analytics
+from api.routes.lessons import _artefact, lesson_analytics, no_transcript
 from api.schemas import StrandSuggestion
 from api.suggestions import range_figures, range_text, suggest
 from models import audit
@@ -46,7 +46,7 @@ def _suggestions(
         )
     data = _artefact(storage, lesson, "transcript.json")
     if data is None:
-        raise _no_transcript(lesson)
+        raise no_transcript(lesson)
     text = range_text(transcript_words(json.loads(data)), start, end)
     figures = range_figures(lesson_analytics(storage, lesson), start, end)
     found = suggest(session, framework, text, figures)
