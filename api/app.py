@@ -16,6 +16,7 @@ from api.routes import (
     admin,
     auth,
     batches,
+    blanks,
     clips,
     comments,
     consent,
@@ -96,7 +97,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress, retention, suggestions, exports,
+        action_steps, progress, retention, suggestions, exports, blanks,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

@@ -93,6 +93,22 @@ class UserPublic(UserBrief):
     )
 
 
+class UserErased(BaseModel):
+    """What an erasure removed and kept (docs/privacy.md, "A person's data")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"lessons": 3, "clips": 2, "comments_kept": 5, "action_steps": 1}]
+        }
+    )
+    lessons: int = Field(description="Their lessons, deleted with everything made from them.")
+    clips: int = Field(description="Clips they made of others' lessons, deleted.")
+    comments_kept: int = Field(
+        description="Their comments on others' clips and lessons, kept as a former colleague's."
+    )
+    action_steps: int = Field(description="Action steps set for them, deleted.")
+
+
 class MePublic(UserPublic):
     paired_with: list[UserBrief] = Field(
         default_factory=list, description="A mentor's ECTs, or an ECT's mentors."
@@ -318,6 +334,23 @@ class LessonPublic(ConsentShown, Public):
     @property
     def research_use_label(self) -> str:
         return RESEARCH_LABELS[self.research_use]
+
+
+class BlankCreate(BaseModel):
+    """A moment to blank, in lesson seconds: black picture and silence in every clip over it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"start": 61.5, "end": 64.0}]})
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+
+
+class BlankPublic(Public):
+    id: str
+    lesson_id: str
+    start: float
+    end: float
+    created_by: str | None
+    created_at: UTCDateTime
 
 
 class KeepUntilUpdate(BaseModel):

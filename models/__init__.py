@@ -8,6 +8,7 @@ from models import (  # noqa: F401 - tables
     action_steps,
     audit,
     batch,
+    blanks,
     coaching,
     framework,
     lesson,

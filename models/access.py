@@ -236,6 +236,15 @@ def require_lesson_delete(user: User, lesson: Lesson) -> None:
         raise NotAllowedError("Only the person who uploaded a lesson or an admin may delete it.")
 
 
+def require_blank(user: User, lesson: Lesson) -> None:
+    """Blanking a moment is for the lesson's owner, their mentor (who sees it only when paired)
+    or an admin."""
+    if lesson.owner_id != user.id and user.role not in (Role.admin, Role.mentor):
+        raise NotAllowedError(
+            "Only the lesson's teacher, their mentor or an admin may blank a moment of it."
+        )
+
+
 def require_keep_until(user: User, lesson: Lesson) -> None:
     """Keeping a lesson past the school's retention date is its owner's or an admin's call."""
     if lesson.owner_id != user.id and user.role != Role.admin:

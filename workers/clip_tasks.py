@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from models.blanks import lesson_blanks
 from models.coaching import Clip, RenderStatus, clip_captions_key, clip_media_key
 from models.consent import Rendition, rendition_for
 from models.db import session_scope, utcnow
@@ -39,6 +40,9 @@ class ClipJob:
     start: float
     end: float
     rendition: Rendition
+    blanks: tuple[tuple[float, float], ...] = ()
+    has_audio: bool = True
+    """The lesson's blanked ranges when the render began (lesson time)."""
 
 
 def _storage() -> Storage:
@@ -74,7 +78,11 @@ def _claim(db_url: str, clip_id: str) -> ClipJob | None:
             return None
         clip.render_status = RenderStatus.rendering
         rendition = rendition_for(lesson.consent, has_video=lesson.has_video)
-        return ClipJob(clip.id, lesson.id, lesson.media_key, clip.start, clip.end, rendition)
+        blanks = tuple(lesson_blanks(session, lesson.id))
+        return ClipJob(
+            clip.id, lesson.id, lesson.media_key, clip.start, clip.end, rendition, blanks,
+            lesson.has_audio is not False,
+        )  # fmt: skip
 
 
 def _finish_failed(db_url: str, clip_id: str, code: str, message: str) -> None:
@@ -103,7 +111,8 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
             source = workdir / PurePosixPath(job.media_key).name
             storage.get_file(job.media_key, source)
         dst = workdir / "clip.mp4"
-        render_clip(source, dst, job.start, job.end)
+        result = render_clip(source, dst, job.start, job.end)
+        dst = _blanked(dst, job, video=result.frames > 0)
         dst = _as_consent_requires(dst, job.rendition)
         vtt = workdir / "clip.vtt"
         vtt.write_text(_captions(storage, job), encoding="utf-8")
@@ -120,12 +129,15 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
         clip = session.get(Clip, clip_id)
         lesson = session.get(Lesson, job.lesson_id)
         now_wanted = lesson and rendition_for(lesson.consent, has_video=lesson.has_video)
-        if clip is None or (clip.start, clip.end, now_wanted) != (
+        blanks_now = tuple(lesson_blanks(session, job.lesson_id))
+        if clip is None or (clip.start, clip.end, now_wanted, blanks_now) != (
             job.start,
             job.end,
             job.rendition,
+            job.blanks,
         ):
-            stale = True  # deleted, re-ranged or consent changed meanwhile: it answers nothing
+            # deleted, re-ranged, consent or blanked moments changed meanwhile: it answers nothing
+            stale = True
         else:
             stale = False
             clip.media_key, clip.captions_key = media_key, captions_key
@@ -135,6 +147,17 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
     if stale:
         storage.delete(media_key)
         storage.delete(captions_key)
+
+
+def _blanked(plain: Path, job: ClipJob, *, video: bool) -> Path:
+    """The rendered clip with the blanked moments it covers black and silent (models.blanks)."""
+    from pipeline.redact import blank_ranges, clip_ranges
+
+    ranges = clip_ranges(job.blanks, job.start, job.end)
+    if not ranges:
+        return plain
+    blanked = plain.with_name("blanked.mp4")
+    return blank_ranges(plain, blanked, ranges, video=video, audio=job.has_audio)
 
 
 def _as_consent_requires(plain: Path, rendition: Rendition) -> Path:
@@ -156,7 +179,9 @@ def _captions(storage: Storage, job: ClipJob) -> str:
     if not storage.exists(key):
         return EMPTY_VTT
     from pipeline.captions import clip_transcript, to_vtt
+    from pipeline.redact import hide_words
     from pipeline.transcript import Transcript
 
     transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
+    transcript = hide_words(transcript, job.blanks)
     return to_vtt(clip_transcript(transcript, job.start, job.end))

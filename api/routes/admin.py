@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import io
+import json
+import zipfile
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, client_of
-from api.errors import responses
+from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
+from api.errors import CodedHTTPException, responses
 from api.schemas import (
     AuditEventPublic,
     PairingCreate,
@@ -17,6 +20,7 @@ from api.schemas import (
     UserBrief,
     UserCreate,
     UserCreated,
+    UserErased,
     UserPublic,
     UserUpdate,
 )
@@ -34,6 +38,8 @@ from models.accounts import (
     set_role,
 )
 from models.audit import AuditEvent
+from models.db import utcnow
+from models.people import EraseRefusedError, erase, export_records
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 ADMIN_ERRORS = (403,)
@@ -96,6 +102,75 @@ def update_user(
     )  # fmt: skip
     session.commit()
     return target
+
+
+ZIP: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "JSON files in a zip."}
+}
+
+
+@router.get(
+    "/users/{user_id}/export",
+    response_class=Response,
+    responses={**ZIP, **responses(403, 404)},
+)
+def export_user(user_id: str, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """Everything held about one person, as JSON files in a zip (a subject access request):
+    account, lessons' metadata, clips, comments, reflections, action steps, shares, deleted
+    lessons and audit events; no recordings (audited)."""
+    require_admin(user)
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotVisibleError("user")
+    records = export_records(session, target)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in records.items():
+            archive.writestr(f"{name}.json", json.dumps(rows, indent=2, ensure_ascii=False))
+    audit.record(session, user.id, "user.export", "user", target.id, client=client_of(request))
+    session.commit()
+    stamp = utcnow().strftime("%Y%m%d")
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="clipcoach-user-{target.id}-{stamp}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/users/{user_id}/erase", response_model=UserErased, responses=responses(403, 404, 409)
+)
+def erase_user(
+    user_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> UserErased:
+    """Erase one person: their lessons and clips deleted completely, their comments on others'
+    work kept as a former colleague's, the account anonymised and signed out (audited; 409
+    `erase_self` for your own account). Cannot be undone."""
+    require_admin(user)
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotVisibleError("user")
+    try:
+        done = erase(
+            session, storage, settings.data_dir, target, actor_id=user.id,
+            client=client_of(request),
+        )  # fmt: skip
+    except EraseRefusedError as exc:
+        raise CodedHTTPException(409, f"{exc} [{exc.code}]", exc.code) from None
+    return UserErased(
+        lessons=done.lessons,
+        clips=done.clips,
+        comments_kept=done.comments_kept,
+        action_steps=done.action_steps,
+    )
 
 
 def _pairing_public(session: Session, pairing: Pairing) -> PairingPublic:

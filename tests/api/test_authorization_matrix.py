@@ -214,6 +214,33 @@ for fmt in ("eaf", "TextGrid", "csv"):
     lesson_route("GET", f"{L}/export.{fmt}", own=200, paired=200, admin=403, batch_coach=409)
     for case, actor in (("excluded_owner", "ect_b"), ("excluded_mentor", "mentor_b")):
         ROWS.append(Row("GET", f"{L}/export.{fmt}", case, actor, (("lesson_id", "lesson_b"),), 409))
+# blanked moments: times only, seen with the lesson; marked by the owner, their mentor, an admin
+lesson_route("GET", f"{L}/blanks", own=200, paired=200, admin=200)
+lesson_route("POST", f"{L}/blanks", own=201, paired=201, admin=201)
+for case, status in {
+    "anonymous": 401, "own": 204, "paired": 204, "admin": 204,
+    "unrelated_ect": 404, "unrelated_mentor": 404, "coach": 404,
+}.items():  # fmt: skip
+    ROWS.append(
+        Row(
+            "DELETE",
+            f"{L}/blanks/{{blank_id}}",
+            case,
+            LESSON_CASES[case],
+            (("lesson_id", "lesson_a"), ("blank_id", "blank_a")),
+            status,
+        )
+    )
+ROWS.append(
+    Row(
+        "DELETE",
+        f"{L}/blanks/{{blank_id}}",
+        "batch_coach",
+        "coach",
+        (("lesson_id", "lesson_c"), ("blank_id", "blank_a")),
+        404,  # blank_a is lesson_a's, not lesson_c's
+    )
+)
 lesson_route("POST", f"{L}/transcriptions", own=202, paired=202, admin=403)
 lesson_route("POST", f"{L}/transcript/corrections", own=201, paired=201, admin=403)
 # version 1 is the current transcript: those allowed to revert are told so (409)
@@ -364,6 +391,12 @@ ADMIN = {"anonymous": 401, "ect": 403, "mentor": 403, "coach": 403}
 plain_route("GET", f"{V1}/admin/users", **ADMIN, admin=200)
 plain_route("POST", f"{V1}/admin/users", **ADMIN, admin=201)
 plain_route("PATCH", f"{V1}/admin/users/{{user_id}}", (("user_id", "@ect_b"),), **ADMIN, admin=200)
+plain_route(
+    "GET", f"{V1}/admin/users/{{user_id}}/export", (("user_id", "@ect_b"),), **ADMIN, admin=200
+)
+plain_route(
+    "POST", f"{V1}/admin/users/{{user_id}}/erase", (("user_id", "@ect_b"),), **ADMIN, admin=200
+)
 plain_route("GET", f"{V1}/admin/pairings", **ADMIN, admin=200)
 plain_route("POST", f"{V1}/admin/pairings", **ADMIN, admin=201)
 plain_route(
@@ -410,6 +443,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
     ("PUT", f"{L}/consent"): lambda w, ids: {"json": {"consent": "blur_faces"}},
     ("PUT", f"{L}/keep-until"): lambda w, ids: {"json": {"keep_until": "2099-01-01T00:00:00Z"}},
+    ("POST", f"{L}/blanks"): lambda w, ids: {"json": {"start": 1.0, "end": 2.0}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
     ("GET", f"{V1}/search"): lambda w, ids: {"params": {"q": "fractions"}},
     ("GET", f"{V1}/admin/research-export.zip"): lambda w, ids: {
@@ -497,6 +531,20 @@ def _add_coach_batch(world: World, media: Media) -> None:
         world.ids["lesson_c"], world.ids["batch_c"] = lesson.id, batch.id
 
 
+def _add_blank(world: World) -> None:
+    """blank_a: a blanked moment of lesson_a, made by its owner."""
+    from models.blanks import LessonBlank
+    from models.db import session_scope
+
+    with session_scope(world.settings.database_url) as s:
+        blank = LessonBlank(
+            lesson_id=world.ids["lesson_a"], start=5.0, end=5.5, created_by=world.users["ect_a"]
+        )
+        s.add(blank)
+        s.flush()
+        world.ids["blank_a"] = blank.id
+
+
 def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
     ids: dict[str, str] = {"strand_id": "ecf-2019:4e"}
     for param, key in row.targets:
@@ -513,6 +561,8 @@ def test_route_answers_each_case(
 ) -> None:
     if {"lesson_c", "batch_c"} & {key for _, key in row.targets}:
         _add_coach_batch(world, media)
+    if "blank_a" in {key for _, key in row.targets}:
+        _add_blank(world)
     url, ids = _resolve(world, row)
     body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
     headers = {**world.auth(row.actor), **body.pop("headers", {})}

@@ -23,7 +23,11 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-BODYLESS_ACTIONS = ("/api/v1/auth/logout", "/api/v1/lessons/{lesson_id}/retry")
+BODYLESS_ACTIONS = (
+    "/api/v1/auth/logout",
+    "/api/v1/lessons/{lesson_id}/retry",
+    "/api/v1/admin/users/{user_id}/erase",
+)
 """POSTs that are an action on what the path names, with nothing to send."""
 
 

@@ -244,6 +244,7 @@ async function setUpPlayer(lesson, me) {
   });
   $("mark-in").addEventListener("click", markIn);
   $("mark-out").addEventListener("click", markOut);
+  void setUpBlanking(lesson, me);
   $("preview-clip").addEventListener("click", preview);
   $("clear-range").addEventListener("click", () => {
     setRange(null, null);
@@ -716,6 +717,35 @@ async function refreshShares() {
     }
     list.append(item);
   }
+}
+
+// Blanking a moment (a pupil's face close up, a name read out): the owner, their mentor or an
+// admin marks the range; every clip over it is made again black and silent there.
+async function setUpBlanking(lesson, me) {
+  if (lesson.owner_id !== me.id && me.role !== "mentor" && me.role !== "admin") return;
+  const button = $("blank-range");
+  button.hidden = false;
+  const showBlanks = async () => {
+    const blanks = items(await api(`lessons/${lesson.id}/blanks`));
+    $("blanks-note").hidden = blanks.length === 0;
+    $("blanks-note").textContent = `Blanked in every clip: ${blanks.map((b) => `${formatTime(b.start)}–${formatTime(b.end)}`).join(", ")}`;
+  };
+  button.addEventListener("click", async () => {
+    if (state.in === null || state.out === null) {
+      $("range-note").textContent = "Mark in and out first.";
+      return;
+    }
+    const range = `${formatTime(state.in)}–${formatTime(state.out)}`;
+    if (!window.confirm(`Blank ${range}? Every clip over it will show black picture and silence there, and its captions leave out the words.`)) return;
+    try {
+      await api(`lessons/${lesson.id}/blanks`, { method: "POST", json: { start: Math.round(state.in * 1000) / 1000, end: Math.round(state.out * 1000) / 1000 } });
+      toast(`Blanked ${range}; clips over it will be made again.`);
+      await showBlanks();
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+  await showBlanks();
 }
 
 // The retention date: everyone who sees the lesson sees when it will be deleted.

@@ -1,0 +1,183 @@
+"""A person's data: everything held about one user, exported for a subject access request, and
+erasing it when they leave or withdraw consent.
+
+Export (`export_records`) is metadata and words, never recordings: the account, the lessons they
+own, the clips they made or that were made of their lessons, the comments and reflections they
+wrote, their action steps, the shares to and from them, their lessons' tombstones and every audit
+event they did or that is about them or their lessons.
+
+Erasure (`erase`) keeps the account row, anonymised, so what others wrote stays whole:
+- their lessons are deleted as retention deletes them (models.retention.delete_lesson): rows,
+  files, search index, rendered clips; each leaves a tombstone and a `lesson.erase` event;
+- clips they made of others' lessons are deleted with their rendered files (and the comments on
+  them); their comments on others' clips and lessons are kept, shown by the anonymised name
+  "Former colleague", since they are part of someone else's coaching record;
+- action steps set for them are deleted, steps they set for others are kept (as the former
+  colleague's); shares to them, their pairings, unfinished uploads and batches are deleted;
+- the account is renamed, its email replaced, its password made unusable, it is deactivated and
+  every session and media link it holds ends;
+- audit events stay (the log is append-only) and now name the anonymised account.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from models import audit
+from models.account import Pairing, User
+from models.accounts import end_sessions, hash_password
+from models.action_steps import ActionStep
+from models.audit import AuditEvent
+from models.batch import Batch
+from models.coaching import Clip, ClipTag, Comment, Share
+from models.lesson import Lesson
+from models.retention import DeletionReason, LessonTombstone, delete_lesson
+from models.storage import Storage
+from models.upload import Upload, discard
+
+FORMER_NAME = "Former colleague"
+ERASED_DOMAIN = "erased.invalid"
+
+
+class EraseRefusedError(Exception):
+    """An erasure that must not happen (409 with `code`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _row(obj: Any, *skip: str) -> dict[str, Any]:
+    """A table row as JSON-ready values, without the columns in `skip`."""
+    return {c.key: _plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in skip}
+
+
+def export_records(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
+    """Everything held about `user`, by file name (each a list of rows)."""
+    uid = user.id
+    lessons = list(session.scalars(select(Lesson).where(Lesson.owner_id == uid)))
+    lesson_ids = [lesson.id for lesson in lessons]
+    clips = list(
+        session.scalars(
+            select(Clip)
+            .where(or_(Clip.author_id == uid, Clip.lesson_id.in_(lesson_ids)))
+            .order_by(Clip.created_at)
+        )
+    )
+    comments = list(
+        session.scalars(
+            select(Comment).where(Comment.author_id == uid).order_by(Comment.created_at)
+        )
+    )
+    steps = list(
+        session.scalars(
+            select(ActionStep)
+            .where(or_(ActionStep.ect_id == uid, ActionStep.set_by == uid))
+            .order_by(ActionStep.created_at)
+        )
+    )
+    shares = list(
+        session.scalars(select(Share).where(or_(Share.recipient_id == uid, Share.shared_by == uid)))
+    )
+    tombstones = list(
+        session.scalars(select(LessonTombstone).where(LessonTombstone.owner_id == uid))
+    )
+    about = [uid, *lesson_ids, *(c.id for c in clips)]
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(or_(AuditEvent.actor_id == uid, AuditEvent.object_id.in_(about)))
+            .order_by(AuditEvent.id)
+        )
+    )
+    return {
+        "account": [_row(user, "password_hash", "session_version")],
+        "lessons": [
+            _row(lesson, "probe", "options", "source_key", "media_key") for lesson in lessons
+        ],
+        "clips": [_row(clip, "media_key", "captions_key") for clip in clips],
+        "comments": [_row(c) for c in comments if c.kind.value != "reflection"],
+        "reflections": [_row(c) for c in comments if c.kind.value == "reflection"],
+        "action_steps": [_row(step) for step in steps],
+        "shares": [_row(share) for share in shares],
+        "deleted_lessons": [_row(t) for t in tombstones],
+        "audit_events": [_row(event) for event in events],
+    }
+
+
+@dataclass(frozen=True)
+class Erased:
+    lessons: int
+    clips: int
+    comments_kept: int
+    action_steps: int
+
+
+def erase(
+    session: Session,
+    storage: Storage,
+    data_dir: Path,
+    user: User,
+    *,
+    actor_id: str,
+    client: str = "",
+) -> Erased:
+    """Erase `user` as the module says; commits (each lesson in its own transaction)."""
+    if user.id == actor_id:
+        raise EraseRefusedError("erase_self", "An administrator cannot erase their own account.")
+    uid = user.id
+    lessons = list(session.scalars(select(Lesson).where(Lesson.owner_id == uid)))
+    for lesson in lessons:
+        delete_lesson(
+            session, storage, lesson, actor_id=actor_id, reason=DeletionReason.erasure,
+            client=client,
+        )  # fmt: skip
+    clips = list(session.scalars(select(Clip).where(Clip.author_id == uid)))
+    for clip in clips:
+        for key in (clip.media_key, clip.captions_key):
+            if key:
+                storage.delete(key)
+        session.execute(delete(ClipTag).where(ClipTag.clip_id == clip.id))
+        session.delete(clip)
+    steps = session.execute(delete(ActionStep).where(ActionStep.ect_id == uid))
+    session.execute(delete(Share).where(Share.recipient_id == uid))
+    session.execute(delete(Pairing).where(or_(Pairing.mentor_id == uid, Pairing.ect_id == uid)))
+    session.execute(delete(Batch).where(Batch.owner_id == uid))
+    for upload in list(session.scalars(select(Upload).where(Upload.owner_id == uid))):
+        discard(data_dir, upload.id)
+        session.delete(upload)
+    kept = len(list(session.scalars(select(Comment.id).where(Comment.author_id == uid))))
+    user.name = FORMER_NAME
+    user.email = f"erased-{uid}@{ERASED_DOMAIN}"
+    user.password_hash = hash_password(secrets.token_urlsafe(32))
+    user.active = False
+    user.induction_start = None
+    end_sessions(user)
+    result = Erased(
+        lessons=len(lessons),
+        clips=len(clips),
+        comments_kept=kept,
+        action_steps=int(steps.rowcount or 0),  # type: ignore[attr-defined]
+    )
+    audit.record(
+        session, actor_id, "user.erase", "user", uid, client=client,
+        lessons=result.lessons, clips=result.clips, comments_kept=result.comments_kept,
+        action_steps=result.action_steps,
+    )  # fmt: skip
+    session.commit()
+    return result

@@ -1,0 +1,100 @@
+"""Blanking moments of a clip: the ranges a clip covers, the ffmpeg run that makes them black
+and silent (checked by decoding the output), and the caption words left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+from pipeline.redact import blank_command, blank_ranges, clip_ranges, hide_words
+from pipeline.transcript import Segment, Transcript, Word
+from tests import mediafactory as mf
+
+
+def test_clip_ranges_are_the_blanks_inside_the_clip_in_clip_time_merged() -> None:
+    blanks = [(5.0, 6.0), (10.0, 12.0), (11.5, 13.0), (30.0, 31.0), (1.0, 2.0)]
+    assert clip_ranges(blanks, 9.0, 20.0) == [(1.0, 4.0)]
+    assert clip_ranges(blanks, 5.5, 10.5) == [(0.0, 0.5), (4.5, 5.0)]
+    assert clip_ranges(blanks, 20.0, 25.0) == []
+    assert clip_ranges([(2.0, 3.0)], 3.0, 4.0) == []  # touching is not covering
+
+
+def test_the_command_blacks_the_picture_and_silences_the_sound_only_in_the_ranges() -> None:
+    cmd = blank_command(
+        Path("in.mp4"), Path("out.mp4"), [(1.0, 2.0), (3.5, 4.0)], video=True, audio=True
+    )
+    vf, af = cmd[cmd.index("-vf") + 1], cmd[cmd.index("-af") + 1]
+    when = "between(t,1.000,1.9995)+between(t,3.500,3.9995)"
+    assert vf == f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{when}'"
+    assert af == f"volume=0:enable='{when}'"
+    sound_only = blank_command(Path("a"), Path("b"), [(0.0, 1.0)], video=False, audio=True)
+    assert "-vf" not in sound_only and "0:v:0" not in sound_only
+
+
+def _frames(path: Path) -> list[tuple[float, float]]:
+    """(time, mean luma) of every decoded frame."""
+    out = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            luma = frame.to_ndarray(format="gray").astype(np.float64)
+            out.append((float(frame.time or 0.0), float(luma.mean())))
+    return out
+
+
+def _loudness(path: Path, windows: list[tuple[float, float]]) -> list[float]:
+    """RMS of the sound in each (start, end) window."""
+    chunks: list[np.ndarray] = []
+    rate = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate or 48000
+        start = None
+        for frame in container.decode(audio=0):
+            if start is None:
+                start = float(frame.time or 0.0)
+            chunks.append(frame.to_ndarray().astype(np.float64).mean(axis=0))
+    samples = np.concatenate(chunks)
+    offset = start or 0.0
+    return [
+        float(np.sqrt(np.mean(samples[int((a - offset) * rate) : int((b - offset) * rate)] ** 2)))
+        for a, b in windows
+    ]
+
+
+def test_a_rendered_clip_is_black_and_silent_in_the_range_and_untouched_outside(
+    tmp_path: Path,
+) -> None:
+    clip = mf.make_video(tmp_path / "clip.mp4", duration=4.0, audio="tone").path
+    out = blank_ranges(clip, tmp_path / "blanked.mp4", [(1.0, 2.0)])
+    frames = _frames(out)
+    assert len(frames) == len(_frames(clip))
+    inside = [luma for t, luma in frames if 1.0 <= t < 2.0 - 0.001]
+    outside = [luma for t, luma in frames if t < 0.96 or t >= 2.04]
+    assert len(inside) >= 24 and len(outside) >= 70
+    assert max(inside) < 20  # black (limited-range luma 16)
+    assert min(outside) > 40  # the test picture
+    quiet, before, after = _loudness(out, [(1.05, 1.95), (0.1, 0.9), (2.1, 3.9)])
+    assert quiet < 1e-3
+    assert before > 0.05 and after > 0.05
+
+
+def test_caption_words_inside_a_blank_are_left_out() -> None:
+    words = (
+        Word(0.0, 0.4, "Well"), Word(0.5, 0.9, "done"), Word(1.0, 1.4, "Amira"),
+        Word(1.5, 1.9, "that"), Word(2.0, 2.4, "is"), Word(2.5, 2.9, "right"),
+    )  # fmt: skip
+    transcript = Transcript(
+        "en",
+        10.0,
+        (
+            Segment(0.0, 2.9, "Well done Amira that is right", words),
+            Segment(4.0, 5.0, "No timings here", ()),
+            Segment(7.0, 8.0, "Nor here", ()),
+        ),
+    )
+    hidden = hide_words(transcript, [(0.95, 1.45), (4.5, 4.6)])
+    assert [s.text for s in hidden.segments] == ["Well done that is right", "Nor here"]
+    assert "Amira" not in {w.text for w in hidden.segments[0].words}
+    assert hide_words(transcript, []) == transcript
