@@ -18,6 +18,7 @@ import functools
 import json
 import re
 import string
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,12 +208,23 @@ def ensure_builtin(session: Session) -> None:
 TEACHER_TERMS = Path(__file__).with_name("teacher-terms.yaml")
 
 
+_stemmers = threading.local()
+
+
+def _stem_uncached(word: str) -> str:
+    """A snowball stemmer keeps its work in the instance, so each thread needs its own: two
+    requests stemming at once on one stemmer raised IndexError (a 500) under the browser tests."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
+
+
 @functools.cache
 def _stem() -> Callable[[str], str]:
-    import snowballstemmer
-
-    stemmer = snowballstemmer.stemmer("english")
-    return functools.lru_cache(maxsize=4096)(stemmer.stemWord)
+    return functools.lru_cache(maxsize=4096)(_stem_uncached)
 
 
 def stems(text: str) -> tuple[str, ...]:

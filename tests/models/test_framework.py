@@ -144,3 +144,29 @@ def test_strand_search_ranks_own_words_over_context_and_refuses_nonsense(
         both = search_strands(session, "ecf-2019", "questions misconceptions")
         questions = {s.id for s in search_strands(session, "ecf-2019", "questions")}
         assert both and {s.id for s in both} <= questions
+
+
+def test_stemming_is_safe_from_several_threads_at_once() -> None:
+    """Requests run in a thread pool: strand search and suggestions stem at the same time."""
+    import threading
+
+    from models.framework import _stem_uncached
+
+    words = [f"{w}{n}ing" for n in range(300) for w in ("question", "explain", "model")]
+    expected = [_stem_uncached(w) for w in words]
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def stem_all() -> None:
+        try:
+            results.append([_stem_uncached(w) for w in words])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stem_all) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[0]
+    assert results == [expected] * 8

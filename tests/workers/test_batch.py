@@ -206,6 +206,9 @@ def test_batch_reports_bad_files_writes_transcripts_and_skips_done_work_on_rerun
     assert not (out / "broken.vtt").exists() and not (out / "week2" / "empty.vtt").exists()
     before = _lesson_counts(settings)
     assert before[0] == 4
+    worker_log = settings.data_dir / "logs" / "batch-worker.log"
+    started = worker_log.read_text().count(" ready.")
+    assert started == 2, "the lesson pool and the sweep's worker"
 
     second = _run(settings, *args, "--workers", "2")
 
@@ -215,8 +218,9 @@ def test_batch_reports_bad_files_writes_transcripts_and_skips_done_work_on_rerun
     assert "not_media" in _summary_line(second.stdout, "broken.mp4")
     assert "empty_file" in _summary_line(second.stdout, "week2/empty.mp4")
     assert _lesson_counts(settings) == before, "the re-run processed something again"
-    worker_log = (settings.data_dir / "logs" / "batch-worker.log").read_text()
-    assert worker_log.count(" ready.") == 1, "the re-run started workers it had no use for"
+    assert worker_log.read_text().count(" ready.") == started, (
+        "the re-run started workers it had no use for"
+    )
 
 
 def _children(pid: int) -> set[int]:
