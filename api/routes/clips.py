@@ -21,13 +21,7 @@ from api.deps import (
 )
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
-from api.routes.comments import (
-    check_moment,
-    check_parent,
-    comment_public,
-    comment_tree,
-    edit_window,
-)
+from api.routes.comments import comment_tree, edit_window, post_comment
 from api.schemas import (
     ClipCreate,
     ClipPublic,
@@ -519,24 +513,10 @@ def add_comment(
 ) -> CommentPublic:
     """Comment at a moment of the clip, or reply to a comment (the ECT answers and reflects)."""
     clip = visible_clip(session, user, clip_id)
-    check_moment(body.at, clip.end - clip.start, "clip")
-    check_parent(session, body.parent_id, clip_id=clip.id)
-    comment = Comment(
-        clip_id=clip.id,
-        parent_id=body.parent_id,
-        author_id=user.id,
-        at=round(body.at, 3),
-        kind=body.kind,
-        body=body.body,
-    )
-    session.add(comment)
-    session.flush()
-    audit.record(
-        session, user.id, "comment.create", "clip", clip.id,
-        client=client_of(request), comment_id=comment.id,
+    return post_comment(
+        session, user, body, settings, client_of(request),
+        on=("clip", clip.id), length=clip.end - clip.start,
     )  # fmt: skip
-    session.commit()
-    return comment_public(session, user, comment, edit_window(settings))
 
 
 # shares

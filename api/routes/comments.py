@@ -97,6 +97,42 @@ def check_parent(session: Session, parent_id: str | None, *, clip_id: str | None
         )  # fmt: skip
 
 
+def post_comment(
+    session: Session,
+    user: User,
+    body: CommentCreate,
+    settings: Settings,
+    client: str,
+    *,
+    on: tuple[str, str],
+    length: float,
+) -> CommentPublic:
+    """Write a comment (or reply) at a moment of a clip or lesson the caller may comment on.
+
+    `on` is ("clip", id) or ("lesson", id); `length` is its duration in seconds.
+    """
+    kind, target_id = on
+    where = {"clip_id": target_id} if kind == "clip" else {"lesson_id": target_id}
+    check_moment(body.at, length, kind)
+    check_parent(session, body.parent_id, **where)
+    comment = Comment(
+        **where,
+        parent_id=body.parent_id,
+        author_id=user.id,
+        at=round(body.at, 3),
+        kind=body.kind,
+        body=body.body,
+    )
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session, user.id, "comment.create", kind, target_id,
+        client=client, comment_id=comment.id,
+    )  # fmt: skip
+    session.commit()
+    return comment_public(session, user, comment, edit_window(settings))
+
+
 @router.get(
     "/lessons/{lesson_id}/comments",
     response_model=list[CommentPublic],
@@ -132,24 +168,10 @@ def add_lesson_comment(
             409, "The lesson is still being processed; comment once it is ready.",
             "lesson_not_ready",
         )  # fmt: skip
-    check_moment(body.at, lesson.duration, "lesson")
-    check_parent(session, body.parent_id, lesson_id=lesson.id)
-    comment = Comment(
-        lesson_id=lesson.id,
-        parent_id=body.parent_id,
-        author_id=user.id,
-        at=round(body.at, 3),
-        kind=body.kind,
-        body=body.body,
-    )
-    session.add(comment)
-    session.flush()
-    audit.record(
-        session, user.id, "comment.create", "lesson", lesson.id,
-        client=client_of(request), comment_id=comment.id,
+    return post_comment(
+        session, user, body, settings, client_of(request),
+        on=("lesson", lesson.id), length=lesson.duration,
     )  # fmt: skip
-    session.commit()
-    return comment_public(session, user, comment, edit_window(settings))
 
 
 def _changeable(session: Session, user: User, comment_id: str, settings: Settings) -> Comment:
