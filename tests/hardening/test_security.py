@@ -141,7 +141,7 @@ def test_local_storage_writes_only_under_its_root(key: str, tmp_path: Path) -> N
 def test_s3_storage_refuses_the_same_keys(s3_url: str) -> None:
     """The S3 backend uses the same check: hypothesis keys either fail check_key or land at
     exactly that key (no `..` folding by the server into another place)."""
-    from models.s3storage import S3Storage
+    from models.storage.s3 import S3Storage
 
     storage = S3Storage.from_url(s3_url)
     stored: set[str] = set()

@@ -95,7 +95,7 @@ def test_every_clipcoach_variable_is_a_setting(resolved: dict[str, Any]) -> None
 
 def test_backend_urls_are_what_the_code_reads(resolved: dict[str, Any]) -> None:
     from models.queue import celery_config
-    from models.s3storage import S3Storage
+    from models.storage.s3 import S3Storage
 
     env = resolved["services"]["worker-media"]["environment"]
     settings = Settings(

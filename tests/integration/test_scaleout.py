@@ -20,8 +20,8 @@ from models.coaching import Clip, RenderStatus
 from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus
 from models.queue import PROCESS_LESSON, RENDER_CLIP, send_task
-from models.s3storage import S3Storage
 from models.settings import Settings
+from models.storage.s3 import S3Storage
 from tests import mediafactory
 from tests.services import WorkerProcess, scaleout_env
 

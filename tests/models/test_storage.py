@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from models.s3storage import MIN_PART_SIZE, S3Storage
 from models.storage import (
     LocalStorage,
     ObjectMissingError,
@@ -27,6 +26,7 @@ from models.storage import (
     StorageUnavailableError,
     open_storage,
 )
+from models.storage.s3 import MIN_PART_SIZE, S3Storage
 from tests.services import WeedServer, free_port_pair
 
 BAD_KEYS = ["", "/abs/key", "a/../b", "../up", "..", "dir/", "back\\slash", "nul\x00", "x" * 1025]

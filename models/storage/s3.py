@@ -37,7 +37,7 @@ from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error, ServerError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from models.storage import (
+from models.storage.base import (
     CHUNK,
     ObjectMissingError,
     StorageError,
