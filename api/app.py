@@ -32,6 +32,7 @@ from api.routes import (
     uploads,
 )
 from api.schemas import Health
+from models import batch
 from models.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -69,6 +70,7 @@ def login_limiter(settings: Settings) -> LoginLimiter:
 def create_app() -> FastAPI:
     settings = get_settings()
     logredaction.install()
+    batch.register_visibility()
     app = FastAPI(
         title="clipcoach",
         version="1",

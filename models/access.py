@@ -75,7 +75,8 @@ def add_lesson_rule(rule: LessonRule) -> None:
     """Let another feature widen lesson visibility, e.g. a coach's batches.
 
     `rule(user)` returns a condition on `Lesson` (or None when it does not apply to the user); a
-    lesson is visible when any rule holds. Register at import time of the feature's models module.
+    lesson is visible when any rule holds. Features register their rules at app start-up
+    (`api.app.create_app`).
     """
     if rule not in _extra_lesson_rules:
         _extra_lesson_rules.append(rule)

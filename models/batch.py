@@ -61,4 +61,8 @@ def _batched_by(user: User) -> ColumnElement[bool] | None:
     return Lesson.id.in_(batched)
 
 
-add_lesson_rule(_batched_by)
+def register_visibility() -> None:
+    """Let a coach see the lessons of the batches they submitted. Called by the API at start-up
+    (`api.app.create_app`), so the rule is in force because the app says so, not because some
+    module happened to import this one."""
+    add_lesson_rule(_batched_by)

@@ -116,3 +116,12 @@ def test_a_feature_can_widen_lesson_visibility(
     access.add_lesson_rule(lambda user: None)
     assert visible(db, coach) == {lesson.id}
     assert visible(db, _user(db, "other", Role.ect)) == set()
+
+
+def test_the_app_registers_the_coach_rule_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.app import create_app
+    from models import batch
+
+    monkeypatch.setattr(access, "_extra_lesson_rules", [])
+    create_app()
+    assert access._extra_lesson_rules == [batch._batched_by]
