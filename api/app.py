@@ -24,6 +24,7 @@ from api.routes import (
     feed,
     frameworks,
     lessons,
+    notifications,
     progress,
     retention,
     search,
@@ -99,7 +100,7 @@ def create_app() -> FastAPI:
 
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress, retention, suggestions, exports, blanks,
+        action_steps, progress, retention, suggestions, exports, blanks, notifications,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

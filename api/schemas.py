@@ -23,6 +23,7 @@ from models.consent import LABELS as CONSENT_LABELS
 from models.consent import RESEARCH_LABELS, Consent
 from models.framework import StrandKind
 from models.lesson import LessonStatus, StageStatus
+from models.notifications import Kind as NotificationKind
 from models.text import strip_bidi
 
 
@@ -1128,3 +1129,31 @@ class ProgressPublic(BaseModel):
     strands: list[ProgressStrand]
     steps: ProgressSteps
     talk: list[ProgressTalk]
+
+
+# notifications (derived from shares, comments, steps and the observation rhythm)
+
+
+class NotificationPublic(BaseModel):
+    key: str = Field(description="Names the item and its state; give it back to mark it read.")
+    kind: NotificationKind
+    group: str = Field(description="shares, comments, steps or observations (the counts' keys).")
+    at: UTCDateTime = Field(description="When it became news.")
+    read: bool
+    text: DisplayText = Field(description="One line to show, e.g. 'Mentor shared a clip'.")
+    subject: DisplayText = Field(description="What it is about: a clip's title, a step's words.")
+    actor: UserBrief | None
+    href: str = Field(description="The page to open for it.")
+    due: date | None = None
+
+
+class NotificationList(BaseModel):
+    unread: int = Field(description="Unread items in all (the badge).")
+    counts: dict[str, int] = Field(description="Unread items per group.")
+    items: list[NotificationPublic] = Field(description="Newest first, read ones too.")
+
+
+class NotificationsRead(BaseModel):
+    keys: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        min_length=1, max_length=200
+    )

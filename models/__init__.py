@@ -12,6 +12,7 @@ from models import (  # noqa: F401 - tables
     coaching,
     framework,
     lesson,
+    notifications,
     retention,
     search,
     transcription,

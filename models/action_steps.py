@@ -15,8 +15,8 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.account import new_id
 from models.db import Base, utcnow
@@ -150,6 +150,14 @@ class ObservationDue:
     due: date | None
     """The next observation: the last one plus the year's interval, or today if there was none
     (before the induction starts, its first day; after it ends, None)."""
+
+
+def last_observation(session: Session, ect_id: str) -> date | None:
+    """The day of the ECT's last observation: the day their latest action step was set."""
+    latest = session.scalar(
+        select(func.max(ActionStep.created_at)).where(ActionStep.ect_id == ect_id)
+    )
+    return latest.date() if latest else None
 
 
 def next_observation_due(start: date | None, last: date | None, today: date) -> ObservationDue:

@@ -30,11 +30,14 @@ RETRANSCRIBE_LESSON = f"{TASK_PREFIX}lesson.retranscribe"
 SWEEP = f"{TASK_PREFIX}sweep"
 RETENTION = f"{TASK_PREFIX}retention"
 """Deletes lessons past the school's retention date (models.retention), on the beat."""
+EMAIL_DIGESTS = f"{TASK_PREFIX}notifications.email"
+"""Emails users how many new notifications they have (models.notifications), on the beat."""
 
 TASK_ROUTES = {
     f"{TASK_PREFIX}stage.transcribe": {"queue": TRANSCRIBE_QUEUE},
     SWEEP: {"queue": MAINTENANCE_QUEUE},
     RETENTION: {"queue": MAINTENANCE_QUEUE},
+    EMAIL_DIGESTS: {"queue": MAINTENANCE_QUEUE},
     RENDER_CLIP: {"queue": CLIPS_QUEUE},
     f"{TASK_PREFIX}*": {"queue": MEDIA_QUEUE},  # probe, normalise, thumbnails, scenes
 }

@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.consent import Consent
@@ -142,6 +142,26 @@ class Settings(BaseSettings):
         "delete it; later, the change is refused (409 `comment_edit_window_closed`).",
     )
 
+    # notifications by email (in-app notifications need nothing set)
+    email_notifications: bool = Field(
+        False,
+        description="Email each user, at most every `email_interval_seconds`, how many new "
+        "notifications they have, with a link and nothing else (no titles, names or lesson "
+        "content: docs/privacy.md). Off by default; needs `smtp_host` and `smtp_from`.",
+    )
+    email_interval_seconds: float = Field(
+        3600.0, ge=60, le=7 * 86400, description="How often the digest task runs (beat)."
+    )
+    smtp_host: str = Field("", description="The school's SMTP server.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="none (a relay inside the school), starttls (587) or tls (465)."
+    )
+    smtp_username: str = Field("", description="Login, if the server wants one (needs TLS).")
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = Field("", description="The From address, e.g. clipcoach@school.example.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=300)
+
     # coach batches
     batch_allowed_dirs: list[Path] = Field(
         default_factory=list,
@@ -253,6 +273,24 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_KEY_BYTES} (e.g. `openssl rand -hex 32`), or empty to generate one"
             )
         return value
+
+    @model_validator(mode="after")
+    def _email_needs_a_server(self) -> Settings:
+        """Fail at start-up, not at the first digest, when email is on but cannot work."""
+        if not self.email_notifications:
+            return self
+        if not self.smtp_host or not self.smtp_from:
+            raise ValueError(
+                "CLIPCOACH_EMAIL_NOTIFICATIONS is on: set CLIPCOACH_SMTP_HOST and "
+                "CLIPCOACH_SMTP_FROM (the school's SMTP server and the From address)"
+            )
+        loopback = self.smtp_host in ("localhost", "127.0.0.1", "::1")
+        if self.smtp_username and self.smtp_security == "none" and not loopback:
+            raise ValueError(
+                "CLIPCOACH_SMTP_USERNAME is set but CLIPCOACH_SMTP_SECURITY is none: the "
+                "password would cross the network in clear; use starttls or tls"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

@@ -9,7 +9,7 @@ from celery.exceptions import SecurityWarning
 from celery.signals import worker_process_init
 
 from models.db import reset_engines
-from models.queue import RETENTION, SWEEP, make_celery
+from models.queue import EMAIL_DIGESTS, RETENTION, SWEEP, make_celery
 from models.settings import get_settings
 
 app = make_celery()
@@ -23,6 +23,7 @@ app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcriptio
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
 _interval = get_settings().sweep_interval_seconds
 _retention_interval = get_settings().retention_interval_seconds
+_email_interval = get_settings().email_interval_seconds
 app.conf.beat_schedule = {
     "sweep-stale-lessons": {
         "task": SWEEP,
@@ -33,6 +34,11 @@ app.conf.beat_schedule = {
         "task": RETENTION,
         "schedule": _retention_interval,
         "options": {"expires": _retention_interval},
+    },
+    "email-notification-digests": {  # does nothing unless email_notifications is on
+        "task": EMAIL_DIGESTS,
+        "schedule": _email_interval,
+        "options": {"expires": _email_interval},
     },
 }
 

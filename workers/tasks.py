@@ -9,13 +9,17 @@ workers on other hosts need nothing but the name. The API only ever sends
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 from typing import Any
 
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from models.queue import PROCESS_LESSON, RETENTION, SWEEP, TASK_PREFIX
+from models.db import session_scope
+from models.mail import SmtpMailer
+from models.notifications import digest_options, email_digests
+from models.queue import EMAIL_DIGESTS, PROCESS_LESSON, RETENTION, SWEEP, TASK_PREFIX
 from models.retention import purge_expired, school_policy
 from models.settings import get_settings
 from models.storage import Storage, StorageUnavailableError, shared_storage
@@ -111,3 +115,21 @@ def delete_expired() -> None:
     deleted = purge_expired(get_settings().database_url, _storage(), school_policy())
     if deleted:
         log.info("retention: deleted %d lessons past their date: %s", len(deleted), deleted)
+
+
+@app.task(name=EMAIL_DIGESTS, ignore_result=True)
+def send_email_digests() -> None:
+    """Email users how many new notifications they have (only that and a link); run by beat.
+    Nothing happens unless `email_notifications` is on. An SMTP failure is logged and the rest
+    waits for the next run (each user's digest is recorded as it is sent)."""
+    settings = get_settings()
+    if not settings.email_notifications:
+        return
+    with session_scope(settings.database_url) as session:
+        try:
+            sent = email_digests(session, SmtpMailer(settings), digest_options(settings))
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("notification emails: the SMTP server failed: %s", exc)
+            return
+    if sent:
+        log.info("notification emails: sent %d", sent)

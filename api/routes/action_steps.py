@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, client_of
@@ -51,6 +51,7 @@ from models.action_steps import (
     NotCurrentError,
     carry,
     close,
+    last_observation,
     mark_practised,
     next_observation_due,
     require_current,
@@ -382,10 +383,7 @@ def observation_schedule(
     """When the ECT's next observation is due: weekly in induction year one, fortnightly in
     year two, from the day their latest action step was set."""
     ect = visible_ect(session, user, ect_id or user.id)
-    latest = session.scalar(
-        select(func.max(ActionStep.created_at)).where(ActionStep.ect_id == ect.id)
-    )
-    last = latest.date() if latest else None
+    last = last_observation(session, ect.id)
     due = next_observation_due(ect.induction_start, last, today())
     return ObservationSchedule(
         ect=UserBrief.model_validate(ect),

@@ -375,6 +375,15 @@ for part in ("progress", "progress.csv"):
         ROWS.append(Row("GET", path, f"unrelated_{actor}", actor, A, 404))
     ROWS.append(Row("GET", path, "not_an_ect", "admin", (("user_id", "@mentor"),), 404))
 
+# notifications: everyone signed in has their own (derived through the rules above)
+EVERYONE = {"anonymous": 401, "ect": 200, "mentor": 200, "coach": 200, "admin": 200}
+for method, path in (
+    ("GET", f"{V1}/notifications"),
+    ("POST", f"{V1}/notifications/read"),
+    ("POST", f"{V1}/notifications/read-all"),
+):
+    plain_route(method, path, **EVERYONE)
+
 plain_route("GET", f"{V1}/search", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/feed", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
 plain_route("GET", f"{V1}/frameworks", anonymous=401, ect=200, mentor=200, admin=200)
@@ -481,6 +490,9 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"target_date": "2099-02-01"}
     },
     ("POST", f"{L}/comments"): lambda w, ids: {"json": {"at": 3.0, "body": "Good pace"}},
+    ("POST", f"{V1}/notifications/read"): lambda w, ids: {
+        "json": {"keys": [f"share:{w.ids['share_clip_shared']}"]}
+    },
     ("PATCH", f"{V1}/comments/{{comment_id}}"): lambda w, ids: {"json": {"body": "Edited"}},
     ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
     ("POST", f"{V1}/admin/users"): lambda w, ids: {
@@ -637,6 +649,8 @@ def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
         response = world.client.get(path, headers=headers)
         assert response.status_code == 200
         assert not a_things & set(_all_ids(response.json())), path
+    told = world.client.get("/api/v1/notifications", headers=headers).text  # ids sit in links
+    assert not [thing for thing in a_things if thing in told]
 
 
 def _all_ids(value: Any) -> list[str]:

@@ -27,6 +27,7 @@ BODYLESS_ACTIONS = (
     "/api/v1/auth/logout",
     "/api/v1/lessons/{lesson_id}/retry",
     "/api/v1/admin/users/{user_id}/erase",
+    "/api/v1/notifications/read-all",
 )
 """POSTs that are an action on what the path names, with nothing to send."""
 
