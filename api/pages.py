@@ -146,6 +146,12 @@ def search(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "search.html", "Search transcripts")
 
 
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """Everything new for the signed-in person: shares, replies, steps and observations due."""
+    return _page(request, settings, "notifications.html", "Notifications")
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "admin.html", "Accounts")

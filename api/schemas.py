@@ -1142,6 +1142,7 @@ class NotificationPublic(BaseModel):
     read: bool
     text: DisplayText = Field(description="One line to show, e.g. 'Mentor shared a clip'.")
     subject: DisplayText = Field(description="What it is about: a clip's title, a step's words.")
+    excerpt: DisplayText = Field("", description="A comment's first words.")
     actor: UserBrief | None
     href: str = Field(description="The page to open for it.")
     due: date | None = None

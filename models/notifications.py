@@ -113,6 +113,10 @@ class Notification:
     """The ECT a step or an observation is about."""
     due: date | None = None
     reply: bool = False
+    on: str = ""
+    """For a comment: what it is on, as the user says it ("your lesson", "your clip")."""
+    excerpt: str = ""
+    """For a comment: its first words."""
     read: bool = False
 
     @property
@@ -122,6 +126,14 @@ class Notification:
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
+
+
+EXCERPT = 120
+
+
+def _excerpt(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= EXCERPT else words[: EXCERPT - 1].rstrip() + "…"
 
 
 def _shares(session: Session, user: User, now: datetime, since: datetime) -> list[Notification]:
@@ -170,23 +182,25 @@ def _comments(session: Session, user: User, now: datetime, since: datetime) -> l
         or_(Comment.author_id.is_(None), Comment.author_id != user.id),
     )
     on_clips = session.execute(
-        select(Comment, Clip.title)
+        select(Comment, Clip.title, Clip.author_id == user.id)
         .join(Clip, Clip.id == Comment.clip_id)
         .where(
             news, clip_filter(user, now), or_(Clip.author_id == user.id, shared_before, in_thread)
         )
     )
     on_lessons = session.execute(
-        select(Comment, Lesson.title)
+        select(Comment, Lesson.title, Lesson.owner_id == user.id)
         .join(Lesson, Lesson.id == Comment.lesson_id)
         .where(news, lesson_content_filter(user), or_(Lesson.owner_id == user.id, in_thread))
     )
     items = []
-    for comment, title in [*on_clips, *on_lessons]:
+    for comment, title, mine in [*on_clips, *on_lessons]:
         if comment.clip_id is not None:
             href = f"/clips/{comment.clip_id}"
+            on = "your clip" if mine else "a clip shared with you"
         else:
             href = f"/lessons/{comment.lesson_id}?t={comment.at:g}"
+            on = "your lesson" if mine else "a lesson"
         items.append(
             Notification(
                 f"comment:{comment.id}",
@@ -196,6 +210,8 @@ def _comments(session: Session, user: User, now: datetime, since: datetime) -> l
                 title,
                 href,
                 reply=comment.parent_id is not None,
+                on=on,
+                excerpt=_excerpt(comment.body),
             )
         )
     return items

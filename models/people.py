@@ -38,6 +38,7 @@ from models.audit import AuditEvent
 from models.batch import Batch
 from models.coaching import Clip, ClipTag, Comment, Share
 from models.lesson import Lesson
+from models.notifications import NotificationRead, NotificationState
 from models.retention import DeletionReason, LessonTombstone, delete_lesson
 from models.storage import Storage
 from models.upload import Upload, discard
@@ -158,6 +159,8 @@ def erase(
     session.execute(delete(Share).where(Share.recipient_id == uid))
     session.execute(delete(Pairing).where(or_(Pairing.mentor_id == uid, Pairing.ect_id == uid)))
     session.execute(delete(Batch).where(Batch.owner_id == uid))
+    session.execute(delete(NotificationRead).where(NotificationRead.user_id == uid))
+    session.execute(delete(NotificationState).where(NotificationState.user_id == uid))
     for upload in list(session.scalars(select(Upload).where(Upload.owner_id == uid))):
         discard(data_dir, upload.id)
         session.delete(upload)

@@ -31,7 +31,9 @@ def _text(item: Notification, me: User, names: dict[str, str]) -> str:
         case Kind.share:
             return f"{actor} shared a clip with you"
         case Kind.comment:
-            return f"{actor} {'replied' if item.reply else 'commented'}"
+            return (
+                f"{actor} replied on {item.on}" if item.reply else f"{actor} commented on {item.on}"
+            )
         case Kind.step_due:
             return "Your action step is due soon"
         case Kind.step_overdue:
@@ -61,6 +63,7 @@ def _listing(session: Session, user: User, limit: int) -> NotificationList:
                 read=item.read,
                 text=_text(item, user, names),
                 subject=item.subject,
+                excerpt=item.excerpt,
                 actor=UserBrief.model_validate(users[item.actor_id])
                 if item.actor_id in users
                 else None,

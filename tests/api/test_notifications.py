@@ -9,7 +9,7 @@ from typing import Any
 from models.account import User
 from models.action_steps import ActionStep
 from models.db import session_scope, utcnow
-from models.notifications import NotificationState
+from models.notifications import NotificationRead, NotificationState
 from tests.api.conftest import World
 
 N = "/api/v1/notifications"
@@ -37,6 +37,12 @@ def test_each_user_is_told_only_about_what_they_see(world: World) -> None:
     assert share["text"] == "Mentor shared a clip with you"
     hrefs = {i["href"] for i in ect_a["items"]}
     assert f"/lessons/{world.ids['lesson_a']}?t=2" in hrefs
+    texts = {i["text"] for i in ect_a["items"]}
+    assert texts == {
+        "Mentor shared a clip with you",
+        "Mentor commented on a clip shared with you",
+        "Mentor commented on your lesson",
+    }
     for hidden in ("clip_expired", "clip_revoked", "clip_draft", "clip_b"):
         assert f"/clips/{world.ids[hidden]}" not in hrefs
 
@@ -74,7 +80,8 @@ def test_a_reply_reaches_the_thread_and_not_its_writer(world: World) -> None:
     assert made.status_code == 201, made.text
     mentor = _list(world, "mentor")
     reply = next(i for i in mentor["items"] if i["key"] == f"comment:{made.json()['id']}")
-    assert reply["text"] == "Ect A replied"
+    assert reply["text"] == "Ect A replied on a lesson"
+    assert reply["excerpt"] == "Thanks, I will try that"
     assert reply["actor"]["id"] == world.users["ect_a"]
     assert reply["subject"] == "Lesson of ect_a"
     assert mentor["counts"]["comments"] == 2
@@ -173,3 +180,19 @@ def test_observation_due_for_the_ect_and_their_mentor(world: World) -> None:
         assert step is not None
         step.created_at = utcnow()  # observed today: next one a week away
     assert _list(world, "ect_a")["counts"]["observations"] == 0
+
+
+def test_erasing_a_person_removes_what_they_read(world: World) -> None:
+    h = world.auth("ect_b")
+    key = _list(world, "ect_b")["items"][0]["key"]
+    world.client.post(f"{N}/read", json={"keys": [key]}, headers=h)
+    with session_scope(world.settings.database_url) as s:
+        assert s.get(NotificationRead, (world.users["ect_b"], key)) is not None
+        s.add(NotificationState(user_id=world.users["ect_b"], emailed_up_to=utcnow()))
+    erased = world.client.post(
+        f"/api/v1/admin/users/{world.users['ect_b']}/erase", headers=world.auth("admin")
+    )
+    assert erased.status_code == 200, erased.text
+    with session_scope(world.settings.database_url) as s:
+        assert s.get(NotificationState, world.users["ect_b"]) is None
+        assert s.query(NotificationRead).filter_by(user_id=world.users["ect_b"]).count() == 0

@@ -82,6 +82,9 @@ export async function requireUser(roles = null) {
   }
   document.getElementById("who").textContent = `${me.name} · ${roleName(me.role)}`;
   document.getElementById("signout").addEventListener("click", signOut);
+  import("./notices.js").then((notices) => notices.mountBell()).catch(() => {
+    /* a page works without its bell */
+  });
   if (roles && !roles.includes(me.role)) {
     throw new ApiError(403, "This page is not for your role.");
   }
