@@ -34,6 +34,7 @@ from api.routes import (
 )
 from api.schemas import Health
 from models import batch
+from models.queue import CeleryQueue, TaskQueue
 from models.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -68,7 +69,8 @@ def login_limiter(settings: Settings) -> LoginLimiter:
     )
 
 
-def create_app() -> FastAPI:
+def create_app(task_queue: TaskQueue | None = None) -> FastAPI:
+    """The app; `task_queue` is where it sends work (default: Celery, `models.queue`)."""
     settings = get_settings()
     logredaction.install()
     batch.register_visibility()
@@ -82,6 +84,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.state.login_limiter = login_limiter(settings)
+    app.state.task_queue = task_queue if task_queue is not None else CeleryQueue()
     errors.install(app)
     app.add_middleware(FiniteJSONMiddleware)
     app.add_middleware(

@@ -18,6 +18,7 @@ from models.accounts import (
     user_for_token,
 )
 from models.db import get_sessionmaker
+from models.queue import TaskQueue
 from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
 from models.upload import PartWriter
@@ -162,3 +163,12 @@ ClipViewer = Annotated[Viewer, Depends(get_clip_viewer)]
 def client_of(request: Request) -> str:
     """The client's address for rate limits and the audit log."""
     return request.client.host if request.client else ""
+
+
+def get_task_queue(request: Request) -> TaskQueue:
+    """The app's task queue (`create_app(task_queue=...)`; Celery unless told otherwise)."""
+    tasks: TaskQueue = request.app.state.task_queue
+    return tasks
+
+
+TaskQueueDep = Annotated[TaskQueue, Depends(get_task_queue)]

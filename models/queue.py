@@ -9,7 +9,10 @@ prefetched one at a time, because a stage can run for many minutes.
 from __future__ import annotations
 
 import functools
-from typing import Any
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from celery import Celery
@@ -123,9 +126,58 @@ def _client(_broker_url: str, _broker_folder: str) -> Celery:
     return make_celery(get_settings())
 
 
+class TaskQueue(Protocol):
+    """Where the API (and the batch launcher) send work: injected, so a test or an embedding can
+    run tasks in-process (`InProcessQueue`) while a deployment uses Celery (`CeleryQueue`)."""
+
+    def send(self, name: str, *args: Any, queue: str | None = None) -> None:
+        """Enqueue the task called `name` (routed by TASK_ROUTES unless `queue` is given);
+        raises if the queue cannot take it, so the caller can undo what it committed."""
+
+
+class CeleryQueue:
+    """Tasks through the broker of the current settings (`broker_url`); what runs them is the
+    workers' business."""
+
+    def send(self, name: str, *args: Any, queue: str | None = None) -> None:
+        settings = get_settings()
+        client = _client(settings.broker_url, str(settings.broker_folder))
+        client.send_task(name, args=list(args), queue=queue)
+
+
+@dataclass
+class InProcessQueue:
+    """Runs each task by name with a handler of this process, in a thread of its own (as httpx
+    ships `MockTransport`): tests, and tools that embed clipcoach without a broker. Tasks with
+    no handler are only recorded in `sent`; a handler's exception is kept in `errors`."""
+
+    handlers: dict[str, Callable[..., None]] = field(default_factory=dict)
+    sent: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def send(self, name: str, *args: Any, queue: str | None = None) -> None:  # noqa: ARG002 - one process has no queues to route between
+        self.sent.append((name, args))
+        handler = self.handlers.get(name)
+        if handler is None:
+            return
+
+        def run() -> None:
+            try:
+                handler(*args)
+            except BaseException as exc:  # noqa: BLE001 - kept for the caller to inspect
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run, name=f"task {name}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self, timeout: float = 120) -> None:
+        """Wait for the tasks started so far."""
+        for thread in self.threads:
+            thread.join(timeout)
+
+
 def send_task(name: str, *args: Any, queue: str | None = None) -> None:
-    """Enqueue the task called `name` (routed by TASK_ROUTES unless `queue` is given); what runs
-    it is the workers' business."""
-    settings = get_settings()
-    client = _client(settings.broker_url, str(settings.broker_folder))
-    client.send_task(name, args=list(args), queue=queue)
+    """Send through Celery: for the CLI and worker code, which always talk to the broker."""
+    CeleryQueue().send(name, *args, queue=queue)

@@ -24,7 +24,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
+from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, TaskQueueDep, client_of
 from api.errors import responses
 from api.routes.lessons import make_lesson
 from api.schemas import (
@@ -45,6 +45,7 @@ from models.access import (
 from models.account import Role, User
 from models.batch import Batch, BatchItem
 from models.lesson import Lesson, LessonStatus, lesson_prefix
+from models.queue import TaskQueue
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TRANSCRIPT_FORMATS, transcript_key
@@ -155,6 +156,7 @@ def create_batch(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
     response: Response,
 ) -> BatchPublic:
     """Submit recordings for processing as one batch (coaches and administrators).
@@ -174,7 +176,7 @@ def create_batch(
     try:
         for position, source in enumerate(sources):
             item = BatchItem(batch_id=batch_id, position=position, source_name=source.name[:1024])
-            _submit(session, settings, storage, user, source, item, made, body, client)
+            _submit(session, settings, storage, tasks, user, source, item, made, body, client)
             session.add(item)
             session.commit()
     except BaseException:
@@ -205,6 +207,7 @@ def _submit(
     session: Session,
     settings: Settings,
     storage: Storage,
+    tasks: TaskQueue,
     user: User,
     source: _Source,
     item: BatchItem,
@@ -231,8 +234,8 @@ def _submit(
             return
         try:
             lesson = make_lesson(
-                session, settings, storage, user, path, source.name, "", body.transcribe, sha,
-                client,
+                session, settings, storage, tasks, user, path, source.name, "", body.transcribe,
+                sha, client,
             )  # fmt: skip
         except HTTPException as exc:
             if exc.status_code not in (413, 415):

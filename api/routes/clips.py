@@ -17,6 +17,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StorageDep,
+    TaskQueueDep,
     client_of,
 )
 from api.errors import responses
@@ -67,6 +68,7 @@ from models.consent import ConsentRefusedError, check_share, check_view, renditi
 from models.db import utcnow
 from models.framework import Strand, ensure_builtin
 from models.lesson import Lesson, LessonStatus
+from models.queue import TaskQueue
 from models.storage import Storage
 from models.transcripts import transcript_words
 
@@ -340,7 +342,7 @@ def _rendered_key(session: Session, clip: Clip, storage: Storage, which: str) ->
     return None
 
 
-def _request_render(session: Session, clip: Clip) -> None:
+def _request_render(session: Session, tasks: TaskQueue, clip: Clip) -> None:
     """Queue a render unless one is already on its way (and not stale)."""
     requested = clip.render_requested_at
     in_flight = clip.render_status in (RenderStatus.queued, RenderStatus.rendering)
@@ -350,10 +352,12 @@ def _request_render(session: Session, clip: Clip) -> None:
     clip.render_requested_at = utcnow()
     clip.render_error_code = clip.render_error_message = None
     session.commit()
-    queue.send_task(queue.RENDER_CLIP, clip.id)
+    tasks.send(queue.RENDER_CLIP, clip.id)
 
 
-def _rendered_or_503(session: Session, storage: Storage, clip: Clip, which: str) -> str:
+def _rendered_or_503(
+    session: Session, storage: Storage, tasks: TaskQueue, clip: Clip, which: str
+) -> str:
     """The key of the rendered file, or a render is queued and the answer is 503 at once
     (with Retry-After; the review page asks again). Never waits inside the request."""
     key = _rendered_key(session, clip, storage, which)
@@ -361,11 +365,11 @@ def _rendered_or_503(session: Session, storage: Storage, clip: Clip, which: str)
         return key
     if clip.render_status == RenderStatus.failed:
         code, message = clip.render_error_code, clip.render_error_message
-        _request_render(session, clip)  # a passing fault (storage, a worker) may clear
+        _request_render(session, tasks, clip)  # a passing fault (storage, a worker) may clear
         raise HTTPException(409, f"The clip could not be made [{code}]: {message}")
     if clip.render_status == RenderStatus.ready:  # files went missing or consent changed
         clip.render_status = RenderStatus.none
-    _request_render(session, clip)
+    _request_render(session, tasks, clip)
     raise HTTPException(
         503,
         "The clip is still being made; try again in a few seconds.",
@@ -379,13 +383,18 @@ def _rendered_or_503(session: Session, storage: Storage, clip: Clip, which: str)
     responses={**responses(404, 409, 503), **MEDIA_RESPONSES},
 )
 def get_clip_media(
-    clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
+    clip_id: str,
+    request: Request,
+    viewer: ClipViewer,
+    session: SessionDep,
+    storage: StorageDep,
+    tasks: TaskQueueDep,
 ) -> Response:
     """The clip as an MP4, rendered on first request; supports Range requests (206)."""
     user = viewer.user
     clip = visible_clip(session, user, clip_id)
     _check_consent_view(session, user, clip)
-    key = _rendered_or_503(session, storage, clip, "media")
+    key = _rendered_or_503(session, storage, tasks, clip, "media")
     audit_content(session, request, user.id, "clip.download", "clip", clip.id)
     return serve_object(storage, key, "video/mp4", no_store=viewer.by_link)
 
@@ -396,7 +405,12 @@ def get_clip_media(
     responses={**responses(404, 409, 503), 200: {"content": {"text/vtt": {}}}},
 )
 def get_clip_captions(
-    clip_id: str, request: Request, viewer: ClipViewer, session: SessionDep, storage: StorageDep
+    clip_id: str,
+    request: Request,
+    viewer: ClipViewer,
+    session: SessionDep,
+    storage: StorageDep,
+    tasks: TaskQueueDep,
 ) -> Response:
     """The clip's captions as WebVTT, timed from the start of the clip."""
     user = viewer.user
@@ -405,7 +419,7 @@ def get_clip_captions(
     if lesson is not None and lesson.has_audio is False:
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
     _check_consent_view(session, user, clip)
-    key = _rendered_or_503(session, storage, clip, "captions")
+    key = _rendered_or_503(session, storage, tasks, clip, "captions")
     audit_content(session, request, user.id, "clip.captions", "clip", clip.id)
     return Response(
         storage.get_bytes(key),
@@ -561,6 +575,7 @@ def share_clip(
     user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
 ) -> SharePublic:
     """Share the clip with the ECT whose lesson it is, until a date or until revoked."""
     clip = visible_clip(session, user, clip_id)
@@ -573,7 +588,7 @@ def share_clip(
     check_consent(lesson)
     share = share_with(session, request, user, clip, lesson.owner_id, _future(body.until))
     session.commit()
-    _render_for_recipient(session, storage, clip)
+    _render_for_recipient(session, storage, tasks, clip)
     return share_public(session, share)
 
 
@@ -584,10 +599,10 @@ def check_consent(lesson: Lesson) -> None:
         raise HTTPException(409, str(exc)) from None
 
 
-def _render_for_recipient(session: Session, storage: Storage, clip: Clip) -> None:
+def _render_for_recipient(session: Session, storage: Storage, tasks: TaskQueue, clip: Clip) -> None:
     """Ready by the time the recipient opens it, not on first view."""
     if _rendered_key(session, clip, storage, "media") is None:
-        _request_render(session, clip)
+        _request_render(session, tasks, clip)
 
 
 def _future(until: datetime | None) -> datetime | None:
@@ -638,6 +653,7 @@ def share_with_mentor(
     user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
 ) -> list[SharePublic]:
     """Share your own clip of your own lesson (and its note, tags and comments) with the
     mentors you are paired with; until then it is private to you. Revoke each share as usual."""
@@ -652,7 +668,7 @@ def share_with_mentor(
     until = _future(body.until)
     shares = [share_with(session, request, user, clip, m, until) for m in mentors]
     session.commit()
-    _render_for_recipient(session, storage, clip)
+    _render_for_recipient(session, storage, tasks, clip)
     return [share_public(session, s) for s in shares]
 
 

@@ -27,6 +27,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StorageDep,
+    TaskQueueDep,
     Viewer,
     client_of,
 )
@@ -61,6 +62,7 @@ from models.db import utcnow
 from models.intake import add_lesson_from_file, discard_source
 from models.lesson import Lesson, LessonStatus, lesson_key
 from models.mediatype import NotARecordingError, sniff
+from models.queue import TaskQueue
 from models.retention import DeletionReason
 from models.retention import delete_lesson as delete_lesson_everywhere
 from models.settings import Settings
@@ -109,6 +111,7 @@ def create_lesson(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
     response: Response,
 ) -> Lesson:
     """Create a lesson from a finished upload (JSON), or from a file in this request (multipart).
@@ -118,15 +121,20 @@ def create_lesson(
     """
     require_uploader(user)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        lesson = _from_multipart(request, user, session, settings, storage)
+        lesson = _from_multipart(request, user, session, settings, storage, tasks)
     else:
-        lesson = _from_upload(request, user, session, settings, storage)
+        lesson = _from_upload(request, user, session, settings, storage, tasks)
     response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
     return lesson
 
 
 def _from_upload(
-    request: Request, user: User, session: Session, settings: Settings, storage: Storage
+    request: Request,
+    user: User,
+    session: Session,
+    settings: Settings,
+    storage: Storage,
+    tasks: TaskQueue,
 ) -> Lesson:
     raw = read_body(request)
     try:
@@ -143,8 +151,8 @@ def _from_upload(
     filename, sha = upload.filename, upload.sha256
     try:
         lesson = make_lesson(
-            session, settings, storage, user, path, filename, body.title, body.transcribe, sha,
-            client_of(request), body.consent, body.research_use,
+            session, settings, storage, tasks, user, path, filename, body.title, body.transcribe,
+            sha, client_of(request), body.consent, body.research_use,
         )  # fmt: skip
     finally:
         # The upload is used up either way: a lesson took its bytes, or they were refused.
@@ -155,7 +163,12 @@ def _from_upload(
 
 
 def _from_multipart(
-    request: Request, user: User, session: Session, settings: Settings, storage: Storage
+    request: Request,
+    user: User,
+    session: Session,
+    settings: Settings,
+    storage: Storage,
+    tasks: TaskQueue,
 ) -> Lesson:
     try:
         form = read_form(request, max_files=1, max_fields=5)
@@ -185,7 +198,7 @@ def _from_multipart(
                     raise
                 raise no_space() from None
             return make_lesson(
-                session, settings, storage, user, path, file.filename or "recording",
+                session, settings, storage, tasks, user, path, file.filename or "recording",
                 title if isinstance(title, str) else "", transcribe, None, client_of(request),
                 consent, research_use,
             )  # fmt: skip
@@ -230,6 +243,7 @@ def make_lesson(
     session: Session,
     settings: Settings,
     storage: Storage,
+    tasks: TaskQueue,
     user: User,
     path: Path,
     filename: str,
@@ -275,7 +289,7 @@ def make_lesson(
         discard_source(storage, lesson.id)
         raise
     try:
-        queue.send_task(queue.PROCESS_LESSON, lesson.id)
+        tasks.send(queue.PROCESS_LESSON, lesson.id)
     except Exception:
         log.warning("lesson %s: could not queue processing", lesson.id, exc_info=True)
         session.delete(lesson)
@@ -371,7 +385,7 @@ def delete_lesson(
     responses=responses(403, 404, 409),
 )
 def retry_lesson(
-    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep
+    lesson_id: str, request: Request, user: CurrentUser, session: SessionDep, tasks: TaskQueueDep
 ) -> Lesson:
     """Process a failed lesson again from the start (owner or admin), e.g. after a worker ran
     out of disk; a file that is not a recording will fail the same way, and says so again."""
@@ -383,7 +397,7 @@ def retry_lesson(
     lesson.error_code = lesson.error_message = None
     audit.record(session, user.id, "lesson.retry", "lesson", lesson_id, client=client_of(request))
     session.commit()
-    queue.send_task(queue.PROCESS_LESSON, lesson.id)
+    tasks.send(queue.PROCESS_LESSON, lesson.id)
     return lesson
 
 

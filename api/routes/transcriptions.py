@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api import corrections
-from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, client_of
+from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, TaskQueueDep, client_of
 from api.errors import responses
 from api.routes.clips import user_brief
 from api.schemas import (
@@ -39,6 +39,7 @@ from models.access import (
 )
 from models.account import User
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
+from models.queue import TaskQueue
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import (
@@ -93,7 +94,12 @@ def _require_idle(session: Session, lesson: Lesson) -> None:
 
 
 def _start(
-    session: Session, storage: Storage, lesson: Lesson, options: dict[str, Any], archived: str
+    session: Session,
+    storage: Storage,
+    tasks: TaskQueue,
+    lesson: Lesson,
+    options: dict[str, Any],
+    archived: str,
 ) -> None:
     """Commit the lesson as queued with `options`, then send the task; undo it all if the queue
     is down (`archived` is the version folder copied for this request, if any)."""
@@ -102,7 +108,7 @@ def _start(
     lesson.status, lesson.stage = LessonStatus.queued, "audio"
     session.commit()
     try:
-        queue.send_task(queue.RETRANSCRIBE_LESSON, lesson.id)
+        tasks.send(queue.RETRANSCRIBE_LESSON, lesson.id)
     except Exception:
         log.warning("lesson %s: could not queue transcription", lesson.id, exc_info=True)
         lesson.options, lesson.status, lesson.stage = before
@@ -205,6 +211,7 @@ def create_transcription(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
     response: Response,
 ) -> TranscriptVersionPublic:
     """Transcribe the lesson again with another model, language or vocabulary.
@@ -245,7 +252,7 @@ def create_transcription(
         **requested,
     )  # fmt: skip
     prefix = version_prefix(lesson, archived.number) if archived else ""
-    _start(session, storage, lesson, options, prefix)
+    _start(session, storage, tasks, lesson, options, prefix)
     response.headers["Location"] = f"/api/v1/lessons/{lesson.id}/transcriptions"
     current = _current(session, storage, settings, lesson)
     assert current is not None  # noqa: S101 - the lesson is queued with transcription on
@@ -340,6 +347,7 @@ def update_lesson(
     user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
     delete_transcripts: Annotated[
         bool,
         Query(
@@ -383,6 +391,6 @@ def update_lesson(
             session.commit()
             return lesson
     # Off with deletion: segments are made again without transcript text. On: transcribe.
-    _start(session, storage, lesson, dict(lesson.options or {}), "")
+    _start(session, storage, tasks, lesson, dict(lesson.options or {}), "")
     session.refresh(lesson)
     return lesson

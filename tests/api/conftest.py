@@ -4,10 +4,10 @@ The world is built once per session through the model functions (fast: no HTTP, 
 processing) into a template folder; each test gets its own copy of that folder (database and
 storage), so tests can change anything without seeing each other. Tokens are minted directly.
 
-Processing is replaced by `InlineQueue`, which stands in for `models.queue.send_task`: lessons are
-"processed" either by writing known artefacts (`fake_process`, for most tests) or by the real
-worker stage code with a fake transcriber (`process_with_workers`, for the story test), and clip
-renders run the real worker task code (`workers.clip_tasks.render`).
+Processing is replaced by `models.queue.InProcessQueue`, injected as the app's task queue
+(`use_queue`): lessons are "processed" either by writing known artefacts (`fake_process`, for
+most tests) or by the real worker stage code with a fake transcriber (`process_with_workers`,
+for the story test), and clip renders run the real worker task code (`workers.clip_tasks.render`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import object_session
 
+from api.deps import get_task_queue
 from models import queue, search
 from models.account import Role
 from models.accounts import create_user, issue_token, pair
@@ -34,6 +35,7 @@ from models.coaching import Clip, ClipTag, Comment, RenderStatus, Share, clip_me
 from models.db import get_engine, reset_engines, session_scope, utcnow
 from models.framework import ensure_builtin
 from models.lesson import Lesson, LessonStatus
+from models.queue import InProcessQueue
 from models.settings import Settings, get_settings
 from models.storage import open_storage
 from tests.mediafactory import ffmpeg, make_video
@@ -361,40 +363,16 @@ def app_for(settings: Settings) -> FastAPI:
     return app
 
 
-@dataclass
-class InlineQueue:
-    """Stands in for `models.queue.send_task`: runs tasks in threads, in this process."""
-
-    handlers: dict[str, Callable[..., None]]
-    sent: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-    threads: list[threading.Thread] = field(default_factory=list)
-    errors: list[BaseException] = field(default_factory=list)
-
-    def send_task(self, name: str, *args: Any, queue: str = "media") -> None:
-        self.sent.append((name, args))
-        handler = self.handlers.get(name)
-        if handler is None:
-            return
-
-        def run() -> None:
-            try:
-                handler(*args)
-            except BaseException as exc:  # noqa: BLE001 - reported by the fixture at teardown
-                self.errors.append(exc)
-
-        thread = threading.Thread(target=run, daemon=True)
-        self.threads.append(thread)
-        thread.start()
-
-    def join(self, timeout: float = 120) -> None:
-        for thread in self.threads:
-            thread.join(timeout)
+def use_queue(app: FastAPI, tasks: InProcessQueue) -> None:
+    """Make `app` send its tasks to `tasks` (undone with `app.dependency_overrides.clear()`,
+    which the `world` fixture does at teardown)."""
+    app.dependency_overrides[get_task_queue] = lambda: tasks
 
 
 @pytest.fixture
 def inline_queue(
     world: World, media: Media, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[InlineQueue]:
+) -> Iterator[InProcessQueue]:
     """Lessons are 'processed' by writing known artefacts; clips render with the real task code."""
 
     def render(clip_id: str) -> None:
@@ -402,13 +380,13 @@ def inline_queue(
 
         render_clip(world.settings, world.storage, clip_id)
 
-    inline = InlineQueue(
+    inline = InProcessQueue(
         {
             queue.PROCESS_LESSON: lambda lesson_id: fake_process(world.settings, lesson_id, media),
             queue.RENDER_CLIP: render,
         }
     )
-    monkeypatch.setattr(queue, "send_task", inline.send_task)
+    use_queue(world.app, inline)
     yield inline
     inline.join()
     assert not inline.errors, inline.errors
@@ -457,7 +435,9 @@ def process_with_workers(settings: Settings, lesson_id: str) -> None:
 
 
 @pytest.fixture
-def worker_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[InlineQueue]:
+def worker_queue(
+    settings: Settings, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcessQueue]:
     """The real worker code for lessons (with a fake transcriber) and clips, in threads."""
     import pipeline.transcribe
 
@@ -469,15 +449,16 @@ def worker_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
         render_clip(settings, open_storage(settings.storage_url), clip_id)
 
-    inline = InlineQueue(
+    inline = InProcessQueue(
         {
             queue.PROCESS_LESSON: lambda lesson_id: process_with_workers(settings, lesson_id),
             queue.RENDER_CLIP: render,
         }
     )
-    monkeypatch.setattr(queue, "send_task", inline.send_task)
+    use_queue(live_server.app, inline)
     yield inline
     inline.join()
+    live_server.app.dependency_overrides.clear()
     assert not inline.errors, inline.errors
 
 

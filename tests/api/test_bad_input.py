@@ -16,8 +16,9 @@ from models.audit import AuditEvent
 from models.coaching import Clip
 from models.db import session_scope
 from models.lesson import Lesson
+from models.queue import InProcessQueue
 from models.upload import Upload
-from tests.api.conftest import CHUNK_MAX, MAX_UPLOAD, InlineQueue, Media, World
+from tests.api.conftest import CHUNK_MAX, MAX_UPLOAD, Media, World
 from tests.mediafactory import make_image, write_pdf, write_text
 
 
@@ -251,7 +252,7 @@ def test_checksum_mismatch_discards_the_upload(world: World, media: Media) -> No
 
 
 def test_matching_checksum_and_a_lesson_from_the_upload(
-    world: World, media: Media, inline_queue: InlineQueue
+    world: World, media: Media, inline_queue: InProcessQueue
 ) -> None:
     data = media.video.read_bytes()
     upload = new_upload(world, data, sha256=hashlib.sha256(data).hexdigest().upper())
@@ -357,7 +358,7 @@ def test_oversized_multipart_is_refused_without_reading_the_rest(world: World) -
     ],
 )
 def test_wrong_content_with_a_video_name_is_415(
-    world: World, tmp_path: Path, maker: Any, reason: str, inline_queue: InlineQueue
+    world: World, tmp_path: Path, maker: Any, reason: str, inline_queue: InProcessQueue
 ) -> None:
     fake = tmp_path / "lesson.mp4"
     maker(fake)
@@ -394,7 +395,7 @@ def test_wrong_content_in_a_chunked_upload_is_refused_at_the_first_chunk(
 
 
 def test_storage_key_is_generated_whatever_the_name(
-    world: World, media: Media, inline_queue: InlineQueue
+    world: World, media: Media, inline_queue: InProcessQueue
 ) -> None:
     name = "../../etc/passwd — Année 7.mov"
     with media.video.open("rb") as handle:
@@ -431,7 +432,7 @@ def test_storage_key_is_generated_whatever_the_name(
 
 
 def test_an_audio_recording_is_accepted_by_its_content(
-    world: World, tmp_path: Path, inline_queue: InlineQueue
+    world: World, tmp_path: Path, inline_queue: InProcessQueue
 ) -> None:
     from tests.mediafactory import make_tone
 
@@ -495,7 +496,7 @@ def test_before_ready_and_after_failure_the_detail_says_why(world: World) -> Non
 
 
 def test_a_failed_lesson_can_be_retried_by_its_owner(
-    world: World, inline_queue: InlineQueue
+    world: World, inline_queue: InProcessQueue
 ) -> None:
     """Retry starts processing again and is audited; a lesson that did not fail is 409."""
     url = f"/api/v1/lessons/{world.ids['lesson_a']}"

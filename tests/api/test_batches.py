@@ -17,9 +17,10 @@ from models.accounts import create_user, issue_token
 from models.batch import Batch, BatchItem
 from models.db import session_scope
 from models.lesson import Lesson
+from models.queue import InProcessQueue
 from models.settings import get_settings
 from models.upload import Upload, part_path
-from tests.api.conftest import InlineQueue, Media, World
+from tests.api.conftest import Media, World
 
 V1 = "/api/v1"
 
@@ -58,7 +59,7 @@ def _submit(world: World, body: dict[str, object], who: str = "coach") -> dict[s
 
 
 def test_a_coach_submits_uploads_and_allowed_paths_and_watches_them(
-    world: World, inline_queue: InlineQueue, media: Media, allowed: Path
+    world: World, inline_queue: InProcessQueue, media: Media, allowed: Path
 ) -> None:
     upload = _upload(world, "coach", media.video.read_bytes()[::-1] + b"x", "bad.mp4")
     good = _upload(world, "coach", media.clip.read_bytes() + b"\0", "clip.mp4")
@@ -127,7 +128,7 @@ def test_a_coach_submits_uploads_and_allowed_paths_and_watches_them(
 
 
 def test_paths_that_escape_the_allowed_folders_are_refused(
-    world: World, inline_queue: InlineQueue, media: Media, allowed: Path, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, media: Media, allowed: Path, tmp_path: Path
 ) -> None:
     outside = tmp_path / "private"
     outside.mkdir()
@@ -162,7 +163,7 @@ def test_paths_that_escape_the_allowed_folders_are_refused(
 
 
 def test_no_paths_at_all_unless_an_admin_allowed_a_folder(
-    world: World, inline_queue: InlineQueue
+    world: World, inline_queue: InProcessQueue
 ) -> None:
     r = world.client.post(f"{V1}/batches", json={"paths": ["/tmp"]}, headers=world.auth("coach"))
     assert r.status_code == 403 and "CLIPCOACH_BATCH_ALLOWED_DIRS" in r.json()["detail"]
@@ -172,7 +173,7 @@ def test_no_paths_at_all_unless_an_admin_allowed_a_folder(
 
 
 def test_content_already_processed_is_reused(
-    world: World, inline_queue: InlineQueue, allowed: Path
+    world: World, inline_queue: InProcessQueue, allowed: Path
 ) -> None:
     first = _submit(world, {"paths": [str(allowed / "y9.mp4")]})
     inline_queue.join()
@@ -193,7 +194,7 @@ def test_content_already_processed_is_reused(
 
 
 def test_transcripts_zip_has_safe_names_and_a_manifest_of_failures(
-    world: World, inline_queue: InlineQueue, media: Media, allowed: Path
+    world: World, inline_queue: InProcessQueue, media: Media, allowed: Path
 ) -> None:
     evil = _upload(world, "coach", media.clip.read_bytes() + b"\1", "../../etc/.bashrc\\..\\x?.mp4")
     batch = _submit(world, {"upload_ids": [evil], "paths": [str(allowed / "spring")]})
@@ -225,7 +226,7 @@ def test_transcripts_zip_has_safe_names_and_a_manifest_of_failures(
 
 
 def test_a_coach_sees_lessons_in_their_batches_by_the_access_rule(
-    world: World, inline_queue: InlineQueue
+    world: World, inline_queue: InProcessQueue
 ) -> None:
     """The rule itself: a lesson in the coach's batch is visible to them although not theirs."""
     lesson_b = world.ids["lesson_b"]

@@ -11,14 +11,15 @@ from sqlalchemy import select
 from models.audit import AuditEvent
 from models.coaching import Clip
 from models.db import session_scope
-from tests.api.conftest import InlineQueue, World, get_rendered
+from models.queue import InProcessQueue
+from tests.api.conftest import World, get_rendered
 from tests.pipeline.test_redact import _frames, _loudness
 
 V1 = "/api/v1"
 
 
 def test_a_blanked_moment_is_black_silent_and_uncaptioned_in_the_shared_clip(
-    world: World, inline_queue: InlineQueue, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
 ) -> None:
     w = world
     lesson, clip = w.ids["lesson_a"], w.ids["clip_shared"]  # clip 1.0-3.0, shared with ect_a

@@ -13,7 +13,8 @@ import pytest
 from models import queue
 from models.coaching import Clip, RenderStatus
 from models.db import session_scope
-from tests.api.conftest import InlineQueue, World, get_rendered
+from models.queue import InProcessQueue
+from tests.api.conftest import World, get_rendered, use_queue
 
 
 def new_clip(world: World, start: float = 1.0, end: float = 4.0) -> str:
@@ -39,7 +40,7 @@ def duration_of(data: bytes, tmp_path: Path) -> float:
 
 
 def test_media_is_rendered_on_first_request(
-    world: World, inline_queue: InlineQueue, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
 ) -> None:
     clip = new_clip(world)
     r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
@@ -61,7 +62,7 @@ def test_media_is_rendered_on_first_request(
 
 
 def test_editing_the_range_renders_afresh(
-    world: World, inline_queue: InlineQueue, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
 ) -> None:
     clip = new_clip(world)
     assert (
@@ -86,8 +87,8 @@ def test_a_clip_still_rendering_is_503_with_retry_after_at_once(
 ) -> None:
     import time
 
-    sent: list[str] = []
-    monkeypatch.setattr(queue, "send_task", lambda name, *args, **kw: sent.append(name))
+    tasks = InProcessQueue()  # records what is sent; nothing renders
+    use_queue(world.app, tasks)
     clip = new_clip(world)
     began = time.monotonic()
     r = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("mentor"))
@@ -98,10 +99,10 @@ def test_a_clip_still_rendering_is_503_with_retry_after_at_once(
     # asking again while it is queued does not queue it twice
     r = world.client.get(f"/api/v1/clips/{clip}/captions.vtt", headers=world.auth("mentor"))
     assert r.status_code == 503
-    assert sent == [queue.RENDER_CLIP]
+    assert [name for name, _ in tasks.sent] == [queue.RENDER_CLIP]
 
 
-def test_a_failed_render_says_why(world: World, inline_queue: InlineQueue) -> None:
+def test_a_failed_render_says_why(world: World, inline_queue: InProcessQueue) -> None:
     clip = new_clip(world)
     with session_scope(world.settings.database_url) as session:
         row = session.get(Clip, clip)
@@ -116,7 +117,7 @@ def test_a_failed_render_says_why(world: World, inline_queue: InlineQueue) -> No
 
 
 def test_sharing_renders_the_clip_before_the_ect_opens_it(
-    world: World, inline_queue: InlineQueue
+    world: World, inline_queue: InProcessQueue
 ) -> None:
     """A share queues the render on the clip queue at once, so the ECT's first view is served
     from storage (no render task sent then); sharing again does not render twice."""

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from models.audit import AuditEvent
 from models.db import session_scope
 from models.lesson import Lesson
-from tests.api.conftest import InlineQueue, Media, World, get_rendered
+from models.queue import InProcessQueue
+from tests.api.conftest import Media, World, get_rendered
 from tests.mediafactory import FACES_CROP, decode_gray_frames, make_faces_video
 
 V1 = "/api/v1"
@@ -30,7 +31,7 @@ def set_consent(world: World, who: str, consent: str) -> int:
 
 
 def test_upload_takes_a_consent_state_and_otherwise_the_schools_default(
-    world: World, inline_queue: InlineQueue, media: Media, monkeypatch: pytest.MonkeyPatch
+    world: World, inline_queue: InProcessQueue, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def upload(**fields: str) -> dict[str, object]:
         with media.video.open("rb") as f:
@@ -108,7 +109,7 @@ def test_a_share_the_consent_does_not_allow_is_refused_with_a_reason(world: Worl
 
 
 def test_a_share_made_before_consent_was_narrowed_no_longer_plays(
-    world: World, inline_queue: InlineQueue
+    world: World, inline_queue: InProcessQueue
 ) -> None:
     url = f"{V1}/clips/{world.ids['clip_shared']}/media"
     assert get_rendered(world.client, url, world.auth("ect_a")).status_code == 200
@@ -120,7 +121,7 @@ def test_a_share_made_before_consent_was_narrowed_no_longer_plays(
 
 
 def test_sound_only_consent_renders_clips_without_a_picture(
-    world: World, inline_queue: InlineQueue, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
 ) -> None:
     set_consent(world, "ect_a", "audio_only")
     url = f"{V1}/clips/{world.ids['clip_shared']}/media"
@@ -146,7 +147,7 @@ def sharpness(gray: np.ndarray) -> float:
 
 
 def test_blur_consent_renders_shared_clips_with_faces_blurred(
-    world: World, inline_queue: InlineQueue, shared_media: Path, tmp_path: Path
+    world: World, inline_queue: InProcessQueue, shared_media: Path, tmp_path: Path
 ) -> None:
     faces = make_faces_video(tmp_path / "faces.mp4", shared_media / "faces" / "city.jpg")
     world.storage.put_file(f"lessons/{world.ids['lesson_a']}/lesson.mp4", faces)

@@ -20,7 +20,8 @@ from models.audit import AuditEvent
 from models.batch import Batch, BatchItem
 from models.db import session_scope
 from models.lesson import Lesson
-from tests.api.conftest import WORDS, InlineQueue, Media, World, store_artefacts
+from models.queue import InProcessQueue
+from tests.api.conftest import WORDS, Media, World, store_artefacts
 
 V1 = "/api/v1"
 FORMATS = ("eaf", "TextGrid", "csv")
@@ -44,7 +45,7 @@ def set_research(world: World, who: str, value: Any, lesson: str = "lesson_a") -
 
 
 def test_upload_takes_research_use_and_otherwise_the_schools_default(
-    world: World, inline_queue: InlineQueue, media: Media, monkeypatch: pytest.MonkeyPatch
+    world: World, inline_queue: InProcessQueue, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def upload(**fields: str) -> Any:
         with media.video.open("rb") as f:

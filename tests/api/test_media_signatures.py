@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.mediatype import SNIFF_BYTES, NotARecordingError, sniff
+from models.queue import InProcessQueue
 from pipeline.errors import NotMediaError, PipelineError
 from pipeline.lesson import SOURCE_STEM, run_stage
-from tests.api.conftest import InlineQueue, World
+from tests.api.conftest import World
 from workers.batch import is_recording
 from workers.options import lesson_options
 
@@ -81,7 +82,7 @@ def test_the_sniffer_itself_agrees_with_the_table() -> None:
 
 
 def test_the_api_upload_takes_the_same_files(
-    world: World, tmp_path: Path, inline_queue: InlineQueue
+    world: World, tmp_path: Path, inline_queue: InProcessQueue
 ) -> None:
     verdicts = {}
     for name, data, _ in SIGNATURES:

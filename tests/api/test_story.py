@@ -20,8 +20,9 @@ import httpx
 from models.account import Role
 from models.accounts import create_user
 from models.db import session_scope
+from models.queue import InProcessQueue
 from models.settings import Settings
-from tests.api.conftest import SAMPLE, InlineQueue, LiveServer, get_rendered
+from tests.api.conftest import SAMPLE, LiveServer, get_rendered
 
 CHUNK = 512 * 1024
 PASSWORD = "a long enough password"
@@ -71,7 +72,7 @@ def vtt_times(vtt: str) -> list[float]:
 
 
 def test_the_coaching_story(
-    settings: Settings, live_server: LiveServer, worker_queue: InlineQueue, tmp_path: Path
+    settings: Settings, live_server: LiveServer, worker_queue: InProcessQueue, tmp_path: Path
 ) -> None:
     sample = SAMPLE / "lesson.mp4"
     data = sample.read_bytes()

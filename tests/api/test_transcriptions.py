@@ -15,8 +15,9 @@ from models import queue
 from models.audit import AuditEvent
 from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus
+from models.queue import InProcessQueue
 from models.storage import open_storage
-from tests.api.conftest import InlineQueue, World, process_with_workers
+from tests.api.conftest import World, process_with_workers, use_queue
 from tests.mediafactory import make_video
 from tests.workers.test_retranscribe import fake_transcribe
 
@@ -24,7 +25,7 @@ V1 = "/api/v1"
 
 
 @pytest.fixture
-def workers(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[InlineQueue]:
+def workers(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessQueue]:
     import pipeline.transcribe
     from workers.runner import execute_stage
     from workers.transcription_tasks import retranscribe
@@ -40,20 +41,20 @@ def workers(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[InlineQue
             stage = pending.popleft()
             execute_stage(settings, storage, lesson_id, stage, lambda _l, n: pending.append(n))
 
-    inline = InlineQueue(
+    inline = InProcessQueue(
         {
             queue.PROCESS_LESSON: lambda lesson_id: process_with_workers(settings, lesson_id),
             queue.RETRANSCRIBE_LESSON: again,
         }
     )
-    monkeypatch.setattr(queue, "send_task", inline.send_task)
+    use_queue(world.app, inline)
     yield inline
     inline.join()
     assert not inline.errors, inline.errors
 
 
 @pytest.fixture
-def lesson_id(world: World, workers: InlineQueue, tmp_path: Path) -> str:
+def lesson_id(world: World, workers: InProcessQueue, tmp_path: Path) -> str:
     video = make_video(tmp_path / "y8.mp4", duration=2.0).path
     with video.open("rb") as f:
         r = world.client.post(
@@ -86,7 +87,7 @@ def _stages(world: World, lesson_id: str) -> dict[str, tuple[Any, ...]]:
 
 
 def test_transcribing_again_keeps_the_earlier_versions_readable(
-    world: World, workers: InlineQueue, lesson_id: str
+    world: World, workers: InProcessQueue, lesson_id: str
 ) -> None:
     [v1] = _versions(world, lesson_id)
     assert (v1["number"], v1["current"], v1["ready"], v1["language"]) == (1, True, True, "en")
@@ -142,7 +143,7 @@ def test_transcribing_again_keeps_the_earlier_versions_readable(
 
 
 def test_who_may_transcribe_again_and_when(
-    world: World, workers: InlineQueue, lesson_id: str
+    world: World, workers: InProcessQueue, lesson_id: str
 ) -> None:
     url = f"{V1}/lessons/{lesson_id}/transcriptions"
     assert world.client.post(url, json={}, headers=world.auth("admin")).status_code == 403
@@ -164,7 +165,7 @@ def test_who_may_transcribe_again_and_when(
 
 
 def test_switching_transcription_off_and_deleting_the_transcripts(
-    world: World, workers: InlineQueue, lesson_id: str
+    world: World, workers: InProcessQueue, lesson_id: str
 ) -> None:
     url = f"{V1}/lessons/{lesson_id}"
     world.client.post(f"{url}/transcriptions", json={"language": "cy"}, headers=world.auth("ect_a"))

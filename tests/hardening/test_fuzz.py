@@ -29,7 +29,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import InlineQueue, World
+from models.queue import InProcessQueue
+from tests.api.conftest import World
 
 ROLES = ("admin", "mentor", "ect_a", "coach", "anonymous")
 CHECKS = [
@@ -57,7 +58,7 @@ def _report_requests_sent(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def fuzz_world(world: World, inline_queue: InlineQueue) -> World:
+def fuzz_world(world: World, inline_queue: InProcessQueue) -> World:
     return world
 
 
