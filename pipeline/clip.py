@@ -186,7 +186,7 @@ def _has_idr_slice(data: bytes, length_size: int) -> bool:
     return False
 
 
-def _encode_args(probe: ProbeResult, options: ClipOptions, seconds: float) -> dict[str, Any]:
+def encode_args(probe: ProbeResult, options: ClipOptions, seconds: float) -> dict[str, Any]:
     """x264 settings for an end of `seconds`, matching the lesson's profile, level and size."""
     v = probe.video
     assert v is not None  # noqa: S101 - narrows a type the code above guarantees
@@ -274,12 +274,12 @@ def render_clip(
     eps = fd / 4
     parts: list[tuple[float, int, dict[str, Any] | None]] = []
     if plan.head_frames:
-        encode = _encode_args(info, options, plan.head_frames * fd)
+        encode = encode_args(info, options, plan.head_frames * fd)
         parts.append((plan.first_frame - eps, plan.head_frames, encode))
     if plan.copy_start is not None and plan.copy_frames:
         parts.append((plan.copy_start + eps, plan.copy_frames, None))
     if plan.tail_start is not None and plan.tail_frames:
-        encode = _encode_args(info, options, plan.tail_frames * fd)
+        encode = encode_args(info, options, plan.tail_frames * fd)
         parts.append((plan.tail_start - eps, plan.tail_frames, encode))
     duration = plan.total_frames * plan.frame_duration
     with (

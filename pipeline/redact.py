@@ -1,13 +1,27 @@
-"""Taking things out of a rendered clip: the picture for lessons whose consent allows sound only,
-and blanked moments (black picture, silent sound, no caption words) wherever a clip covers one."""
+"""Taking things out of recordings: the picture of a clip whose lesson's consent allows sound
+only, and blanked moments (black picture, silent sound, no caption words) wherever a clip
+covers one, and in the stored lesson itself (`blank_recording`).
+
+`blank_recording` rewrites a whole recording. Only the groups of pictures that hold a blanked
+moment are re-encoded (from the IDR picture at or before it to the IDR at or after it); every
+other packet is copied, through the same MPEG-TS parts the clip smart cut uses
+(pipeline.clip), so a moment in an hour-long lesson costs seconds of encoding, not an hour.
+Sound is re-encoded whole (AAC is cheap). A recording with no IDR pictures in MP4 framing
+(HEVC, MJPEG, VP9...) or with a rotation is re-encoded whole instead.
+"""
 
 from __future__ import annotations
 
+import itertools
+import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.tools import atomic_output, ffmpeg_command, run_tool
+from pipeline.probe import ProbeOptions, ProbeResult
+from pipeline.probe import probe as probe_media
+from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_command, run_tool
 from pipeline.transcript import Segment, Transcript
 
 Range = tuple[float, float]
@@ -109,3 +123,184 @@ def hide_words(transcript: Transcript, blanks: Iterable[Range]) -> Transcript:
             text = " ".join(w.text.strip() for w in kept)
             segments.append(Segment(kept[0].start, kept[-1].end, text, kept))
     return replace(transcript, segments=tuple(segments))
+
+
+def merge_ranges(ranges: Iterable[Range], duration: float | None = None) -> list[Range]:
+    """`ranges` in order, overlapping or touching ones joined, cut to [0, duration]."""
+    merged: list[Range] = []
+    for s, e in sorted(ranges):
+        s, e = max(0.0, s), (e if duration is None else min(e, duration))
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+@dataclass(frozen=True)
+class BlankOptions:
+    preset: str = "veryfast"
+    crf: int = 20
+    """The re-encoded groups use a little more quality than the lesson so the joins do not show."""
+    audio_bitrate: str = "128k"
+    timeout: float | None = None
+    """Seconds per ffmpeg run; None allows 60 s plus 2 s per second of media."""
+
+
+@dataclass(frozen=True)
+class BlankResult:
+    path: Path
+    ranges: tuple[Range, ...]
+    """The ranges made black and silent (merged, within the recording)."""
+    frames: int
+    copied_frames: int
+    """Video frames copied packet for packet (the rest were re-encoded); 0 for sound only."""
+    whole: bool
+    """True when the picture had to be re-encoded whole (no IDR framing, rotated video)."""
+
+
+@dataclass(frozen=True)
+class BlankPart:
+    """Frames [at, at + frames) of the video, copied or re-encoded with `black` (part time)."""
+
+    at: float
+    frames: int
+    black: tuple[Range, ...] | None
+    """None: copied as it is; else re-encoded with these ranges (from the part's start) black."""
+
+
+def plan_blank(
+    packets: Sequence[tuple[float, bool]], ranges: Sequence[Range], fps: float
+) -> tuple[float, list[BlankPart]]:
+    """Split a whole video's frames into copied and re-encoded parts so that every frame whose
+    time lies in a range (to a quarter of a frame) is re-encoded black, and each re-encoded part
+    runs from an IDR picture to the next IDR (or the end). Returns the frame duration and the
+    parts in order. `packets` are (presentation time, is an IDR) of every video packet."""
+    frames = sorted(packets)
+    fd = 1.0 / fps if fps else 0.04
+    if len(frames) > 1:
+        steps = sorted(b[0] - a[0] for a, b in itertools.pairwise(frames))
+        fd = steps[len(steps) // 2] or fd
+    eps = fd / 4
+    times = [t for t, _ in frames]
+    idr = [i for i, (_, key) in enumerate(frames) if key]
+    windows: list[tuple[int, int]] = []  # frame index [first, last) re-encoded
+    for s, e in ranges:
+        hit = [i for i, t in enumerate(times) if s - eps <= t < e - eps]
+        if not hit:
+            continue
+        first = max((i for i in idr if i <= hit[0]), default=0)
+        last = min((i for i in idr if i > hit[-1]), default=len(frames))
+        if windows and first <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], last))
+        else:
+            windows.append((first, last))
+    parts: list[BlankPart] = []
+    at = 0
+    for first, last in windows:
+        if first > at:
+            parts.append(BlankPart(times[at], first - at, None))
+        origin = times[first]
+        black = tuple(
+            (round(max(s, origin) - origin, 6), round(e - origin, 6))
+            for s, e in ranges
+            if s < (times[last] if last < len(times) else times[-1] + fd) and e > origin
+        )
+        parts.append(BlankPart(origin, last - first, black))
+        at = last
+    if at < len(frames):
+        parts.append(BlankPart(times[at], len(frames) - at, None))
+    return fd, parts
+
+
+def audio_blank_command(
+    src: Path, dst: Path, ranges: Sequence[Range], options: BlankOptions
+) -> list[str]:
+    """The whole sound of `src` re-encoded as AAC, silent inside `ranges`."""
+    return [
+        *ffmpeg_command(), "-y", "-i", str(src), "-map", "0:a:0",
+        "-af", f"volume=0:enable='{_enable(ranges)}'",
+        "-c:a", "aac", "-b:a", options.audio_bitrate, "-movflags", "+faststart", "-f", "mp4",
+        str(dst),
+    ]  # fmt: skip
+
+
+def blank_recording(
+    src: Path,
+    dst: Path,
+    ranges: Sequence[Range],
+    options: BlankOptions = BlankOptions(),
+    *,
+    probe: ProbeResult | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> BlankResult:
+    """Write `src` to `dst` (MP4; sound only when `src` has no picture) with `ranges` (seconds
+    of the recording) black and silent and everything else as it was."""
+    from pipeline.clip import (
+        ClipOptions,
+        concat_entry,
+        encode_args,
+        join_command,
+        part_command,
+        read_packets,
+    )
+
+    src, dst = Path(src), Path(dst)
+    info = probe if probe is not None else probe_media(src, ProbeOptions(scan_packets=False))
+    merged = merge_ranges(ranges, info.duration or None)
+    timeout = options.timeout or 60.0 + 2.0 * (info.duration or 0.0)
+    message = "The blanked moments could not be taken out of the recording"
+    video = info.video
+    if not merged:
+        raise ValueError("no blanked range lies inside the recording")
+    if video is None:
+        with atomic_output(dst) as tmp:
+            run_tool(
+                audio_blank_command(src, tmp, merged, options), timeout=timeout, message=message
+            )
+        return BlankResult(dst, tuple(merged), 0, 0, whole=False)
+    packets = read_packets(src, 0.0, info.duration or 0.0)
+    if video.rotation or not any(key for _, key in packets):
+        with atomic_output(dst) as tmp:
+            cmd = blank_command(src, tmp, merged, video=True, audio=info.has_audio)
+            run_tool(cmd, timeout=timeout, message=message)
+        return BlankResult(dst, tuple(merged), len(packets), 0, whole=True)
+    fd, parts = plan_blank(packets, merged, video.fps)
+    eps = fd / 4
+    clip_options = ClipOptions(preset=options.preset, crf=options.crf, long_end_seconds=1e9)
+    with (
+        tempfile.TemporaryDirectory(prefix=".blank-", dir=dst.parent.absolute()) as work,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        jobs = []
+        sound = Path(work) / "audio.m4a" if info.has_audio else None
+        if sound is not None:
+            cmd = audio_blank_command(src, sound, merged, options)
+            jobs.append(pool.submit(run_tool, cmd, timeout=timeout, message=message))
+        lines: list[str] = []
+        for i, part in enumerate(parts):
+            path = Path(work) / f"part{i}.ts"
+            if part.black is None:
+                cmd = part_command(src, path, part.at + eps, part.frames, None)
+            else:
+                encode = encode_args(info, clip_options, part.frames * fd)
+                # after the input seek to `at - eps`, a frame shown at time T has t = T - at + eps
+                boxes = "+".join(f"between(t,{s:.6f},{e:.6f})" for s, e in part.black)
+                encode["vf"] = f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{boxes}'"
+                cmd = part_command(src, path, max(0.0, part.at - eps), part.frames, encode)
+            jobs.append(pool.submit(run_tool, cmd, timeout=timeout, message=message))
+            lines += concat_entry(path, part.frames * fd)
+        for done, job in enumerate(jobs, start=1):
+            job.result()
+            if on_progress:
+                on_progress(0.9 * done / len(jobs))
+        concat_list = Path(work) / "parts.txt"
+        concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with atomic_output(dst) as tmp:
+            run_tool(join_command(concat_list, sound, tmp), timeout=timeout, message=message)
+    if on_progress:
+        on_progress(1.0)
+    copied = sum(p.frames for p in parts if p.black is None)
+    return BlankResult(dst, tuple(merged), len(packets), copied, whole=False)

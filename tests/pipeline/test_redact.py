@@ -98,3 +98,38 @@ def test_caption_words_inside_a_blank_are_left_out() -> None:
     assert [s.text for s in hidden.segments] == ["Well done that is right", "Nor here"]
     assert "Amira" not in {w.text for w in hidden.segments[0].words}
     assert hide_words(transcript, []) == transcript
+
+
+def test_a_stored_recording_is_blanked_frame_exactly_and_the_rest_copied(tmp_path: Path) -> None:
+    """Only the groups of pictures holding a moment are re-encoded: every frame keeps its
+    number, the frames inside the ranges (and only those) are black, the sound is silent there."""
+    from pipeline.redact import blank_recording
+
+    src = mf.make_counter_video(tmp_path / "lesson.mp4", frames=250, fps=25, gop=50).path
+    ranges = [(2.0, 3.0), (7.5, 7.9)]
+    result = blank_recording(src, tmp_path / "blanked.mp4", ranges)
+    assert not result.whole and result.frames == 250
+    assert 100 <= result.copied_frames <= 150  # groups at 0-2, 4-6 and 8-10 s copied
+    frames = mf.decode_gray_frames(result.path)
+    assert len(frames) == 250
+    for i, gray in enumerate(frames):
+        if 50 <= i < 75 or 188 <= i < 198:
+            assert gray.mean() < 8, i
+        else:
+            assert mf.read_counter(gray) == i, i
+    quiet, other, before, after = _loudness(
+        result.path, [(2.05, 2.95), (7.55, 7.85), (0.1, 1.9), (3.1, 7.4)]
+    )
+    assert quiet < 1e-3 and other < 1e-3
+    assert before > 0.05 and after > 0.05
+
+
+def test_a_recording_without_copyable_keyframes_is_blanked_whole(tmp_path: Path) -> None:
+    from pipeline.redact import blank_recording
+
+    src = mf.make_video(tmp_path / "lesson.mkv", duration=2.0, vcodec="mpeg4").path
+    result = blank_recording(src, tmp_path / "blanked.mp4", [(0.5, 1.0)])
+    assert result.whole and result.copied_frames == 0
+    frames = _frames(result.path)
+    assert max(luma for t, luma in frames if 0.5 <= t < 0.999) < 20
+    assert min(luma for t, luma in frames if t < 0.46 or t >= 1.04) > 40
