@@ -64,14 +64,16 @@ def main(argv: list[str]) -> None:
     name, workdir = argv[0], Path(argv[1])
     settings = get_settings()
 
-    def model():  # type: ignore[no-untyped-def]
-        from pipeline.transcribe import load_model
-
-        return load_model(model_spec(settings))
+    from pipeline.transcribe import whisper_transcriber
 
     started = time.perf_counter()
     with ToolPeaks() as tools:
-        outcome = run_stage(name, workdir, lesson_options(settings), model=model)
+        outcome = run_stage(
+            name,
+            workdir,
+            lesson_options(settings),
+            transcriber=whisper_transcriber(model_spec(settings)),
+        )
     seconds = time.perf_counter() - started
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report = {

@@ -38,12 +38,10 @@ from pipeline.errors import MediaTooLongError, NoSpaceError, PipelineError
 from pipeline.tools import NO_SPACE_MESSAGE, no_space
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
-
     from pipeline.probe import ProbeResult
+    from pipeline.transcribe import Transcriber
     from pipeline.transcript import Transcript
 
-ModelProvider = Callable[[], "WhisperModel"]
 StageProgress = Callable[[str, float], None]
 """Called with a stage name and the fraction of that stage done."""
 
@@ -172,7 +170,7 @@ def run_stage(
     workdir: Path,
     options: LessonOptions,
     *,
-    model: ModelProvider | None = None,
+    transcriber: Transcriber | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> StageOutcome:
     """Run one stage in `workdir` and say what it made.
@@ -180,7 +178,7 @@ def run_stage(
     Whatever the recording or a full disk causes is a PipelineError subclass (NoSpaceError for
     ENOSPC under any write of the stage's own); anything else raised is a bug."""
     try:
-        return _RUNNERS[name](workdir, options, model, on_progress)
+        return _RUNNERS[name](workdir, options, transcriber, on_progress)
     except OSError as exc:
         if not no_space(exc):
             raise
@@ -246,23 +244,20 @@ def _audio(
 def _transcribe(
     workdir: Path,
     options: LessonOptions,
-    model: ModelProvider | None,
+    transcriber: Transcriber | None,
     progress: Callable[[float], None] | None,
 ) -> StageOutcome:
     from pipeline.captions import write_transcript_files
-    from pipeline.transcribe import TranscribeOptions, transcribe
+    from pipeline.transcribe import TranscribeOptions
 
     if not options.transcribe:  # an audio file left from an earlier run is not a reason
         return StageOutcome(skipped="Transcription is switched off for this lesson.")
     if not (workdir / AUDIO).exists():
         return StageOutcome(skipped="No audio to transcribe.")
-    if model is None:
-        raise PipelineError("transcription needs a model")
-    transcript = transcribe(
-        workdir / AUDIO,
-        model(),
-        options.transcription or TranscribeOptions(),
-        on_progress=progress,
+    if transcriber is None:
+        raise PipelineError("transcription needs a transcriber")
+    transcript = transcriber(
+        workdir / AUDIO, options.transcription or TranscribeOptions(), on_progress=progress
     )
     files = write_transcript_files(transcript, workdir)
     _write_json(workdir / SPEECH_REGIONS, _speech_regions(workdir / AUDIO))
@@ -384,7 +379,7 @@ def run_all(
     workdir: Path,
     options: LessonOptions,
     *,
-    model: ModelProvider | None = None,
+    transcriber: Transcriber | None = None,
     on_progress: StageProgress | None = None,
     parallel: int = 2,
 ) -> dict[str, StageOutcome]:
@@ -404,7 +399,7 @@ def run_all(
                     on_progress(name, fraction)
 
         progress(0.0)
-        outcome = run_stage(name, workdir, options, model=model, on_progress=progress)
+        outcome = run_stage(name, workdir, options, transcriber=transcriber, on_progress=progress)
         progress(1.0)
         return outcome
 

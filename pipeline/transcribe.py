@@ -55,7 +55,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -521,6 +521,35 @@ def shift_segment(segment: Segment, offset: float) -> Segment:
     )
 
 
+class Transcriber(Protocol):
+    """Audio in, a `Transcript` out: all the transcribe stage needs of a model. Passed into the
+    pipeline (`run_stage`, `run_all`) and the worker (`execute_stage`), so a test or another
+    engine stands in without patching this module."""
+
+    def __call__(
+        self,
+        audio_path: Path,
+        options: TranscribeOptions,
+        /,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript: ...
+
+
+def whisper_transcriber(spec: ModelSpec = ModelSpec()) -> Transcriber:
+    """faster-whisper with the model `spec` names, loaded on first use (once per process)."""
+
+    def run(
+        audio_path: Path,
+        options: TranscribeOptions,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        return transcribe(audio_path, load_model(spec), options, on_progress=on_progress)
+
+    return run
+
+
 def transcribe(
     audio_path: Path | str,
     model: WhisperModel,
@@ -567,6 +596,7 @@ __all__ = [
     "ModelSpec",
     "SilenceGuard",
     "TranscribeOptions",
+    "Transcriber",
     "VadSettings",
     "decode_audio",
     "default_model_path",
@@ -575,5 +605,6 @@ __all__ = [
     "split_at_pauses",
     "transcribe",
     "vocabulary_from_lines",
+    "whisper_transcriber",
     "window_cuts",
 ]

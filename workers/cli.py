@@ -33,7 +33,7 @@ from workers import cli_admin, cli_batch
 from workers.children import Children
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    pass
 
 app = typer.Typer(
     help="clipcoach: lesson-video coaching for early career teachers.",
@@ -93,10 +93,7 @@ def process(
         overrides["vocabulary"] = vocabulary_file(vocabulary)
     options = lesson_options(settings, overrides, transcribe=not no_transcript)
 
-    def load() -> WhisperModel:
-        from pipeline.transcribe import load_model
-
-        return load_model(model_spec(settings, overrides))
+    from pipeline.transcribe import whisper_transcriber
 
     made = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -105,7 +102,12 @@ def process(
     try:
         (workdir / f"{SOURCE_STEM}{file.suffix.lower()[:12]}").symlink_to(file.resolve())
         with _stage_progress() as on_progress:
-            outcomes = run_all(workdir, options, model=load, on_progress=on_progress)
+            outcomes = run_all(
+                workdir,
+                options,
+                transcriber=whisper_transcriber(model_spec(settings, overrides)),
+                on_progress=on_progress,
+            )
         for name in KEPT_OUTPUTS:
             if (workdir / name).exists():
                 os.replace(workdir / name, out / name)

@@ -30,11 +30,23 @@ from workers.options import lesson_options, model_spec
 from workers.sweep import Heartbeat
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    from pipeline.transcribe import ModelSpec, ProgressCallback, TranscribeOptions, Transcriber
+    from pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[str, str], None]
+TranscriberFor = Callable[["ModelSpec"], "Transcriber"]
+"""Makes the transcriber for a lesson's model (its options may name another model)."""
+
+
+def whisper_for(spec: ModelSpec) -> Transcriber:
+    """The default: faster-whisper with the named model (loaded once per process)."""
+    from pipeline.transcribe import whisper_transcriber
+
+    return whisper_transcriber(spec)
+
+
 """Called with (lesson_id, stage name) for each stage that has become ready."""
 
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -68,9 +80,16 @@ def _fetch_inputs(storage: Storage, ctx: status.StageContext, stage: str, workdi
 
 
 def execute_stage(
-    settings: Settings, storage: Storage, lesson_id: str, stage: str, enqueue: Enqueue
+    settings: Settings,
+    storage: Storage,
+    lesson_id: str,
+    stage: str,
+    enqueue: Enqueue,
+    transcriber_for: TranscriberFor = whisper_for,
 ) -> None:
-    """Run `stage` for `lesson_id` if it is still wanted; idempotent and safe to redeliver."""
+    """Run `stage` for `lesson_id` if it is still wanted; idempotent and safe to redeliver.
+
+    `transcriber_for` is only called by the transcribe stage, with the lesson's model."""
     db = settings.database_url
     ctx = status.begin_stage(db, lesson_id, stage)
     if ctx is None:
@@ -97,13 +116,17 @@ def execute_stage(
             _fetch_inputs(storage, ctx, stage, workdir)
         options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
 
-        def model() -> WhisperModel:
-            from pipeline.transcribe import load_model
-
-            return load_model(model_spec(settings, ctx.options))
+        def transcriber(
+            audio: Path, chosen: TranscribeOptions, *, on_progress: ProgressCallback | None = None
+        ) -> Transcript:
+            """The lesson's model, named (and loaded) only when there is audio to transcribe."""
+            run = transcriber_for(model_spec(settings, ctx.options))
+            return run(audio, chosen, on_progress=on_progress)
 
         with Heartbeat(db, lesson_id, stage):
-            outcome = run_stage(stage, workdir, options, model=model, on_progress=on_progress)
+            outcome = run_stage(
+                stage, workdir, options, transcriber=transcriber, on_progress=on_progress
+            )
             for name in outcome.outputs:
                 storage.put_file(lesson_key(lesson_id, name), workdir / name)
             if stage == "transcribe":

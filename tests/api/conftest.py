@@ -38,6 +38,8 @@ from models.lesson import Lesson, LessonStatus
 from models.queue import InProcessQueue
 from models.settings import Settings, get_settings
 from models.storage import open_storage
+from pipeline.transcribe import Transcriber
+from tests.fakes import always, script_transcript
 from tests.mediafactory import ffmpeg, make_video
 from tests.services import postgres_url  # noqa: F401 - search runs on PostgreSQL too
 
@@ -395,33 +397,11 @@ def inline_queue(
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_media"
 
 
-def script_transcript(audio_path: Any, model: Any, options: Any = None, *, on_progress: Any = None):  # type: ignore[no-untyped-def]
-    """A fake transcriber: the sample lesson's own script, words spread over each passage."""
-    from pipeline.transcript import Segment, Transcript, Word
-
-    script = json.loads((SAMPLE / "lesson_script.json").read_text())
-    segments = []
-    for passage in script["passages"]:
-        words = passage["text"].split()
-        step = (passage["end"] - passage["start"]) / len(words)
-        timed = tuple(
-            Word(
-                round(passage["start"] + i * step, 3),
-                round(passage["start"] + (i + 0.8) * step, 3),
-                w,
-            )
-            for i, w in enumerate(words)
-        )
-        segments.append(Segment(passage["start"], passage["end"], passage["text"], timed))
-    if on_progress:
-        on_progress(1.0)
-    return Transcript(
-        language="en", duration=script["duration"], segments=tuple(segments), model="fake"
-    )
-
-
-def process_with_workers(settings: Settings, lesson_id: str) -> None:
-    """Every stage of a lesson through the workers' own stage code, one after another."""
+def process_with_workers(
+    settings: Settings, lesson_id: str, transcriber: Transcriber = script_transcript
+) -> None:
+    """Every stage of a lesson through the workers' own stage code, one after another, with a
+    stand-in transcriber (the sample lesson's script unless told otherwise)."""
     from collections import deque
 
     from workers import status
@@ -431,18 +411,19 @@ def process_with_workers(settings: Settings, lesson_id: str) -> None:
     pending = deque(status.start_lesson(settings.database_url, lesson_id))
     while pending:
         stage = pending.popleft()
-        execute_stage(settings, storage, lesson_id, stage, lambda _lesson, nxt: pending.append(nxt))
+        execute_stage(
+            settings,
+            storage,
+            lesson_id,
+            stage,
+            lambda _l, nxt: pending.append(nxt),
+            always(transcriber),
+        )
 
 
 @pytest.fixture
-def worker_queue(
-    settings: Settings, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[InProcessQueue]:
+def worker_queue(settings: Settings, live_server: LiveServer) -> Iterator[InProcessQueue]:
     """The real worker code for lessons (with a fake transcriber) and clips, in threads."""
-    import pipeline.transcribe
-
-    monkeypatch.setattr(pipeline.transcribe, "transcribe", script_transcript)
-    monkeypatch.setattr(pipeline.transcribe, "load_model", lambda *a, **k: object())
 
     def render(clip_id: str) -> None:
         from workers.clip_tasks import render as render_clip

@@ -9,20 +9,18 @@ from collections import deque
 
 import pytest
 
-import pipeline.transcribe
 from models.db import session_scope
 from models.lesson import Lesson
 from models.storage import open_storage
 from tests import mediafactory as mf
-from tests.api.conftest import World, script_transcript
+from tests.api.conftest import World
+from tests.fakes import always, script_transcript
 from workers import status
 from workers.runner import execute_stage
 
 
 @pytest.fixture
-def hevc_lesson(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(pipeline.transcribe, "transcribe", script_transcript)
-    monkeypatch.setattr(pipeline.transcribe, "load_model", lambda *a, **k: object())
+def hevc_lesson(world: World, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("hevc")
     spec = mf.make_video(folder / "phone.mp4", duration=4.0, vcodec="hevc", cut_times=(2.0,))
     with session_scope(world.settings.database_url) as s:
@@ -48,8 +46,9 @@ def run_all_but_normalise(world: World, lesson_id: str) -> None:
             status.report_progress(db, lesson_id, stage, 0.45)
             continue
         execute_stage(
-            world.settings, storage, lesson_id, stage, lambda _l, nxt: pending.append(nxt)
-        )
+            world.settings, storage, lesson_id, stage, lambda _l, nxt: pending.append(nxt),
+            always(script_transcript),
+        )  # fmt: skip
 
 
 def test_transcript_clips_and_poster_before_the_video_is_converted(

@@ -18,20 +18,17 @@ from models.lesson import Lesson, LessonStage, LessonStatus
 from models.queue import InProcessQueue
 from models.storage import open_storage
 from tests.api.conftest import World, process_with_workers, use_queue
+from tests.fakes import always, settings_transcript
 from tests.mediafactory import make_video
-from tests.workers.test_retranscribe import fake_transcribe
 
 V1 = "/api/v1"
 
 
 @pytest.fixture
-def workers(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessQueue]:
-    import pipeline.transcribe
+def workers(world: World) -> Iterator[InProcessQueue]:
     from workers.runner import execute_stage
     from workers.transcription_tasks import retranscribe
 
-    monkeypatch.setattr(pipeline.transcribe, "transcribe", fake_transcribe)
-    monkeypatch.setattr(pipeline.transcribe, "load_model", lambda *a, **k: object())
     settings = world.settings
 
     def again(lesson_id: str) -> None:
@@ -39,11 +36,16 @@ def workers(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcess
         pending = deque(retranscribe(settings.database_url, lesson_id, lambda *a: None))
         while pending:
             stage = pending.popleft()
-            execute_stage(settings, storage, lesson_id, stage, lambda _l, n: pending.append(n))
+            execute_stage(
+                settings, storage, lesson_id, stage, lambda _l, n: pending.append(n),
+                always(settings_transcript),
+            )  # fmt: skip
 
     inline = InProcessQueue(
         {
-            queue.PROCESS_LESSON: lambda lesson_id: process_with_workers(settings, lesson_id),
+            queue.PROCESS_LESSON: lambda lesson_id: process_with_workers(
+                settings, lesson_id, settings_transcript
+            ),
             queue.RETRANSCRIBE_LESSON: again,
         }
     )

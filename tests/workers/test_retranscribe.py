@@ -18,34 +18,13 @@ from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.settings import Settings
 from models.storage import Storage, open_storage
+from tests.fakes import always, settings_transcript
 from tests.mediafactory import make_video
 from workers import status
 from workers.runner import execute_stage
 from workers.transcription_tasks import RETRANSCRIBED_STAGES, retranscribe
 
 KEPT = ("probe", "normalise", "thumbnails", "scenes")
-
-
-def fake_transcribe(audio: Any, model: Any, options: Any = None, *, on_progress: Any = None):  # type: ignore[no-untyped-def]
-    from pipeline.transcript import Segment, Transcript, Word
-
-    words = ["Settings", options.language, *options.vocabulary]
-    timed = tuple(Word(0.1 + i * 0.2, 0.25 + i * 0.2, w) for i, w in enumerate(words))
-    return Transcript(
-        language=options.language,
-        duration=2.0,
-        segments=(Segment(0.1, timed[-1].end, " ".join(words), timed),),
-        model="fake",
-        options=options.to_dict(),
-    )
-
-
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.transcribe
-
-    monkeypatch.setattr(pipeline.transcribe, "transcribe", fake_transcribe)
-    monkeypatch.setattr(pipeline.transcribe, "load_model", lambda *a, **k: object())
 
 
 def _drain(settings: Settings, storage: Storage, lesson_id: str, first: list[str]) -> list[str]:
@@ -55,7 +34,10 @@ def _drain(settings: Settings, storage: Storage, lesson_id: str, first: list[str
     while pending:
         stage = pending.popleft()
         ran.append(stage)
-        execute_stage(settings, storage, lesson_id, stage, lambda _l, nxt: pending.append(nxt))
+        execute_stage(
+            settings, storage, lesson_id, stage, lambda _l, nxt: pending.append(nxt),
+            always(settings_transcript),
+        )  # fmt: skip
     return ran
 
 
@@ -66,7 +48,7 @@ def _stages(settings: Settings, lesson_id: str) -> dict[str, tuple[Any, ...]]:
 
 
 @pytest.fixture
-def processed(settings: Settings, tmp_path: Path, fake_model: None) -> tuple[str, Storage]:
+def processed(settings: Settings, tmp_path: Path) -> tuple[str, Storage]:
     storage = open_storage(settings.storage_url)
     video = make_video(tmp_path / "lesson.mp4", duration=2.0).path
     with session_scope(settings.database_url) as s:
