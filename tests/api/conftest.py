@@ -12,10 +12,11 @@ for the story test), and clip renders run the real worker task code (`workers.cl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -490,3 +491,43 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, app)
     server.should_exit = True
     thread.join(10)
+
+
+def asgi_request(
+    world: World, method: str, path: str, headers: dict[str, str], chunks: Iterable[bytes]
+) -> tuple[int, bytes, int]:
+    """Drive the app with a streamed body; returns status, body and how many chunks it read."""
+    pulled = 0
+    source = iter(chunks)
+    response: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        block = next(source, None)
+        if block is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += 1
+        return {"type": "http.request", "body": block, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            response["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            response["body"] += message.get("body", b"")
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 1234),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    asyncio.run(world.app(scope, receive, send))
+    return response["status"], response["body"], pulled

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from models.db import session_scope
 from models.lesson import Lesson
 from models.queue import InProcessQueue
 from models.upload import Upload
-from tests.api.conftest import CHUNK_MAX, MAX_UPLOAD, Media, World
+from tests.api.conftest import CHUNK_MAX, MAX_UPLOAD, Media, World, asgi_request
 from tests.mediafactory import make_image, write_pdf, write_text
 
 
@@ -36,46 +34,6 @@ def stray_files(world: World) -> list[Path]:
 
 def storage_keys(world: World) -> set[str]:
     return set(world.storage.list_keys("lessons"))
-
-
-def asgi_request(
-    world: World, method: str, path: str, headers: dict[str, str], chunks: Iterable[bytes]
-) -> tuple[int, bytes, int]:
-    """Drive the app with a streamed body; returns status, body and how many chunks it read."""
-    pulled = 0
-    source = iter(chunks)
-    response: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        nonlocal pulled
-        block = next(source, None)
-        if block is None:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        pulled += 1
-        return {"type": "http.request", "body": block, "more_body": True}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            response["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            response["body"] += message.get("body", b"")
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "server": ("test", 80),
-        "client": ("127.0.0.1", 1234),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    asyncio.run(world.app(scope, receive, send))
-    return response["status"], response["body"], pulled
 
 
 # JSON and ids

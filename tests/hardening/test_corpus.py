@@ -23,8 +23,7 @@ from models.lesson import Lesson, LessonStatus
 from models.settings import Settings
 from models.upload import Upload
 from tests import mediafactory as mf
-from tests.api.conftest import MAX_UPLOAD, World
-from tests.api.test_bad_input import asgi_request
+from tests.api.conftest import MAX_UPLOAD, World, asgi_request
 from tests.hardening.conftest import leftovers, process
 from tests.hardening.corpus import CASES, NAME_CASES, Case, generate
 
