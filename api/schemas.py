@@ -320,6 +320,18 @@ class LessonPublic(ConsentShown, Public):
     deletion_soon: bool = Field(
         False, description="`deletes_on` is within the warning period: its owner is told."
     )
+    transcript_keep_until: UTCDateTime | None = Field(
+        None, description="Transcripts kept past the school's transcript date until then (admin)."
+    )
+    transcript_deletes_on: UTCDateTime | None = Field(
+        None,
+        description="When the school's transcript period deletes this lesson's transcripts "
+        "(and the search index, captions, talk analytics and candidate clips made from them), "
+        "the recording and coaching kept; null while they are kept with the lesson.",
+    )
+    transcripts_deleted_at: UTCDateTime | None = Field(
+        None, description="When retention deleted this lesson's transcripts, if it has."
+    )
     research_use: bool = Field(
         False,
         description="Whether the pupils' consent covers research use: only then is the lesson "
@@ -362,6 +374,17 @@ class KeepUntilUpdate(BaseModel):
         description="Keep the lesson until then, past the school's retention date (the owner "
         "up to `retention_owner_extend_days` past it, an admin up to `retention_max_days` after "
         "upload); null: back to the school's date."
+    )
+
+
+class TranscriptKeepUntilUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"transcript_keep_until": "2027-07-31T00:00:00Z"}]}
+    )
+    transcript_keep_until: AwareDateTime | None = Field(
+        description="Keep the lesson's transcripts until then, past the school's transcript "
+        "date (an admin, up to `retention_max_days` after upload); null: back to the school's "
+        "date."
     )
 
 
@@ -650,6 +673,11 @@ class SharePublic(BaseModel):
     until: UTCDateTime | None
     revoked_at: UTCDateTime | None
     active: bool
+    deletes_on: UTCDateTime | None = Field(
+        None,
+        description="When the school's share period deletes this share (the recipient's "
+        "access and the rendered file); null while the school keeps shares.",
+    )
 
 
 class FeedClip(ConsentShown):
@@ -667,6 +695,9 @@ class FeedItem(BaseModel):
     share_id: str
     shared_at: UTCDateTime
     until: UTCDateTime | None
+    deletes_on: UTCDateTime | None = Field(
+        None, description="When the school's share period removes it from you (null: it does not)."
+    )
     shared_by: UserBrief | None
     clip: FeedClip
     tags: list[TagPublic]

@@ -254,6 +254,13 @@ def require_keep_until(user: User, lesson: Lesson) -> None:
         )
 
 
+def require_transcript_keep_until(user: User) -> None:
+    """Keeping transcripts past the school's transcript date is an admin's call only: the
+    school set the shorter period for the words pupils said."""
+    if user.role != Role.admin:
+        raise NotAllowedError("Only an admin may keep a lesson's transcripts past their date.")
+
+
 def require_consent_change(user: User, lesson: Lesson) -> None:
     """The pupils' consent is recorded by the teacher who filmed them or the school's admin."""
     if lesson.owner_id != user.id and user.role != Role.admin:

@@ -18,6 +18,7 @@ from models.account import new_id
 from models.consent import Rendition
 from models.db import Base, utcnow
 from models.lesson import lesson_key
+from models.storage import Storage
 
 MIN_CLIP_SECONDS = 1.0
 MAX_CLIP_SECONDS = 600.0
@@ -82,6 +83,21 @@ def clip_media_key(
 
 def clip_captions_key(media_key: str) -> str:
     return media_key.removesuffix(".mp4") + ".vtt"
+
+
+def forget_render(storage: Storage, clip: Clip) -> None:
+    """Delete every file rendered for `clip` (any range or rendition, video and captions) and
+    mark it unrendered: the next request renders it again as things now are."""
+    folder = lesson_key(clip.lesson_id, "clips")
+    for stored in storage.list_keys(folder):
+        if stored.removeprefix(folder + "/").startswith(f"{clip.id}-"):
+            storage.delete(stored)
+    for named in (clip.media_key, clip.captions_key):
+        if named:
+            storage.delete(named)
+    clip.media_key = clip.captions_key = None
+    clip.render_status = RenderStatus.none
+    clip.render_error_code = clip.render_error_message = None
 
 
 class ClipTag(Base):

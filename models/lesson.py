@@ -107,6 +107,10 @@ class Lesson(Base):
     ready_at: Mapped[datetime | None]
     keep_until: Mapped[datetime | None]
     """Kept past the school's retention date until then (models.retention; owner or admin)."""
+    transcript_keep_until: Mapped[datetime | None]
+    """Transcripts kept past the school's transcript date until then (models.retention; admin)."""
+    transcripts_deleted_at: Mapped[datetime | None]
+    """When retention deleted the lesson's transcripts (models.retention.delete_transcripts)."""
 
     stages: Mapped[list[LessonStage]] = relationship(
         back_populates="lesson", cascade="all, delete-orphan", order_by="LessonStage.id"
@@ -125,6 +129,15 @@ class Lesson(Base):
         from models.retention import in_warning, school_policy
 
         return in_warning(self.deletes_on, school_policy(), utcnow())
+
+    @property
+    def transcript_deletes_on(self) -> datetime | None:
+        """When retention deletes this lesson's transcripts (None while they are kept with it)."""
+        from models.retention import school_policy, transcript_deletes_on
+
+        return transcript_deletes_on(
+            self.created_at, self.transcript_keep_until, self.deletes_on, school_policy()
+        )
 
     def artefact_key(self, name: str) -> str:
         """Where a file made from this lesson lives in object storage."""

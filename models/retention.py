@@ -1,16 +1,27 @@
-"""Retention: when a lesson's recording and everything made from it are deleted, and deleting it.
+"""Retention: when a lesson's recording, its transcripts and its shares are deleted, and
+deleting them.
 
-The school sets one period (`retention_days` in settings; 0 keeps lessons until someone deletes
-them). A lesson is deleted that many days after upload, or on its "keep until" date when that is
-later: its owner may push the date out by at most `retention_owner_extend_days` past the school's
-date, an admin up to `retention_max_days` after upload; both are audited. For the last
-`retention_warning_days` before the date its owner and mentor are told it is coming.
+The school sets three periods (settings; 0 keeps things until someone deletes them):
+- `retention_days`: a lesson is deleted that many days after upload, or on its "keep until"
+  date when that is later: its owner may push the date out by at most
+  `retention_owner_extend_days` past the school's date, an admin up to `retention_max_days` after
+  upload; both are audited. For the last `retention_warning_days` before the date its owner and
+  mentor are told it is coming.
+- `retention_transcript_days`: a lesson's transcripts (every version, the search index, talk
+  analytics and candidate clips made from the words, rendered clips' captions) are deleted that
+  many days after upload, or on the lesson's `transcript_keep_until` when later (an admin's
+  decision, audited, at most `retention_max_days` after upload); the recording and the coaching
+  stay.
+- `retention_share_days`: a share of a clip is deleted (the row, so the recipient's access, and
+  the rendered file unless another live share still needs it) that many days after it was made,
+  or as soon as it ends (its own date passed, or revoked), whichever comes first.
 
 Deleting a lesson (by retention, by its owner or an admin, or when a person is erased) goes
 through `delete_lesson` only: the rows (clips, tags, comments, shares, transcript versions by
 cascade), the search index, every stored file under the lesson's prefix (source, browser copy,
 transcripts, pictures, rendered clips), then a tombstone saying that a lesson existed, whose it
-was and when and why it went, and an audit event; never its title or content.
+was and when and why it went, and an audit event; never its title or content. Deleting
+transcripts or a share leaves an audit event naming ids only.
 """
 
 from __future__ import annotations
@@ -19,12 +30,13 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import audit
+from models.coaching import Clip, Share, forget_render
 from models.db import Base, utcnow
-from models.lesson import Lesson, lesson_prefix
+from models.lesson import Lesson, LessonStatus, lesson_prefix
 from models.storage import Storage
 
 
@@ -57,6 +69,8 @@ class Policy:
     warning_days: int = 14
     owner_extend_days: int = 30
     max_days: int = 730
+    transcript_days: int = 0
+    share_days: int = 0
 
 
 def school_policy() -> Policy:
@@ -69,6 +83,8 @@ def school_policy() -> Policy:
         warning_days=settings.retention_warning_days,
         owner_extend_days=settings.retention_owner_extend_days,
         max_days=settings.retention_max_days,
+        transcript_days=settings.retention_transcript_days,
+        share_days=settings.retention_share_days,
     )
 
 
@@ -82,6 +98,33 @@ def deletes_on(
     return max(due, keep_until) if keep_until is not None else due
 
 
+def transcript_deletes_on(
+    created_at: datetime,
+    keep_until: datetime | None,
+    lesson_deletes_on: datetime | None,
+    policy: Policy,
+) -> datetime | None:
+    """When the transcripts of a lesson uploaded at `created_at` are deleted: the school's
+    transcript date or a later `keep_until`, and never after the lesson itself goes."""
+    when = None
+    if policy.transcript_days > 0:
+        when = created_at + timedelta(days=policy.transcript_days)
+        if keep_until is not None:
+            when = max(when, keep_until)
+    dates = [d for d in (when, lesson_deletes_on) if d is not None]
+    return min(dates) if dates else None
+
+
+def share_deletes_on(share: Share, policy: Policy) -> datetime | None:
+    """When retention deletes a share: `share_days` after it was made, or when it ends (its
+    date, or its revocation) if sooner; None while the school keeps shares."""
+    if policy.share_days <= 0:
+        return None
+    ends = [share.created_at + timedelta(days=policy.share_days)]
+    ends += [d for d in (share.until, share.revoked_at) if d is not None]
+    return min(ends)
+
+
 def in_warning(when: datetime | None, policy: Policy, now: datetime) -> bool:
     """Whether the owner and mentor should be told the lesson is going soon."""
     return when is not None and when - now <= timedelta(days=policy.warning_days)
@@ -93,6 +136,28 @@ class KeepUntilError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def check_transcript_keep_until(
+    created_at: datetime, until: datetime, policy: Policy, *, now: datetime
+) -> None:
+    """Raise KeepUntilError unless an admin may keep a lesson's transcripts until `until`."""
+    if policy.transcript_days <= 0:
+        raise KeepUntilError(
+            "retention_off",
+            "The school keeps transcripts with their lesson; no date is needed.",
+        )
+    if until <= now:
+        raise KeepUntilError(
+            "keep_until_past", "The date to keep the transcripts until has passed."
+        )
+    limit = created_at + timedelta(days=policy.max_days)
+    if until > limit:
+        raise KeepUntilError(
+            "keep_until_too_late",
+            f"That is later than an administrator may keep transcripts: at most "
+            f"{policy.max_days} days after upload ({limit.date().isoformat()}).",
+        )
 
 
 def check_keep_until(
@@ -196,3 +261,146 @@ def purge_expired(
             delete_lesson(session, storage, lesson, actor_id=None, reason=DeletionReason.retention)
             done.append(lesson_id)
     return done
+
+
+SEGMENTS = "segments.json"
+"""The candidate clips (pipeline.lesson.SEGMENTS; models may not import pipeline)."""
+
+
+def delete_transcripts(
+    session: Session, storage: Storage, lesson: Lesson, *, actor_id: str | None, client: str = ""
+) -> None:
+    """Delete every transcript of `lesson` and what was made from its words, keep the lesson,
+    and commit: transcript files and versions, the search index, talk analytics, speaker turns,
+    candidate clips (their titles and excerpts quote it) and every rendered clip (its captions
+    do; it renders again without them). Transcription is switched off so nothing remakes it."""
+    from models import transcription
+
+    transcription.delete_all(session, storage, lesson)
+    storage.delete(lesson.artefact_key(SEGMENTS))
+    for clip in session.scalars(select(Clip).where(Clip.lesson_id == lesson.id)):
+        forget_render(storage, clip)
+    lesson.transcribe = False
+    lesson.transcripts_deleted_at = utcnow()
+    audit.record(
+        session, actor_id, "lesson.transcripts_expire", "lesson", lesson.id, client=client,
+        reason=DeletionReason.retention.value,
+    )  # fmt: skip
+    session.commit()
+
+
+def transcripts_due(session: Session, policy: Policy, now: datetime) -> list[str]:
+    """Ids of lessons whose transcripts' date has come and that may still hold some (never
+    deleted, or transcription switched on again since), oldest first; none mid-processing."""
+    if policy.transcript_days <= 0:
+        return []
+    cutoff = now - timedelta(days=policy.transcript_days)
+    rows = session.execute(
+        select(Lesson.id, Lesson.created_at, Lesson.transcript_keep_until, Lesson.keep_until)
+        .where(
+            Lesson.created_at <= cutoff,
+            or_(Lesson.transcripts_deleted_at.is_(None), Lesson.transcribe.is_(True)),
+            Lesson.status.in_((LessonStatus.ready, LessonStatus.failed)),
+        )
+        .order_by(Lesson.created_at)
+    ).all()
+    return [
+        lesson_id
+        for lesson_id, created, keep, lesson_keep in rows
+        if (
+            when := transcript_deletes_on(
+                created, keep, deletes_on(created, lesson_keep, policy), policy
+            )
+        )
+        is not None
+        and when <= now
+    ]
+
+
+def delete_share(session: Session, storage: Storage, share: Share, *, client: str = "") -> None:
+    """Delete a share the school's period ended (the recipient's access goes with the row) and,
+    when no live share of the clip is left, its rendered files; audited by ids; commits."""
+    from models.access import active_share
+
+    clip_id, share_id, recipient = share.clip_id, share.id, share.recipient_id
+    session.delete(share)
+    session.flush()
+    still_shared = session.scalar(
+        select(Share.id).where(Share.clip_id == clip_id, active_share()).limit(1)
+    )
+    clip = session.get(Clip, clip_id)
+    if clip is not None and still_shared is None:
+        forget_render(storage, clip)
+    audit.record(
+        session, None, "share.expire", "clip", clip_id, client=client,
+        share_id=share_id, recipient_id=recipient, reason=DeletionReason.retention.value,
+    )  # fmt: skip
+    session.commit()
+
+
+def shares_due(session: Session, policy: Policy, now: datetime) -> list[str]:
+    """Ids of shares whose date has come (made `share_days` ago, expired or revoked)."""
+    if policy.share_days <= 0:
+        return []
+    cutoff = now - timedelta(days=policy.share_days)
+    return list(
+        session.scalars(
+            select(Share.id)
+            .where(
+                or_(
+                    Share.created_at <= cutoff,
+                    Share.until <= now,
+                    Share.revoked_at.is_not(None),
+                )
+            )
+            .order_by(Share.created_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Enforced:
+    """What one run of the retention task deleted, by id."""
+
+    lessons: list[str]
+    transcripts: list[str]
+    shares: list[str]
+
+
+def enforce(db_url: str, storage: Storage, policy: Policy, now: datetime | None = None) -> Enforced:
+    """Apply the whole policy once: lessons past their date, then transcripts, then shares,
+    one transaction each; anything whose date moved since it was listed is left alone."""
+    from models.db import session_scope
+
+    now = now or utcnow()
+    lessons = purge_expired(db_url, storage, policy, now)
+    with session_scope(db_url) as session:
+        due_transcripts = transcripts_due(session, policy, now)
+    transcripts = []
+    for lesson_id in due_transcripts:
+        with session_scope(db_url) as session:
+            lesson = session.get(Lesson, lesson_id, with_for_update=True)
+            if lesson is None:
+                continue
+            lesson_date = deletes_on(lesson.created_at, lesson.keep_until, policy)
+            when = transcript_deletes_on(
+                lesson.created_at, lesson.transcript_keep_until, lesson_date, policy
+            )
+            if when is None or when > now:
+                continue
+            delete_transcripts(session, storage, lesson, actor_id=None)
+            transcripts.append(lesson_id)
+    with session_scope(db_url) as session:
+        due_shares = shares_due(session, policy, now)
+    shares = []
+    for share_id in due_shares:
+        with session_scope(db_url) as session:
+            share = session.get(Share, share_id, with_for_update=True)
+            if share is None:
+                continue
+            when = share_deletes_on(share, policy)
+            if when is None or when > now:
+                continue
+            delete_share(session, storage, share)
+            shares.append(share_id)
+    return Enforced(lessons, transcripts, shares)

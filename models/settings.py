@@ -126,6 +126,22 @@ class Settings(BaseSettings):
         le=36500,
         description="The latest an admin may keep a lesson, in days after upload.",
     )
+    retention_transcript_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days after upload when a lesson's transcripts (every version, the search "
+        "index, captions, talk analytics, candidate clips) are deleted, the recording and the "
+        "coaching kept; 0 (the default): kept with the lesson.",
+    )
+    retention_share_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days after it was made when a share of a clip is deleted (the share, the "
+        "recipient's access, the rendered file); when set, a share is also deleted as soon as it "
+        "ends (expired or revoked). 0 (the default): ended shares stay as a record.",
+    )
     retention_interval_seconds: float = Field(
         3600.0,
         ge=1,

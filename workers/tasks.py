@@ -20,7 +20,7 @@ from models.db import session_scope
 from models.mail import SmtpMailer
 from models.notifications import digest_options, email_digests
 from models.queue import EMAIL_DIGESTS, PROCESS_LESSON, RETENTION, SWEEP, TASK_PREFIX
-from models.retention import purge_expired, school_policy
+from models.retention import enforce, school_policy
 from models.settings import get_settings
 from models.storage import Storage, StorageUnavailableError, shared_storage
 from models.upload import remove_abandoned
@@ -111,10 +111,16 @@ def sweep_stale() -> None:
 
 @app.task(name=RETENTION, ignore_result=True)
 def delete_expired() -> None:
-    """Delete lessons past the school's retention date (models.retention); run by beat."""
-    deleted = purge_expired(get_settings().database_url, _storage(), school_policy())
-    if deleted:
-        log.info("retention: deleted %d lessons past their date: %s", len(deleted), deleted)
+    """Delete lessons, transcripts and shares past the school's dates (models.retention); run
+    by beat."""
+    done = enforce(get_settings().database_url, _storage(), school_policy())
+    for what, ids in (
+        ("lessons", done.lessons),
+        ("transcripts of lessons", done.transcripts),
+        ("shares", done.shares),
+    ):
+        if ids:
+            log.info("retention: deleted %d %s past their date: %s", len(ids), what, ids)
 
 
 @app.task(name=EMAIL_DIGESTS, ignore_result=True)

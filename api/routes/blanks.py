@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import responses
-from api.routes.clips import forget_render
 from api.schemas import BlankCreate, BlankPublic
 from models import audit
 from models.access import NotVisibleError, require_blank, visible_lesson
 from models.blanks import MIN_BLANK_SECONDS, LessonBlank, overlaps
-from models.coaching import Clip
+from models.coaching import Clip, forget_render
 from models.storage import Storage
 
 router = APIRouter(prefix="/lessons", tags=["lessons"])

@@ -63,12 +63,14 @@ from models.coaching import (
     RenderStatus,
     Share,
     clip_media_key,
+    forget_render,
 )
 from models.consent import ConsentRefusedError, check_share, check_view, rendition_for
 from models.db import utcnow
 from models.framework import Strand, ensure_builtin
 from models.lesson import Lesson, LessonStatus
 from models.queue import TaskQueue
+from models.retention import school_policy, share_deletes_on
 from models.storage import Storage
 from models.transcripts import transcript_words
 
@@ -285,15 +287,6 @@ def update_clip(
             clip.word_start = clip.word_end = None
     session.commit()
     return clip_public(session, [clip])[0]
-
-
-def forget_render(storage: Storage, clip: Clip) -> None:
-    for key in (clip.media_key, clip.captions_key):
-        if key:
-            storage.delete(key)
-    clip.media_key = clip.captions_key = None
-    clip.render_status = RenderStatus.none
-    clip.render_error_code = clip.render_error_message = None
 
 
 @router.delete("/{clip_id}", status_code=204, responses=responses(403, 404))
@@ -549,6 +542,7 @@ def share_public(session: Session, share: Share) -> SharePublic:
         until=until,
         revoked_at=revoked,
         active=revoked is None and (until is None or until > utcnow()),
+        deletes_on=share_deletes_on(share, school_policy()),
     )
 
 

@@ -7,11 +7,10 @@ from sqlalchemy import select
 
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import responses
-from api.routes.clips import forget_render
 from api.schemas import ConsentUpdate, LessonPublic
 from models import audit
 from models.access import require_consent_change, visible_lesson
-from models.coaching import Clip
+from models.coaching import Clip, forget_render
 from models.lesson import Lesson
 
 router = APIRouter(prefix="/lessons", tags=["lessons"])

@@ -14,6 +14,7 @@ from api.schemas import FeedClip, FeedItem
 from models.access import active_share
 from models.coaching import Clip, Share
 from models.lesson import Lesson
+from models.retention import school_policy, share_deletes_on
 
 router = APIRouter(tags=["feed"])
 
@@ -38,11 +39,13 @@ def feed(
     items = list(rows)
     ids = [clip.id for _, clip, _ in items]
     tags, counts = tags_of(session, ids), comment_counts(session, ids)
+    policy = school_policy()
     return [
         FeedItem(
             share_id=share.id,
             shared_at=share.created_at,
             until=share.until,
+            deletes_on=share_deletes_on(share, policy),
             shared_by=user_brief(session, share.shared_by),
             clip=FeedClip(
                 id=clip.id,

@@ -208,6 +208,8 @@ lesson_route("GET", f"{L}/transcriptions", own=200, paired=200, admin=403)
 lesson_route("PUT", f"{L}/consent", own=200, paired=403, admin=200)
 # the world's school keeps lessons (retention_days 0): those allowed are told so
 lesson_route("PUT", f"{L}/keep-until", own=409, paired=403, admin=409)
+# transcripts kept longer: an admin's call only (409 retention_off here, as above)
+lesson_route("PUT", f"{L}/transcript-keep-until", own=403, paired=403, admin=409)
 # research exports: for those who read the transcript, of lessons whose consent covers research
 # (lesson_a's does; lesson_b's and lesson_c's do not: 409 for those who could read them)
 for fmt in ("eaf", "TextGrid", "csv"):
@@ -452,6 +454,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", L): lambda w, ids: {"json": {"transcribe": False}},
     ("PUT", f"{L}/consent"): lambda w, ids: {"json": {"consent": "blur_faces"}},
     ("PUT", f"{L}/keep-until"): lambda w, ids: {"json": {"keep_until": "2099-01-01T00:00:00Z"}},
+    ("PUT", f"{L}/transcript-keep-until"): lambda w, ids: {
+        "json": {"transcript_keep_until": "2099-01-01T00:00:00Z"}
+    },
     ("POST", f"{L}/blanks"): lambda w, ids: {"json": {"start": 1.0, "end": 2.0}},
     ("POST", f"{L}/transcriptions"): lambda w, ids: {"json": {"language": "en"}},
     ("GET", f"{V1}/search"): lambda w, ids: {"params": {"q": "fractions"}},
