@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.captions import clip_transcript
 from pipeline.probe import ProbeOptions, ProbeResult
 from pipeline.probe import probe as probe_media
 from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_command, run_tool
@@ -123,6 +124,15 @@ def hide_words(transcript: Transcript, blanks: Iterable[Range]) -> Transcript:
             text = " ".join(w.text.strip() for w in kept)
             segments.append(Segment(kept[0].start, kept[-1].end, text, kept))
     return replace(transcript, segments=tuple(segments))
+
+
+def shown_clip_transcript(
+    transcript: Transcript, blanks: Iterable[Range], start: float, end: float
+) -> Transcript:
+    """What a clip's viewers may read: the words inside the clip, timed from its start, without
+    those said in a blanked moment. The clip's captions and the review page's transcript both
+    come from here, so they never disagree about what is hidden."""
+    return clip_transcript(hide_words(transcript, blanks), start, end)
 
 
 def merge_ranges(ranges: Iterable[Range], duration: float | None = None) -> list[Range]:

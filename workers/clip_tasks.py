@@ -178,10 +178,9 @@ def _captions(storage: Storage, job: ClipJob) -> str:
     key = lesson_key(job.lesson_id, "transcript.json")
     if not storage.exists(key):
         return EMPTY_VTT
-    from pipeline.captions import clip_transcript, to_vtt
-    from pipeline.redact import hide_words
+    from pipeline.captions import to_vtt
+    from pipeline.redact import shown_clip_transcript
     from pipeline.transcript import Transcript
 
     transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
-    transcript = hide_words(transcript, job.blanks)
-    return to_vtt(clip_transcript(transcript, job.start, job.end))
+    return to_vtt(shown_clip_transcript(transcript, job.blanks, job.start, job.end))

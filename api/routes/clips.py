@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from api.deps import (
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
 from api.routes.comments import comment_tree, edit_window, post_comment
+from api.routes.lessons import no_transcript
 from api.schemas import (
     ClipCreate,
     ClipPublic,
@@ -34,6 +36,7 @@ from api.schemas import (
     SharePublic,
     TagCreate,
     TagPublic,
+    TranscriptPublic,
     UserBrief,
 )
 from models import audit, queue
@@ -54,6 +57,7 @@ from models.access import (
 )
 from models.account import User
 from models.accounts import issue_media_token
+from models.blanks import lesson_blanks
 from models.coaching import (
     MAX_CLIP_SECONDS,
     MIN_CLIP_SECONDS,
@@ -73,6 +77,8 @@ from models.queue import TaskQueue
 from models.retention import school_policy, share_deletes_on
 from models.storage import Storage
 from models.transcripts import transcript_words
+from pipeline.redact import shown_clip_transcript
+from pipeline.transcript import Transcript
 
 router = APIRouter(prefix="/clips", tags=["clips"])
 
@@ -419,6 +425,28 @@ def get_clip_captions(
         media_type="text/vtt; charset=utf-8",
         headers=NO_STORE if viewer.by_link else {"Cache-Control": "private"},
     )
+
+
+@router.get("/{clip_id}/transcript", response_model=TranscriptPublic, responses=responses(404, 409))
+def get_clip_transcript(
+    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> dict[str, Any]:
+    """What was said in the clip, timed from its start, with each word's probability (the
+    review page marks the words the model was unsure of); blanked moments are left out, as
+    in the captions."""
+    clip = visible_clip(session, user, clip_id)
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # noqa: S101 - the foreign key cascades
+    _check_consent_view(session, user, clip)
+    key = lesson.artefact_key("transcript.json")
+    if not storage.exists(key):
+        raise no_transcript(lesson)
+    transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
+    shown = shown_clip_transcript(
+        transcript, lesson_blanks(session, lesson.id), clip.start, clip.end
+    )
+    audit_content(session, request, user.id, "clip.transcript", "clip", clip.id)
+    return shown.to_dict()
 
 
 @router.get("/{clip_id}/media-links", response_model=MediaLinks, responses=responses(404))

@@ -268,6 +268,7 @@ for path in (
     C,
     f"{C}/media",
     f"{C}/captions.vtt",
+    f"{C}/transcript",
     f"{C}/media-links",
     f"{C}/tags",
     f"{C}/suggested-strands",

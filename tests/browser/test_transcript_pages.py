@@ -1,15 +1,24 @@
 """The transcript in the pages: unsure words marked with a legend, a sentence corrected in the
-studio (and the captions the player loads follow), and a search that opens the moment."""
+studio (and the captions the player loads follow), a search that opens the moment, and the
+ECT's review page showing a shared clip's words with the unsure ones marked."""
 
 from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests import mediafactory
-from tests.browser.conftest import LiveApp, Requests, Shots, sign_in, store_ready_lesson
+from tests.browser.conftest import (
+    PASSWORD,
+    LiveApp,
+    Requests,
+    Shots,
+    sign_in,
+    store_ready_lesson,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +117,28 @@ def test_search_finds_the_words_and_opens_the_studio_at_the_moment(
     other = browser_context().new_page()
     sign_in(other, live_app.people["other_ect"], "/search?q=fractions")
     expect(other.locator("#search-status")).to_contain_text("Nothing found")
+
+
+def test_the_ects_review_page_shows_the_clips_words_with_unsure_ones_marked(
+    live_app: LiveApp, lesson_id: str, browser_context, requests_seen: Requests, shots: Shots
+) -> None:  # type: ignore[no-untyped-def]
+    mentor = live_app.people["mentor"]
+    with httpx.Client(base_url=f"{live_app.url}/api/v1", timeout=30) as api:
+        token = api.post("/auth/token", data={"username": mentor.email, "password": PASSWORD})
+        api.headers["Authorization"] = f"Bearer {token.raise_for_status().json()['access_token']}"
+        clip = {"lesson_id": lesson_id, "start": 8.0, "end": 12.0, "title": "Partner talk"}
+        clip_id = api.post("/clips", json=clip).raise_for_status().json()["id"]
+        api.post(f"/clips/{clip_id}/shares", json={}).raise_for_status()
+
+    page = browser_context().new_page()
+    sign_in(page, live_app.people["ect"], f"/clips/{clip_id}")
+    words = page.locator("#clip-transcript")
+    expect(words).to_contain_text("Now talk to your partner about equivalent fractions.")
+    expect(words).not_to_contain_text("half")  # said before the clip starts
+    expect(words.locator(".w.unsure")).to_have_text(["partner"])
+    expect(words.locator(".w.unsure")).to_have_attribute("title", re.compile("30 %"))
+    expect(page.locator("#unsure-legend")).to_be_visible()
+    shots.take(page, "review-transcript-unsure")
+
+    words.get_by_text("equivalent", exact=True).click()  # a word opens the clip at its moment
+    page.wait_for_function("() => document.getElementById('video').currentTime > 1.5")

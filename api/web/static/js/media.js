@@ -321,6 +321,8 @@ export function timeline(container, video, thumbnails) {
 export const UNSURE_BELOW = 0.5;
 
 export const isUnsure = (word) => typeof word.probability === "number" && word.probability < UNSURE_BELOW;
+// Whether a transcript has any unsure word, so a page shows the legend only when it applies.
+export const anyUnsure = (transcript) => (transcript.segments || []).some((s) => (s.words || []).some(isUnsure));
 
 // The interactive transcript. With `onEdit(index, segment, line)` each sentence gets a button
 // to correct it (the caller swaps the line for a form).

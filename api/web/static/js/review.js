@@ -1,7 +1,8 @@
-// Reviewing a clip: the clip video with captions, its strand tags, comments at their moments.
+// Reviewing a clip: the clip video with captions, what was said (unsure words marked), its strand
+// tags, comments at their moments.
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
-import { MediaLinks, attachCaptions, attachVideo, commentMarks, followLinks } from "./media.js";
+import { MediaLinks, anyUnsure, attachCaptions, attachVideo, commentMarks, followLinks, transcriptView } from "./media.js";
 import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
 
 const clipId = document.body.dataset.clipId;
@@ -82,8 +83,22 @@ onReady(async () => {
     await comments.refresh();
   });
 
-  await Promise.all([comments.refresh(), loadMedia(video, clip)]);
+  await Promise.all([comments.refresh(), loadMedia(video, clip), showTranscript(video)]);
 });
+
+// The clip's words, timed from its start: a 409 (no sound, switched off, consent) says why there
+// are none, in the server's words.
+async function showTranscript(video) {
+  const container = $("clip-transcript");
+  try {
+    const doc = await api(`clips/${clipId}/transcript`);
+    transcriptView(container, video, doc);
+    $("unsure-legend").hidden = !anyUnsure(doc);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status === 401) throw error;
+    container.replaceChildren(el("p", { class: "muted" }, error.message));
+  }
+}
 
 // The clip's MP4 is rendered on demand: while it renders the server answers 503 at once (with
 // Retry-After). A <video> cannot say why it failed, so the page asks the same signed URL for

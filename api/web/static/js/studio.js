@@ -13,7 +13,7 @@ import {
   commentMarks,
   playerControls,
   transcriptView,
-  isUnsure,
+  anyUnsure,
 } from "./media.js";
 import { failureReason, retentionNotice, stageName, watchLesson } from "./lessons.js";
 import { commentList, consentNotice, items, researchNotice, strandLabel, suggestionLabel } from "./coaching.js";
@@ -161,8 +161,7 @@ async function setUpPlayer(lesson, me) {
   let words = [];
   const show = (doc) => {
     words = transcriptView($("transcript"), video, doc, { onSelectWords, onEdit: editor ? editor.edit : null });
-    const unsure = (doc.segments || []).some((s) => (s.words || []).some(isUnsure));
-    $("unsure-legend").hidden = !unsure;
+    $("unsure-legend").hidden = !anyUnsure(doc);
     $("transcript-help").textContent = canEdit
       ? "Click a word to jump there; select words to set the clip; Edit corrects a sentence."
       : "Click a word to jump there; select words to set the clip.";
