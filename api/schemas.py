@@ -94,6 +94,30 @@ class UserPublic(UserBrief):
     )
 
 
+class SchoolPolicyPublic(BaseModel):
+    """The school's data settings as this deployment runs them (docs/privacy.md): what the admin
+    page shows a data protection officer. Set in the deployment's settings, not here."""
+
+    consent_default: Consent = Field(
+        description="A new lesson's consent unless its uploader picks."
+    )
+    consent_default_label: str
+    research_use_default: bool
+    retention_days: int = Field(description="Lessons deleted this many days after upload; 0: kept.")
+    retention_warning_days: int = Field(description="Owners are warned this many days ahead.")
+    retention_owner_extend_days: int = Field(
+        description="How far past the date an owner may keep their lesson."
+    )
+    retention_max_days: int = Field(description="The longest an admin may keep a lesson.")
+    retention_transcript_days: int = Field(
+        description="Transcripts deleted this many days after upload; 0: kept with the lesson."
+    )
+    retention_share_days: int = Field(
+        description="Shares deleted this many days after they were made; 0: kept until they end."
+    )
+    email_notifications: bool = Field(description="Whether the email digest is on.")
+
+
 class UserErased(BaseModel):
     """What an erasure removed and kept (docs/privacy.md, "A person's data")."""
 

@@ -17,6 +17,7 @@ from api.schemas import (
     AuditEventPublic,
     PairingCreate,
     PairingPublic,
+    SchoolPolicyPublic,
     UserBrief,
     UserCreate,
     UserCreated,
@@ -38,6 +39,7 @@ from models.accounts import (
     set_role,
 )
 from models.audit import AuditEvent
+from models.consent import LABELS as CONSENT_LABELS
 from models.db import utcnow
 from models.people import EraseRefusedError, erase, export_records
 
@@ -182,6 +184,24 @@ def _pairing_public(session: Session, pairing: Pairing) -> PairingPublic:
         mentor=UserBrief.model_validate(mentor),
         ect=UserBrief.model_validate(ect),
         created_at=pairing.created_at,
+    )
+
+
+@router.get("/policy", response_model=SchoolPolicyPublic, responses=responses(*ADMIN_ERRORS))
+def get_policy(user: CurrentUser, settings: SettingsDep) -> SchoolPolicyPublic:
+    """The consent default, retention periods and email setting this deployment runs with."""
+    require_admin(user)
+    return SchoolPolicyPublic(
+        consent_default=settings.consent_default,
+        consent_default_label=CONSENT_LABELS[settings.consent_default],
+        research_use_default=settings.research_use_default,
+        retention_days=settings.retention_days,
+        retention_warning_days=settings.retention_warning_days,
+        retention_owner_extend_days=settings.retention_owner_extend_days,
+        retention_max_days=settings.retention_max_days,
+        retention_transcript_days=settings.retention_transcript_days,
+        retention_share_days=settings.retention_share_days,
+        email_notifications=settings.email_notifications,
     )
 
 

@@ -409,6 +409,7 @@ plain_route(
 plain_route(
     "POST", f"{V1}/admin/users/{{user_id}}/erase", (("user_id", "@ect_b"),), **ADMIN, admin=200
 )
+plain_route("GET", f"{V1}/admin/policy", **ADMIN, admin=200)
 plain_route("GET", f"{V1}/admin/pairings", **ADMIN, admin=200)
 plain_route("POST", f"{V1}/admin/pairings", **ADMIN, admin=201)
 plain_route(

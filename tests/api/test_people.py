@@ -8,15 +8,19 @@ import io
 import json
 import zipfile
 
+import pytest
 from sqlalchemy import func, select
 
 from models.account import Pairing, User
 from models.action_steps import ActionStep
 from models.audit import AuditEvent
 from models.coaching import Clip, Comment, Share
+from models.consent import LABELS as CONSENT_LABELS
+from models.consent import Consent
 from models.db import session_scope
 from models.lesson import lesson_prefix
 from models.retention import LessonTombstone
+from models.settings import get_settings
 from tests.api.conftest import PASSWORD, World
 
 V1 = "/api/v1"
@@ -146,3 +150,33 @@ def test_an_admin_cannot_erase_themselves(world: World) -> None:
     w = world
     answer = w.client.post(f"{V1}/admin/users/{w.users['admin']}/erase", headers=w.auth("admin"))
     assert answer.status_code == 409 and answer.json()["code"] == "erase_self"
+
+
+def test_the_admin_reads_the_school_policy_the_deployment_runs(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    policy_env = {
+        "CLIPCOACH_CONSENT_DEFAULT": "blur_faces",
+        "CLIPCOACH_RETENTION_DAYS": "30",
+        "CLIPCOACH_RETENTION_TRANSCRIPT_DAYS": "7",
+        "CLIPCOACH_RETENTION_SHARE_DAYS": "14",
+    }
+    for name, value in policy_env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        r = w.client.get(f"{V1}/admin/policy", headers=w.auth("admin"))
+        for who in ("mentor", "ect_a", "coach"):
+            assert w.client.get(f"{V1}/admin/policy", headers=w.auth(who)).status_code == 403
+    finally:
+        for name in policy_env:
+            monkeypatch.delenv(name)
+        get_settings.cache_clear()  # no later test reads this policy
+    assert r.status_code == 200, r.text
+    policy = r.json()
+    assert policy["consent_default"] == "blur_faces"
+    assert policy["consent_default_label"] == CONSENT_LABELS[Consent.blur_faces]
+    assert (policy["retention_days"], policy["retention_transcript_days"]) == (30, 7)
+    assert policy["retention_share_days"] == 14 and policy["email_notifications"] is False
+    assert "smtp_password" not in policy and "secret_key" not in policy

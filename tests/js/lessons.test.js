@@ -2,7 +2,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chunkBytesFor, failureReason, retentionNotice, stageName, statusText } from "../../api/web/static/js/lessons.js";
+import {
+  chunkBytesFor,
+  failureReason,
+  retentionNotice,
+  shareDeletionNote,
+  stageName,
+  statusText,
+  transcriptRetentionNotice,
+} from "../../api/web/static/js/lessons.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -43,4 +51,20 @@ test("the retention notice names the day, and warns when it is close", () => {
   assert.equal(later, "Will be deleted on 4 March 2027, with its transcript, clips and comments.");
   const soon = retentionNotice({ deletes_on: "2027-03-04T23:30:00Z", deletion_soon: true });
   assert.match(soon, /^Will be deleted on 4 March 2027, .*Save anything you need before then/);
+});
+
+test("the transcript's own retention date is told ahead, and after it the fact of the deletion", () => {
+  assert.equal(transcriptRetentionNotice({ transcript_deletes_on: null }), null);
+  // 23:30 UTC on 31 May is 1 June in England (BST): dates are England's
+  const ahead = transcriptRetentionNotice({ transcript_deletes_on: "2027-05-31T23:30:00Z" });
+  assert.match(ahead, /^The transcript will be deleted on 1 June 2027, .*the recording and the coaching stay\.$/);
+  const gone = transcriptRetentionNotice({ transcript_deletes_on: "2027-05-31T23:30:00Z", transcripts_deleted_at: "2027-06-01T02:00:00Z" });
+  assert.match(gone, /^The transcript was deleted on 1 June 2027 /);
+});
+
+test("a live share says when the share period removes it; an ended one does not", () => {
+  assert.equal(shareDeletionNote({ deletes_on: null, active: true }), "");
+  assert.equal(shareDeletionNote({ deletes_on: "2027-01-10T09:00:00Z", active: true }), " (removed from them on 10 January 2027)");
+  assert.equal(shareDeletionNote({ deletes_on: "2027-01-10T09:00:00Z", active: false }), "");
+  assert.equal(shareDeletionNote({ deletes_on: "2027-01-10T09:00:00Z", active: true, revoked_at: "2027-01-02T00:00:00Z" }), "");
 });

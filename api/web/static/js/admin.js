@@ -1,8 +1,10 @@
-// Administration in the browser: accounts (add, deactivate, reactivate, reset a password) and
-// mentor–ECT pairings (pair, unpair), through the same admin API the CLI's commands mirror.
+// Administration in the browser: accounts (add, deactivate, reactivate, reset a password),
+// mentor–ECT pairings (pair, unpair), the school's data policy as the deployment runs it, and a
+// person's data (export, erase), through the same admin API the CLI's commands mirror.
 
-import { api, el, onReady, requireUser, roleName, toast } from "./api.js";
+import { api, downloadFile, el, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
+import { policyLines } from "./policy.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -121,9 +123,56 @@ onReady(async () => {
     }
   });
 
+  const person = () => users.find((u) => u.id === $("person").value);
+  const showPeople = () => {
+    const keep = $("person").value;
+    $("person").replaceChildren(...users.map((u) => el("option", { value: u.id }, `${u.name} (${u.email})`)));
+    if (users.some((u) => u.id === keep)) $("person").value = keep;
+    $("erase-confirm").value = "";
+  };
+  $("person").addEventListener("change", () => {
+    $("erase-confirm").value = "";
+  });
+  $("export-person").addEventListener("click", async () => {
+    $("person-error").hidden = true;
+    const who = person();
+    if (!who) return;
+    try {
+      await downloadFile(`admin/users/${who.id}/export`, "clipcoach-user.zip");
+      toast(`${who.name}'s data downloaded.`);
+    } catch (error) {
+      fail("person-error", error);
+    }
+  });
+  $("erase-person").addEventListener("click", async () => {
+    $("person-error").hidden = true;
+    const who = person();
+    if (!who) return;
+    if ($("erase-confirm").value.trim().toLowerCase() !== who.email.toLowerCase()) {
+      fail("person-error", new Error(`Type ${who.email} to confirm erasing ${who.name}.`));
+      $("erase-confirm").focus();
+      return;
+    }
+    try {
+      const done = await api(`admin/users/${who.id}/erase`, { method: "POST", json: {} });
+      toast(`Erased ${who.name}: ${done.lessons} lessons and ${done.clips} clips deleted, ${done.comments_kept} comments kept as a former colleague's.`);
+      await refresh();
+      showPeople();
+    } catch (error) {
+      fail("person-error", error);
+    }
+  });
+
   try {
     await refresh();
+    showPeople();
   } catch (error) {
     fail("accounts-error", error);
+  }
+  try {
+    const policy = await api("admin/policy");
+    $("policy").replaceChildren(...policyLines(policy).flatMap(([term, text]) => [el("dt", {}, term), el("dd", {}, text)]));
+  } catch (error) {
+    fail("policy-error", error);
   }
 });

@@ -63,6 +63,20 @@ export async function api(path, { method = "GET", json, body, headers = {}, raw 
   return type.includes("json") ? response.json() : response.text();
 }
 
+// Save what an API route answers as a file (a CSV, a zip): the name the server gives it in
+// Content-Disposition, or `fallback`.
+export async function downloadFile(path, fallback) {
+  const response = await api(path, { raw: true });
+  const blob = await response.blob();
+  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || fallback;
+  const link = el("a", { href: URL.createObjectURL(blob), download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+  return name;
+}
+
 export function goToSignIn() {
   const next = location.pathname + location.search;
   location.assign(`/signin?next=${encodeURIComponent(next)}`);

@@ -2,7 +2,7 @@
 
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
 import { items } from "./coaching.js";
-import { retentionNotice, statusText } from "./lessons.js";
+import { englandDay, retentionNotice, statusText } from "./lessons.js";
 import { showSteps } from "./steps.js";
 
 const $ = (id) => document.getElementById(id);
@@ -137,6 +137,7 @@ async function showFeed() {
           formatDate(entry.shared_at),
           `${count} comment${count === 1 ? "" : "s"}`,
           entry.until && `until ${formatDate(entry.until)}`,
+          entry.deletes_on && `removed on ${englandDay(entry.deletes_on)} (the school's retention period)`,
         ].filter(Boolean).join(" · ")),
         tags.length
           ? el("ul", { class: "chips" }, tags.map((t) => el("li", { class: "chip", title: t.title }, el("span", { class: "code" }, t.code), ` ${t.title || ""}`)))

@@ -178,11 +178,30 @@ export async function watchLesson(lessonId, onState, until = () => false) {
 }
 
 
+// A day as England reads it (retention dates are days, whatever the viewer's time zone).
+export const englandDay = (iso) => new Date(iso).toLocaleDateString("en-GB", { dateStyle: "long", timeZone: "Europe/London" });
+
 // When the school's retention period deletes the lesson (docs/privacy.md), as its owner and
 // mentor are told: null while the school keeps lessons. Dates are in England's time.
 export function retentionNotice(lesson) {
   if (!lesson.deletes_on) return null;
-  const day = new Date(lesson.deletes_on).toLocaleDateString("en-GB", { dateStyle: "long", timeZone: "Europe/London" });
+  const day = englandDay(lesson.deletes_on);
   const what = `Will be deleted on ${day}, with its transcript, clips and comments`;
   return lesson.deletion_soon ? `${what}. Save anything you need before then, or ask your administrator to keep it longer.` : `${what}.`;
+}
+
+// When the school's transcript period deletes (or deleted) the lesson's transcripts: null while
+// they are kept with the lesson.
+export function transcriptRetentionNotice(lesson) {
+  if (lesson.transcripts_deleted_at) {
+    return `The transcript was deleted on ${englandDay(lesson.transcripts_deleted_at)} under the school's retention policy; the recording and the coaching are kept.`;
+  }
+  if (!lesson.transcript_deletes_on) return null;
+  return `The transcript will be deleted on ${englandDay(lesson.transcript_deletes_on)}, with its captions, search entries and talk figures; the recording and the coaching stay.`;
+}
+
+// When the school's share period removes a live share from its recipient: "" when it does not.
+export function shareDeletionNote(share) {
+  if (!share.deletes_on || share.revoked_at || share.active === false) return "";
+  return ` (removed from them on ${englandDay(share.deletes_on)})`;
 }

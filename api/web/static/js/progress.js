@@ -2,7 +2,7 @@
 // their tagged clips evidence, their talk figures across lessons as small multiples, and a CSV.
 // Evidence for a conversation, never a score: the page says so first.
 
-import { api, el, onReady, requireUser, toast } from "./api.js";
+import { api, downloadFile, el, onReady, requireUser, toast } from "./api.js";
 import { TIMELINE_SERIES, drawBars, groupedBars, shortTerm } from "./charts.js";
 import { formatDay } from "./steps.js";
 
@@ -34,14 +34,7 @@ onReady(async () => {
 });
 
 async function downloadCsv(ectId) {
-  const response = await api(`ects/${encodeURIComponent(ectId)}/progress.csv`, { raw: true });
-  const blob = await response.blob();
-  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || "progress.csv";
-  const link = el("a", { href: URL.createObjectURL(blob), download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+  await downloadFile(`ects/${encodeURIComponent(ectId)}/progress.csv`, "progress.csv");
   toast("CSV downloaded.");
 }
 

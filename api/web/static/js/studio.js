@@ -15,7 +15,7 @@ import {
   transcriptView,
   anyUnsure,
 } from "./media.js";
-import { failureReason, retentionNotice, stageName, watchLesson } from "./lessons.js";
+import { failureReason, retentionNotice, shareDeletionNote, stageName, transcriptRetentionNotice, watchLesson } from "./lessons.js";
 import { commentList, consentNotice, items, researchNotice, strandLabel, suggestionLabel } from "./coaching.js";
 import { talkPanel } from "./talk.js";
 
@@ -705,7 +705,7 @@ async function refreshShares() {
     const who = share.recipient?.name || "the ECT";
     const until = share.until ? ` until ${formatDate(share.until)}` : "";
     const revoked = share.revoked_at ? " (revoked)" : share.active === false ? " (expired)" : "";
-    const item = el("li", {}, `Shared with ${who}${until}${revoked} `);
+    const item = el("li", {}, `Shared with ${who}${until}${revoked}${shareDeletionNote(share)} `);
     if (share.active !== false && !share.revoked_at) {
       const revoke = el("button", { type: "button", class: "link-button" }, "Revoke");
       revoke.addEventListener("click", async () => {
@@ -747,13 +747,16 @@ async function setUpBlanking(lesson, me) {
   await showBlanks();
 }
 
-// The retention date: everyone who sees the lesson sees when it will be deleted.
+// The retention dates: everyone who sees the lesson sees when it (or its transcript) goes.
 function showRetention(lesson) {
   const notice = retentionNotice(lesson);
   const box = $("lesson-retention");
   box.hidden = !notice;
   box.textContent = notice || "";
   box.classList.toggle("warning", Boolean(lesson.deletion_soon));
+  const words = transcriptRetentionNotice(lesson);
+  $("transcript-retention").hidden = !words;
+  $("transcript-retention").textContent = words || "";
 }
 
 // The pupils' consent: shown to everyone who sees the lesson, changed by its owner or an admin.
