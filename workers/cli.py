@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,11 +25,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from models.queue import TaskQueue
 from models.settings import Settings, get_settings
 from pipeline.errors import PipelineError
 from pipeline.lesson import SOURCE_STEM, run_all
 from workers import cli_admin, cli_batch
 from workers.children import Children
+from workers.worker_command import embedded_worker_commands, worker_command
 
 if TYPE_CHECKING:
     pass
@@ -161,40 +162,6 @@ class _stage_progress:  # noqa: N801 - used as a context manager, reads like a f
         self.progress.__exit__(None, None, None)
 
 
-def _worker_command(
-    queues: str, concurrency: int, loglevel: str, *, beat: bool = False
-) -> list[str]:
-    """The Celery worker command; with `beat`, it also schedules the sweep and consumes it."""
-    extra: list[str] = []
-    if beat:
-        from models.queue import MAINTENANCE_QUEUE
-
-        if MAINTENANCE_QUEUE not in queues.split(","):
-            queues = f"{queues},{MAINTENANCE_QUEUE}"
-        schedule = get_settings().data_dir / "celerybeat-schedule"
-        schedule.parent.mkdir(parents=True, exist_ok=True)
-        extra = ["--beat", "--schedule", str(schedule)]
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--queues",
-        queues,
-        "--concurrency",
-        str(concurrency),
-        "--pool",
-        "prefork",
-        "--loglevel",
-        loglevel,
-        "--without-gossip",
-        "--without-mingle",
-        *extra,
-    ]
-
-
 @app.command()
 def worker(
     queues: Annotated[str, typer.Option(help="Comma-separated: media, transcribe, clips.")] = (
@@ -215,7 +182,7 @@ def worker(
     from models.migrate import upgrade
 
     upgrade(settings.database_url)
-    command = _worker_command(
+    command = worker_command(
         queues, concurrency or settings.worker_concurrency, loglevel, beat=beat
     )
     os.execv(command[0], command)  # noqa: S606 - replaces this process with the pool; no shell
@@ -276,20 +243,6 @@ def serve(
         raise typer.Exit(3)
 
 
-def embedded_worker_commands(settings: Settings, loglevel: str = "info") -> list[list[str]]:
-    """The workers `serve` starts on one machine: the lesson pool, clip renders in a process of
-    their own (an ECT opening a shared clip never waits behind a long lesson), and the sweep with
-    its scheduler in a third (a stalled stage is requeued even while every pool process is busy
-    with a long transcription)."""
-    from models.queue import CLIPS_QUEUE, MAINTENANCE_QUEUE
-
-    return [
-        _worker_command("media,transcribe", settings.worker_concurrency, loglevel),
-        _worker_command(CLIPS_QUEUE, 1, loglevel),
-        _worker_command(MAINTENANCE_QUEUE, 1, loglevel, beat=True),
-    ]
-
-
 class _BoundedServer(uvicorn.Server):
     """uvicorn, telling `on_exit` at the first signal (so the workers stop alongside the web
     process, within the same bound), and closing the connections still open once
@@ -320,11 +273,12 @@ class _BoundedServer(uvicorn.Server):
                 transport.close()
 
 
-def _after_migrate_hooks(settings: Settings) -> None:
-    """Seeding for first runs: demo admin, mentor and ECT (credentials printed once); lessons
-    transcribed before the search index existed are indexed."""
+def _after_migrate_hooks(settings: Settings, queue: TaskQueue | None = None) -> None:
+    """Seeding for first runs: demo admin, mentor and ECT (credentials printed once), the sample
+    lesson sent to `queue` (Celery unless one is given); lessons transcribed before the search
+    index existed are indexed."""
     if settings.seed_demo:
-        cli_admin.seed_demo_accounts(settings)
+        cli_admin.seed_demo_accounts(settings, queue)
     _reindex(settings, everything=False)
 
 

@@ -25,6 +25,7 @@ from models.accounts import (
 )
 from models.db import session_scope
 from models.framework import FrameworkFileError, load_framework, read_framework_file
+from models.queue import PROCESS_LESSON, CeleryQueue, TaskQueue
 from models.settings import Settings, get_settings
 
 console = Console(stderr=True)
@@ -203,16 +204,17 @@ def frameworks_load(
 SAMPLE_LESSON = Path(__file__).resolve().parents[1] / "sample_media" / "lesson.mp4"
 
 
-def seed_demo_accounts(settings: Settings) -> None:
+def seed_demo_accounts(settings: Settings, queue: TaskQueue | None = None) -> None:
     """First run on an empty database: demo accounts, credentials printed once, and the sample
-    lesson as the demo ECT's first recording so the mentor has something to clip straight away."""
+    lesson as the demo ECT's first recording so the mentor has something to clip straight away
+    (its processing sent to `queue`, Celery unless one is given)."""
     with session_scope(settings.database_url) as session:
         created = seed_demo(session)
     if not created:
         return
     ect_email = next(email for email, role, _ in created if role == Role.ect)
     if SAMPLE_LESSON.is_file():
-        add_sample_lesson(settings, ect_email, SAMPLE_LESSON)
+        add_sample_lesson(settings, ect_email, SAMPLE_LESSON, queue)
     console.print("[bold]Demo accounts (shown once; change them for real use):[/bold]")
     for email, role, password in created:
         console.print(
@@ -227,10 +229,12 @@ def seed_demo_accounts(settings: Settings) -> None:
     )
 
 
-def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str:
-    """Store `source` as a lesson of `owner_email` and queue its processing."""
+def add_sample_lesson(
+    settings: Settings, owner_email: str, source: Path, queue: TaskQueue | None = None
+) -> str:
+    """Store `source` as a lesson of `owner_email` and send its processing to `queue` (Celery
+    unless one is given)."""
     from models.intake import add_lesson_from_file
-    from models.queue import PROCESS_LESSON, send_task
     from models.storage import open_storage
     from models.upload import sha256_file
 
@@ -250,7 +254,7 @@ def add_sample_lesson(settings: Settings, owner_email: str, source: Path) -> str
             content_type="video/mp4",
         )
         lesson_id = lesson.id
-    send_task(PROCESS_LESSON, lesson_id)
+    (queue if queue is not None else CeleryQueue()).send(PROCESS_LESSON, lesson_id)
     console.print(
         f"Sample lesson queued for {owner_email} (lesson {lesson_id}).",
         highlight=False,

@@ -1,8 +1,8 @@
 """`clipcoach batch`: transcribe folders of recordings through the queue, with live progress.
 
-The logic lives in workers.batch; this module only turns options into a `Batch`, draws progress
-with Rich and prints the summary. Progress and per-file lines go to stderr, the summary table to
-stdout, so `clipcoach batch ... > summary.txt` keeps a clean record.
+The logic lives in workers.batch; this module only turns options into a `BatchRun`, draws
+progress with Rich and prints the summary. Progress and per-file lines go to stderr, the summary
+table to stdout, so `clipcoach batch ... > summary.txt` keeps a clean record.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from rich.table import Table
 from models.settings import get_settings
 from pipeline.captions import FORMATS
 from workers.batch import (
-    Batch,
     BatchError,
-    BatchItem,
     BatchOptions,
+    BatchRun,
     ItemState,
     LocalWorkers,
+    RunItem,
     find_recordings,
     out_folder_lock,
 )
@@ -61,7 +61,7 @@ def _parse_formats(value: str) -> tuple[str, ...]:
 class _BatchProgress:
     """An overall bar and one bar per file in flight; a line for each file that finishes."""
 
-    def __init__(self, console: Console, items: list[BatchItem]) -> None:
+    def __init__(self, console: Console, items: list[RunItem]) -> None:
         self.console = console
         self.items = items
         self.progress = Progress(
@@ -86,7 +86,7 @@ class _BatchProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.__exit__(None, None, None)
 
-    def item_changed(self, item: BatchItem) -> None:
+    def item_changed(self, item: RunItem) -> None:
         key = id(item)
         if item.finished:
             if key in self.rows:
@@ -108,7 +108,7 @@ class _BatchProgress:
         )
 
     @staticmethod
-    def _final_line(item: BatchItem) -> str:
+    def _final_line(item: RunItem) -> str:
         name = escape(str(item.recording.rel))
         style = STATE_STYLE.get(item.state, "white")
         label = _status_label(item)
@@ -118,7 +118,7 @@ class _BatchProgress:
         return f"[{style}]{label}[/{style}] {name}"
 
 
-def _status_label(item: BatchItem) -> str:
+def _status_label(item: RunItem) -> str:
     if item.state == ItemState.skipped:
         return "skipped (already done)"
     if item.state == ItemState.failed and item.note:
@@ -126,7 +126,7 @@ def _status_label(item: BatchItem) -> str:
     return item.state.value
 
 
-def _summary(items: list[BatchItem], out: Path) -> Table:
+def _summary(items: list[RunItem], out: Path) -> Table:
     table = Table(title=f"Batch summary ({out})", title_justify="left", expand=False)
     table.add_column("recording", overflow="fold")
     table.add_column("status", no_wrap=True)
@@ -219,7 +219,9 @@ def batch(
     )
     try:
         with out_folder_lock(out):
-            runner = Batch(settings, open_storage(settings.storage_url), recordings, out, options)
+            runner = BatchRun(
+                settings, open_storage(settings.storage_url), recordings, out, options
+            )
             with contextlib.ExitStack() as stack:
                 display = _BatchProgress(err, runner.items)
                 err.print(f"checking {len(recordings)} recordings (checksums)", highlight=False)

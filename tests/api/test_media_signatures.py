@@ -15,7 +15,7 @@ from models.queue import InProcessQueue
 from pipeline.errors import NotMediaError, PipelineError
 from pipeline.lesson import SOURCE_STEM, run_stage
 from tests.api.conftest import World
-from workers.batch import is_recording
+from workers.batch.discovery import is_recording
 from workers.options import lesson_options
 
 

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -21,18 +22,15 @@ from sqlalchemy import func, select
 
 from models.db import session_scope
 from models.lesson import Lesson, LessonStage, LessonStatus
+from models.queue import PROCESS_LESSON, InProcessQueue
 from models.settings import Settings
 from models.storage import open_storage
 from pipeline.captions import FORMATS
 from tests import mediafactory
-from workers.batch import (
-    MANIFEST_NAME,
-    Batch,
-    BatchItem,
-    BatchOptions,
-    find_recordings,
-    sniff_media,
-)
+from workers.batch import BatchOptions, BatchRun, RunItem, find_recordings
+from workers.batch.discovery import sniff_media
+from workers.batch.launch import worker_commands
+from workers.batch.manifest import MANIFEST_NAME
 
 RUN_TIMEOUT = 150.0
 
@@ -118,6 +116,27 @@ def test_find_recordings_mirrors_the_tree_and_takes_media_by_suffix_or_content(
         tmp_path / "year7" / "deep" / "b.srt"
     )
     assert PurePosixPath("year7/deep/b") in {r.out_stem for r in both}
+
+
+def test_the_batch_starts_serve_s_pool_and_a_sweep_with_a_beat_schedule_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """Beside a `clipcoach serve` on the same data folder: its own host names and schedule file."""
+    schedule = tmp_path / "logs" / ".batch-beat-1"
+
+    pool, sweeper = worker_commands(3, schedule)
+
+    def option(command: list[str], name: str) -> str:
+        return command[command.index(name) + 1]
+
+    assert option(pool, "--queues") == "media,transcribe"
+    assert option(pool, "--concurrency") == "3" and "--beat" not in pool
+    assert option(sweeper, "--queues") == "maintenance"
+    assert option(sweeper, "--concurrency") == "1" and "--beat" in sweeper
+    assert option(sweeper, "--schedule") == str(schedule)
+    assert schedule.parent.is_dir()
+    hosts = {option(pool, "--hostname"), option(sweeper, "--hostname")}
+    assert len(hosts) == 2 and all(h.startswith("batch-") for h in hosts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,8 +357,8 @@ def test_killed_batch_resumes_without_redoing_finished_files(
 
 
 class InstantWorker:
-    """Does a lesson's work the moment it is sent: the row goes ready (or failed) and the
-    transcripts appear in storage, as the real stages would leave them."""
+    """Does a lesson's work the moment its task runs: the transcripts appear in storage and then
+    the row goes ready (or failed), in that order, as the real stages leave them."""
 
     def __init__(self, settings: Settings, fail: dict[str, str] | None = None) -> None:
         self.settings = settings
@@ -352,7 +371,8 @@ class InstantWorker:
         with session_scope(self.settings.database_url) as session:
             lesson = session.get(Lesson, lesson_id)
             assert lesson is not None, "sent before the lesson row existed"
-            code = self.fail.get(lesson.source_filename)
+            name = lesson.source_filename
+            code = self.fail.get(name)
             if code:
                 lesson.status, lesson.error_code, lesson.error_message = (
                     LessonStatus.failed,
@@ -360,29 +380,50 @@ class InstantWorker:
                     f"{code} message",
                 )
                 return
-            lesson.status, lesson.progress = LessonStatus.ready, 100
-            name = lesson.source_filename
         for fmt in FORMATS:
             self.storage.put_bytes(
                 f"lessons/{lesson_id}/transcript.{fmt}", f"{fmt} of {name}".encode()
             )
+        with session_scope(self.settings.database_url) as session:
+            lesson = session.get(Lesson, lesson_id)
+            assert lesson is not None
+            lesson.status, lesson.progress = LessonStatus.ready, 100
+
+    def queue(self) -> InProcessQueue:
+        """The task queue the batch sends to, running PROCESS_LESSON with this worker."""
+        return InProcessQueue(handlers={PROCESS_LESSON: self})
+
+
+def _stuck(queue: InProcessQueue) -> Callable[[], str | None]:
+    """The run's `alive`: a task nothing here runs, or a handler that raised, ends the run with
+    the reason (a BatchError) instead of leaving it waiting for a lesson that never moves."""
+
+    def problem() -> str | None:
+        if queue.errors:
+            return f"the stand-in worker failed: {queue.errors[0]!r}"
+        unhandled = sorted({name for name, _ in queue.sent if name not in queue.handlers})
+        return f"sent tasks no worker here runs: {unhandled}" if unhandled else None
+
+    return problem
 
 
 def _batch_over(
     settings: Settings, folder: Path, out: Path, worker: InstantWorker, **options: object
-) -> list[BatchItem]:
-    runner = Batch(
+) -> list[RunItem]:
+    queue = worker.queue()
+    runner = BatchRun(
         settings,
         open_storage(settings.storage_url),
         find_recordings([folder], recursive=True),
         out,
         BatchOptions(poll_interval=0.01, **options),  # type: ignore[arg-type]
-        submit=worker,
+        queue=queue,
+        alive=_stuck(queue),
     )
     return runner.run()
 
 
-def _states(items: list[BatchItem]) -> dict[str, str]:
+def _states(items: list[RunItem]) -> dict[str, str]:
     return {str(i.recording.rel): i.state.value for i in items}
 
 
@@ -487,14 +528,14 @@ def test_a_lesson_sent_by_a_killed_run_is_watched_not_sent_again(
         assert lesson is not None
         lesson.status = LessonStatus.queued
     already_running = InstantWorker(settings)  # the earlier run's worker, still going
-    never = InstantWorker(settings)
-    runner = Batch(
+    queue = InProcessQueue()  # records what this run sends; nothing would run it
+    runner = BatchRun(
         settings,
         open_storage(settings.storage_url),
         find_recordings([folder]),
         out,
         BatchOptions(poll_interval=0.01),
-        submit=never,
+        queue=queue,
     )
 
     def worker_picks_it_up() -> None:
@@ -504,7 +545,7 @@ def test_a_lesson_sent_by_a_killed_run_is_watched_not_sent_again(
     runner.alive = worker_picks_it_up
     items = runner.run()
 
-    assert never.sent == [], "the lesson was sent to the queue a second time"
+    assert queue.sent == [], "the lesson was sent to the queue a second time"
     assert _states(items) == {"a.mp4": "done"}
     assert len(first.sent) == 1 and _lesson_counts(settings)[0] == 1
     assert (out / "a.vtt").read_text() == "vtt of a.mp4"

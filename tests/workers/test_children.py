@@ -10,7 +10,7 @@ from pathlib import Path
 from models.settings import Settings
 from tests.services import process_tree, running
 from workers.children import Children
-from workers.cli import embedded_worker_commands
+from workers.worker_command import embedded_worker_commands
 
 STUBBORN = """
 import os, signal, subprocess, sys, time

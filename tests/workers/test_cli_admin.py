@@ -17,6 +17,7 @@ from models.accounts import authenticate, user_by_email
 from models.audit import AuditEvent
 from models.db import session_scope
 from models.framework import BUILTIN, Strand
+from models.queue import PROCESS_LESSON, InProcessQueue
 from models.settings import Settings, get_settings
 from tests.conftest import REPO
 from workers.cli import _after_migrate_hooks, app
@@ -91,7 +92,8 @@ def test_first_run_seeds_demo_accounts_once(
 ) -> None:
     monkeypatch.setenv("CLIPCOACH_SEED_DEMO", "true")
     get_settings.cache_clear()
-    _after_migrate_hooks(get_settings())
+    tasks = InProcessQueue()  # records the sample lesson's task; nothing processes it
+    _after_migrate_hooks(get_settings(), tasks)
     printed = capsys.readouterr().err
     found = dict(re.findall(r"(\S+@clipcoach\.local)\s+password: (\S+)", printed))
     assert set(found) == {"admin@clipcoach.local", "mentor@clipcoach.local", "ect@clipcoach.local"}
@@ -99,7 +101,7 @@ def test_first_run_seeds_demo_accounts_once(
         for email, password in found.items():
             assert authenticate(session, email, password) is not None
         assert session.scalar(select(func.count()).select_from(Pairing)) == 1
-    _after_migrate_hooks(get_settings())
+    _after_migrate_hooks(get_settings(), tasks)
     assert "password" not in capsys.readouterr().err
     with session_scope(settings.database_url) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 3
@@ -113,13 +115,10 @@ def test_first_run_seeds_the_sample_lesson_for_the_demo_ect(
     from models.storage import open_storage
     from workers import cli_admin
 
-    sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(
-        "models.queue.send_task", lambda name, *args, **_: sent.append((name, args))
-    )
+    tasks = InProcessQueue()  # records what is sent; nothing processes it
     monkeypatch.setattr(settings, "seed_demo", True)
-    cli_admin.seed_demo_accounts(settings)
-    cli_admin.seed_demo_accounts(settings)  # a second start seeds nothing more
+    cli_admin.seed_demo_accounts(settings, tasks)
+    cli_admin.seed_demo_accounts(settings, tasks)  # a second start seeds nothing more
 
     with session_scope(settings.database_url) as session:
         lessons = session.scalars(select(Lesson)).all()
@@ -130,7 +129,7 @@ def test_first_run_seeds_the_sample_lesson_for_the_demo_ect(
         assert open_storage(settings.storage_url).size(lessons[0].source_key) == (
             cli_admin.SAMPLE_LESSON.stat().st_size
         )
-    assert sent == [("clipcoach.lesson.process", (lessons[0].id,))]
+    assert tasks.sent == [(PROCESS_LESSON, (lessons[0].id,))]
 
 
 def test_users_list_reset_password_deactivate_and_unpair(settings: Settings) -> None:
@@ -205,9 +204,8 @@ def test_first_run_output_tells_how_to_sign_in_again_and_never_breaks_an_id(
     from models.lesson import Lesson
     from workers import cli_admin
 
-    monkeypatch.setattr("models.queue.send_task", lambda *_, **__: None)
     monkeypatch.setenv("COLUMNS", "30")  # a narrow terminal: narrower than "<id>)."
-    cli_admin.seed_demo_accounts(settings)
+    cli_admin.seed_demo_accounts(settings, InProcessQueue())
     printed = capsys.readouterr().err
     with session_scope(settings.database_url) as session:
         lesson_id = session.scalars(select(Lesson.id)).one()

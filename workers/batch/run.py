@@ -1,50 +1,32 @@
-"""A coach's batch: many recordings through the task queue, resumable, one summary at the end.
+"""One run of a batch: the state machine that takes each recording from waiting to done,
+skipped or failed, through the task queue, watching the database and exporting transcripts.
 
-    find_recordings(paths, recursive)   which files are recordings, and where each one's
-                                        transcripts go under OUT (mirroring the input tree)
-    Manifest                            OUT/.clipcoach-batch.json: what earlier runs did,
-                                        keyed by the recording's SHA-256
-    Batch.run(observer)                 submit, watch the database, export, summarise
-    LocalWorkers                        `--workers N`: Celery workers started (and stopped) by
-                                        the batch, on the same settings
-
-Why the manifest lives in OUT rather than only in the database: the outputs and the record of how
-they were made travel together, so a re-run into the same OUT knows what is done even if the
-database was reset, and a second OUT is a fresh batch. The database stays the truth about a
-lesson's processing; the manifest only remembers which lesson belongs to which checksum.
+    BatchRun.prepare(observer)   checksum every file and decide, per distinct content, what to do
+    BatchRun.process()           submit a window at a time, watch the database, export
 
 Resume: a lesson id is chosen and written to the manifest *before* the lesson row and the queue
 message exist, and each later step is recorded after it happens. A run killed at any point
 therefore leaves either nothing, or a lesson the next run finds by id and re-attaches to (it
 sends the task again only when the lesson never started). Queued stage messages survive the
-kill: the filesystem broker and Redis both keep them, and the worker started by the killed run
-shuts down warmly (it is told to by the kernel, `PR_SET_PDEATHSIG`), returning what it had
-reserved.
+kill: the filesystem broker and Redis both keep them.
 
 Failures with a cause in the file itself (empty, not media, unreadable, too long) are not retried
 on a re-run, since the same bytes fail the same way; other failures are (`--retry-failed` retries
 all).
+
+`BatchRun` and `RunItem` live only in memory for one command; the `Batch` and `BatchItem` tables
+of `models.batch` are the API's batches, a different thing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import enum
-import fcntl
-import hashlib
 import json
-import logging
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import IO, Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -52,258 +34,18 @@ from models.account import new_id
 from models.db import session_scope
 from models.intake import add_lesson_from_file
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus, lesson_key
-from models.mediatype import SNIFF_BYTES, NotARecordingError, sniff
-from models.queue import PROCESS_LESSON, send_task
+from models.queue import PROCESS_LESSON, CeleryQueue, TaskQueue
 from models.settings import Settings
 from models.storage import Storage
 from pipeline.captions import FORMATS
-from workers.children import Children
-
-log = logging.getLogger(__name__)
-
-MANIFEST_NAME = ".clipcoach-batch.json"
-LOCK_NAME = ".clipcoach-batch.lock"
-MANIFEST_VERSION = 1
-
-MEDIA_SUFFIXES = frozenset(
-    {
-        # video
-        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".wmv", ".asf", ".flv", ".mpg",
-        ".mpeg", ".m2v", ".ts", ".mts", ".m2ts", ".3gp", ".3g2", ".ogv", ".mxf", ".dv", ".vob",
-        ".hevc", ".h264",
-        # audio
-        ".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff",
-        ".amr", ".caf", ".mka", ".ac3",
-    }
-)  # fmt: skip
-"""Files with these suffixes are taken as recordings without looking inside: a PDF renamed
-`.mp4` is then reported as "not media" rather than silently passed over, which is what a coach
-who put it in the folder wants to know."""
+from workers.batch.discovery import Recording
+from workers.batch.errors import BatchError
+from workers.batch.manifest import MANIFEST_NAME, EntryState, Manifest
 
 PERMANENT_ERRORS = frozenset(
     ("empty_file", "not_media", "no_streams", "unreadable_media", "too_long")
 )
 """Error codes caused by the bytes of the file; re-running cannot change them."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Finding recordings
-
-
-def sniff_media(head: bytes) -> bool:
-    """Whether the first bytes of a file look like a recording, by the API's own rule
-    (`models.mediatype`), so a file the batch takes is one an upload would take too.
-
-    Used for files whose name does not say what they are (no suffix, `.dat`, a camera's own
-    suffix); ffprobe has the final word later.
-    """
-    try:
-        sniff(head)
-    except NotARecordingError:
-        return False
-    return True
-
-
-def is_recording(path: Path) -> bool:
-    """A media suffix, or content that sniffs as media."""
-    if path.suffix.lower() in MEDIA_SUFFIXES:
-        return True
-    try:
-        with open(path, "rb") as handle:
-            return sniff_media(handle.read(SNIFF_BYTES))
-    except OSError:
-        return False
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One input file and where its transcripts go: OUT/<out_stem>.<format>."""
-
-    path: Path
-    rel: PurePosixPath
-    """The file's place in the input tree, as shown to the coach."""
-    out_stem: PurePosixPath
-
-    def output(self, out: Path, fmt: str) -> Path:
-        return out / f"{self.out_stem}.{fmt}"
-
-
-def _walk(root: Path, recursive: bool, skip: Path | None) -> Iterator[Path]:
-    """Files under `root` in a stable order, leaving out hidden entries and the output folder."""
-    try:
-        entries = sorted(root.iterdir(), key=lambda p: p.name)
-    except OSError as exc:
-        log.warning("cannot list %s: %s", root, exc)
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if skip is not None and entry.resolve() == skip:
-            continue
-        if entry.is_dir():
-            if recursive and not entry.is_symlink():  # a linked folder could loop back
-                yield from _walk(entry, recursive, skip)
-        elif entry.is_file():
-            yield entry
-
-
-def find_recordings(
-    paths: Sequence[Path], *, recursive: bool = False, out: Path | None = None
-) -> list[Recording]:
-    """The recordings named by `paths`, each with an output place that mirrors the input tree.
-
-    A file named on the command line is always taken (if it is not media, the summary says so).
-    Inside folders, files are taken by suffix or content. With one folder argument its contents
-    map straight onto OUT; with several arguments each folder keeps its own name under OUT so
-    two folders' `lesson1.mp4` do not collide.
-    """
-    skip = out.resolve() if out is not None else None
-    single_folder = len(paths) == 1 and paths[0].is_dir()
-    found: list[tuple[Path, PurePosixPath]] = []
-    seen: set[Path] = set()
-    for root in paths:
-        if root.is_dir():
-            base = PurePosixPath() if single_folder else PurePosixPath(root.resolve().name)
-            for file in _walk(root, recursive, skip):
-                if is_recording(file) and file.resolve() not in seen:
-                    seen.add(file.resolve())
-                    found.append((file, base / file.relative_to(root).as_posix()))
-        elif root.resolve() not in seen:
-            seen.add(root.resolve())
-            found.append((root, PurePosixPath(root.name)))
-    return _assign_outputs(found)
-
-
-def _assign_outputs(found: Iterable[tuple[Path, PurePosixPath]]) -> list[Recording]:
-    """Output stems: `a/lesson.mp4` -> `a/lesson`, unless two inputs would share one.
-
-    `lesson.mp4` beside `lesson.m4a` keep their suffixes (`lesson.mp4.vtt`); any remaining clash
-    (the same name under two arguments) gets a counter.
-    """
-    items = list(found)
-    stems: dict[PurePosixPath, int] = {}
-    for _, rel in items:
-        stem = rel.with_suffix("")
-        stems[stem] = stems.get(stem, 0) + 1
-    taken: set[PurePosixPath] = set()
-    recordings = []
-    for path, rel in items:
-        stem = rel.with_suffix("") if stems[rel.with_suffix("")] == 1 else rel
-        candidate, n = stem, 1
-        while candidate in taken:
-            n += 1
-            candidate = stem.with_name(f"{stem.name}-{n}")
-        taken.add(candidate)
-        recordings.append(Recording(path=path, rel=rel, out_stem=candidate))
-    return recordings
-
-
-def sha256_file(path: Path, chunk: int = 4 * 1024 * 1024) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------
-# The manifest
-
-
-class EntryState(enum.StrEnum):
-    created = "created"
-    """A lesson id was chosen; the lesson row and queue message may not exist yet."""
-    sent = "sent"
-    """The lesson was sent to the queue."""
-    done = "done"
-    failed = "failed"
-
-
-class Manifest:
-    """OUT/.clipcoach-batch.json, rewritten atomically after every change.
-
-    `entries` maps a checksum to what happened to that content (lesson id, state, options,
-    error); `checksums` caches path/size/mtime -> checksum so a re-run over a folder of hour-long
-    recordings does not read every byte again.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.checksums: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise BatchError(
-                    f"{path} is not a readable batch manifest ({exc}); move it away to start afresh"
-                ) from exc
-            if data.get("version") == MANIFEST_VERSION:
-                self.entries = dict(data.get("entries", {}))
-                self.checksums = dict(data.get("checksums", {}))
-
-    def save(self) -> None:
-        data = {"version": MANIFEST_VERSION, "entries": self.entries, "checksums": self.checksums}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def checksum(self, path: Path) -> str:
-        """The file's SHA-256, from the cache when its size and modification time are unchanged."""
-        stat = path.stat()
-        key = str(path.resolve())
-        cached = self.checksums.get(key)
-        if cached and cached["size"] == stat.st_size and cached["mtime_ns"] == stat.st_mtime_ns:
-            return str(cached["sha256"])
-        digest = sha256_file(path)
-        self.checksums[key] = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "sha256": digest,
-        }
-        return digest
-
-    def update(self, sha256: str, **values: Any) -> dict[str, Any]:
-        entry = self.entries.setdefault(sha256, {})
-        entry.update(values)
-        self.save()
-        return entry
-
-
-@contextlib.contextmanager
-def out_folder_lock(out: Path) -> Iterator[None]:
-    """Hold OUT for this run: two batches writing one manifest would lose each other's work.
-
-    An advisory lock dies with its process, so a killed run never leaves OUT locked.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = open(out / LOCK_NAME, "w")  # noqa: SIM115 - held for the whole run
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchError(f"another batch is writing to {out}; wait for it to finish") from None
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# Items, options and the observer
-
-
-class BatchError(Exception):
-    """The batch cannot go on at all (as opposed to one file failing)."""
 
 
 class ItemState(enum.StrEnum):
@@ -321,7 +63,7 @@ FINAL_STATES = (ItemState.done, ItemState.skipped, ItemState.failed)
 
 
 @dataclass
-class BatchItem:
+class RunItem:
     """One recording's part in this run, as the observer and the summary see it."""
 
     recording: Recording
@@ -365,26 +107,14 @@ class BatchOptions:
         return options
 
 
-class BatchObserver(Protocol):
-    def item_changed(self, item: BatchItem) -> None:
+class RunObserver(Protocol):
+    def item_changed(self, item: RunItem) -> None:
         """Called whenever an item's state, stage or progress changes."""
 
 
 class _QuietObserver:
-    def item_changed(self, item: BatchItem) -> None:
+    def item_changed(self, item: RunItem) -> None:
         pass
-
-
-Submit = Callable[[str], None]
-"""Sends PROCESS_LESSON for a lesson id."""
-
-
-def _send_process(lesson_id: str) -> None:
-    send_task(PROCESS_LESSON, lesson_id)
-
-
-# ---------------------------------------------------------------------------------------------
-# The run
 
 
 @dataclass
@@ -392,14 +122,14 @@ class _Job:
     """One checksum's processing; several identical files in a batch share one lesson."""
 
     sha256: str
-    items: list[BatchItem]
+    items: list[RunItem]
     lesson_id: str | None = None
     needs_submit: bool = False
     resend: bool = False
     """The lesson exists and must be (re)started with PROCESS_LESSON."""
 
 
-class Batch:
+class BatchRun:
     """Process `recordings` into `out`; `run` returns every item in its final state."""
 
     def __init__(
@@ -410,28 +140,29 @@ class Batch:
         out: Path,
         options: BatchOptions = BatchOptions(),
         *,
-        submit: Submit = _send_process,
+        queue: TaskQueue | None = None,
         alive: Callable[[], str | None] = lambda: None,
     ) -> None:
-        """`alive` returns why processing cannot go on (a worker died), or None while it can."""
+        """`queue` takes each lesson's PROCESS_LESSON (Celery unless one is given); `alive`
+        returns why processing cannot go on (a worker died), or None while it can."""
         self.settings = settings
         self.storage = storage
-        self.items = [BatchItem(r) for r in recordings]
+        self.items = [RunItem(r) for r in recordings]
         self.out = out
         self.options = options
-        self.submit = submit
+        self.queue: TaskQueue = queue if queue is not None else CeleryQueue()
         self.alive = alive
         self.manifest = Manifest(out / MANIFEST_NAME)
         self.fingerprint = json.dumps(options.lesson_options(), sort_keys=True)
-        self.observer: BatchObserver = _QuietObserver()
+        self.observer: RunObserver = _QuietObserver()
         self._jobs: list[_Job] = []
 
-    def run(self, observer: BatchObserver | None = None) -> list[BatchItem]:
+    def run(self, observer: RunObserver | None = None) -> list[RunItem]:
         """Prepare and process in one go (for callers that need nothing started in between)."""
         self.prepare(observer)
         return self.process()
 
-    def prepare(self, observer: BatchObserver | None = None) -> bool:
+    def prepare(self, observer: RunObserver | None = None) -> bool:
         """Checksum every file and decide what to do; True if anything needs a worker.
 
         Files already done are settled here, so a caller can skip starting workers for a
@@ -442,7 +173,7 @@ class Batch:
         self._jobs = self._plan()
         return bool(self._jobs)
 
-    def process(self) -> list[BatchItem]:
+    def process(self) -> list[RunItem]:
         """Submit the prepared jobs a window at a time and watch them to the end."""
         waiting = [job for job in self._jobs if job.needs_submit or job.resend]
         in_flight = [job for job in self._jobs if job.lesson_id and job not in waiting]
@@ -547,7 +278,7 @@ class Batch:
             if fmt not in unavailable
         )
 
-    def _finish_skipped(self, item: BatchItem, entry: dict[str, Any]) -> None:
+    def _finish_skipped(self, item: RunItem, entry: dict[str, Any]) -> None:
         outputs = [
             item.recording.output(self.out, fmt)
             for fmt in self.options.formats
@@ -569,7 +300,7 @@ class Batch:
             assert job.lesson_id is not None  # noqa: S101 - narrows a type the code above guarantees
             self.manifest.update(job.sha256, state=EntryState.created, error_code=None)
             self._restart(job.lesson_id)
-            self.submit(job.lesson_id)
+            self._submit(job.lesson_id)
             self.manifest.update(job.sha256, state=EntryState.sent)
             self._set(job, ItemState.queued)
             return
@@ -593,8 +324,11 @@ class Batch:
                 job, "unreadable_file", f"cannot copy the file into storage: {exc.strerror or exc}"
             )
             return
-        self.submit(lesson_id)
+        self._submit(lesson_id)
         self.manifest.update(job.sha256, state=EntryState.sent)
+
+    def _submit(self, lesson_id: str) -> None:
+        self.queue.send(PROCESS_LESSON, lesson_id)
 
     def _create_lesson(self, lesson_id: str, sha256: str, source: Path) -> None:
         """The lesson row and its source object, unless an interrupted run already made them."""
@@ -739,7 +473,7 @@ class Batch:
         for item in job.items:
             self._change(item, state=state, lesson_id=job.lesson_id)
 
-    def _change(self, item: BatchItem, **values: Any) -> None:
+    def _change(self, item: RunItem, **values: Any) -> None:
         changed = False
         for name, value in values.items():
             if getattr(item, name) != value:
@@ -747,79 +481,3 @@ class Batch:
                 changed = True
         if changed:
             self.observer.item_changed(item)
-
-
-# ---------------------------------------------------------------------------------------------
-# Local workers
-
-
-def _die_with_parent() -> None:
-    """In the worker child: ask the kernel for SIGTERM when the batch process dies, however it
-    dies (even SIGKILL), so a killed batch never leaves workers behind. Celery takes SIGTERM as a
-    warm shutdown: the running stage finishes and reserved messages go back to the queue."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-
-
-def worker_commands(concurrency: int, schedule: Path, loglevel: str = "info") -> list[list[str]]:
-    """`clipcoach serve`'s lesson pool and sweep worker (so queues and the sweep stay in step
-    with it: the sweep in a process of its own, never behind a long transcription), with host
-    names of their own and a beat schedule file of its own: a `clipcoach serve` on the same data
-    folder may be running beside them."""
-    from models.queue import MAINTENANCE_QUEUE
-    from workers.cli import _worker_command  # the CLI imports this module: import late
-
-    pool = _worker_command("media,transcribe", concurrency, loglevel)
-    sweeper = _worker_command(MAINTENANCE_QUEUE, 1, loglevel, beat=True)
-    sweeper[sweeper.index("--schedule") + 1] = str(schedule)
-    return [
-        [*pool, "--hostname", f"batch-{os.getpid()}@%h"],
-        [*sweeper, "--hostname", f"batch-sweep-{os.getpid()}@%h"],
-    ]
-
-
-class LocalWorkers:
-    """Celery workers for the length of a batch: a pool of `count` processes, and the sweep with
-    its scheduler (beat) in one of its own.
-
-    Their log goes to a file (the terminal belongs to the progress display). The sweep requeues a
-    stage whose worker or message was lost, e.g. by a killed earlier run. Stopped with SIGTERM
-    (warm: running stages finish) and, past `stop_timeout`, killed with all they started.
-    """
-
-    def __init__(self, count: int, log_path: Path, *, stop_timeout: float = 60.0) -> None:
-        self.count = count
-        self.log_path = log_path
-        self.stop_timeout = stop_timeout
-        self.children = Children()
-        self._schedule = log_path.parent / f".batch-beat-{os.getpid()}"
-
-    def __enter__(self) -> LocalWorkers:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log_file:
-            for command in worker_commands(self.count, self._schedule):
-                self.children.start(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-                )
-        return self
-
-    def problem(self) -> str | None:
-        """Why the workers can no longer process anything, or None while they run."""
-        for proc in self.children.procs:
-            if proc.poll() is not None:
-                return (
-                    f"the local worker stopped (exit code {proc.returncode}); see {self.log_path}"
-                )
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.children.stop(self.stop_timeout)
-        finally:
-            for leftover in self._schedule.parent.glob(f"{self._schedule.name}*"):
-                leftover.unlink(missing_ok=True)
