@@ -5,10 +5,11 @@
     run         BatchRun, the state machine: submit, watch the database, export, summarise
     launch      LocalWorkers, the Celery workers `--workers N` starts (and stops) for the run
 
-Here is what `clipcoach batch` needs; tests reach into the modules for the rest.
+Here is what `clipcoach batch` needs (RunObserver is what its progress display implements);
+tests reach into the modules for the rest.
 """
 
-from workers.batch.discovery import Recording, find_recordings
+from workers.batch.discovery import find_recordings
 from workers.batch.errors import BatchError
 from workers.batch.launch import LocalWorkers
 from workers.batch.manifest import out_folder_lock
@@ -20,7 +21,6 @@ __all__ = [
     "BatchRun",
     "ItemState",
     "LocalWorkers",
-    "Recording",
     "RunItem",
     "RunObserver",
     "find_recordings",
