@@ -108,6 +108,19 @@ def test_spoken_lesson_gets_every_output(tmp_path: Path) -> None:
     assert (out / "transcript.vtt").read_text().startswith("WEBVTT")
 
 
+def _one_of_each_kind(shared_media: Path, skip: set[str]) -> list[Path]:
+    """Every shared video, and per audio file suffix the largest shared recording."""
+    media = sorted(p for p in shared_media.glob("*/*") if p.suffix in MEDIA_SUFFIXES)
+    videos = [p for p in media if p.parent.name == "video" and p.name not in skip]
+    audio: dict[str, Path] = {}
+    for path in media:
+        if path.parent.name != "video" and path.name not in skip:
+            best = audio.get(path.suffix)
+            if best is None or path.stat().st_size > best.stat().st_size:
+                audio[path.suffix] = path
+    return videos + sorted(audio.values())
+
+
 @pytest.mark.model
 def test_shared_recordings(shared_media: Path, tmp_path: Path) -> None:
     """Real recordings through the same stage code, in one process (the model loads once)."""
@@ -135,12 +148,12 @@ def test_shared_recordings(shared_media: Path, tmp_path: Path) -> None:
     assert ALL_VIDEO_OUTPUTS <= _files(out)
     assert json.loads((out / "transcript.json").read_text())["segments"] == []
 
-    # Every other recording there: each gets the outputs its kind of media calls for.
+    # Every other shared video, and the largest shared recording of each other audio container
+    # (the speech clips are many takes of one kind; their words are the WER benchmark's, not
+    # this test's): each gets the outputs its kind of media calls for.
     audio_outputs = {"lesson.m4a", "probe.json", "segments.json", *TRANSCRIPTS}
     processed = 2
-    for path in sorted(p for p in shared_media.glob("*/*") if p.suffix in MEDIA_SUFFIXES):
-        if path.name in ("jfk.flac", "squirrel.mp4"):
-            continue
+    for path in _one_of_each_kind(shared_media, skip={"jfk.flac", "squirrel.mp4"}):
         out = tmp_path / path.name
         result = runner.invoke(app, ["process", str(path), "--out", str(out)])
         assert result.exit_code == 0, f"{path.name}: {result.output}"
@@ -153,4 +166,4 @@ def test_shared_recordings(shared_media: Path, tmp_path: Path) -> None:
             expected = ALL_VIDEO_OUTPUTS - {*TRANSCRIPTS, "speakers.json"}
         assert expected <= _files(out), f"{path.name}: missing {expected - _files(out)}"
         processed += 1
-    assert processed >= 37, f"expected every shared recording, processed {processed}"
+    assert processed >= 9, f"expected every kind of shared recording, processed {processed}"
