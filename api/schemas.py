@@ -18,6 +18,7 @@ from pydantic import (
 from models.account import Role
 from models.accounts import EMAIL_PATTERN
 from models.action_steps import MAX_INSTRUCTION, StepStatus
+from models.blanks import BlankStatus
 from models.coaching import CommentKind, RenderStatus
 from models.consent import LABELS as CONSENT_LABELS
 from models.consent import RESEARCH_LABELS, Consent
@@ -388,6 +389,14 @@ class BlankPublic(Public):
     end: float
     created_by: str | None
     created_at: UTCDateTime
+    status: BlankStatus = Field(
+        description="pending (clips are blanked, the stored lesson not yet), applying, applied "
+        "(the stored recording and transcripts are rewritten: it cannot be removed) or failed "
+        "(`error_code`; the stored lesson was left as it was)"
+    )
+    applied_at: UTCDateTime | None
+    error_code: str | None
+    error_message: str | None
 
 
 class KeepUntilUpdate(BaseModel):

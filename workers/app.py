@@ -18,7 +18,12 @@ if app.conf.accept_content == ["json"]:
     # from anyone who can write to the broker. Ours takes JSON only, so as root (a container, a
     # school's single server) the warning would only alarm whoever is setting up.
     warnings.filterwarnings("ignore", category=SecurityWarning)
-app.conf.include = ["workers.tasks", "workers.clip_tasks", "workers.transcription_tasks"]
+app.conf.include = [
+    "workers.tasks",
+    "workers.clip_tasks",
+    "workers.transcription_tasks",
+    "workers.blank_tasks",
+]
 # Read only by the beat scheduler, which runs inside exactly one worker (`clipcoach worker
 # --beat`: the `scheduler` service in compose, the worker `clipcoach serve` starts on one machine).
 _interval = get_settings().sweep_interval_seconds

@@ -1,22 +1,31 @@
 """Blanked moments of a lesson (models.blanks): listed, added and removed by its owner, their
-mentor or an admin; every change is audited and re-renders the clips it touches."""
+mentor or an admin; every change is audited and re-renders the clips it touches. Adding one
+sends the blank worker (`clipcoach.lesson.blank`), which rewrites the stored lesson over it.
+
+A blank written into the stored lesson (`applied`) cannot be removed: the recording it replaced
+is gone (409 `blank_applied`); nor can one being written (409 `blank_applying`). A pending or
+failed one can: its row goes, and clips over it are rendered again without it."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, StorageDep, client_of
-from api.errors import responses
+from api.deps import CurrentUser, SessionDep, StorageDep, TaskQueueDep, client_of
+from api.errors import CodedHTTPException, responses
 from api.schemas import BlankCreate, BlankPublic
-from models import audit
+from models import audit, queue
 from models.access import NotVisibleError, require_blank, visible_lesson
-from models.blanks import MIN_BLANK_SECONDS, LessonBlank, overlaps
+from models.blanks import MIN_BLANK_SECONDS, BlankStatus, LessonBlank, overlaps
 from models.coaching import Clip, forget_render
+from models.lesson import LessonStatus
 from models.storage import Storage
 
 router = APIRouter(prefix="/lessons", tags=["lessons"])
+log = logging.getLogger(__name__)
 
 
 def _rerender_over(session: Session, storage: Storage, lesson_id: str, s: float, e: float) -> int:
@@ -45,7 +54,7 @@ def list_blanks(lesson_id: str, user: CurrentUser, session: SessionDep) -> list[
     "/{lesson_id}/blanks",
     status_code=201,
     response_model=BlankPublic,
-    responses=responses(403, 404),
+    responses=responses(403, 404, 409),
 )
 def add_blank(
     lesson_id: str,
@@ -54,11 +63,20 @@ def add_blank(
     user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
+    tasks: TaskQueueDep,
 ) -> LessonBlank:
-    """Blank a moment: every rendered clip over it shows black picture and silence there, and
-    its captions leave out the words said in it (owner, their mentor or admin; audited)."""
+    """Blank a moment: the stored recording is made black and silent there and the words said
+    in it are removed from every transcript (by a worker: `status` says when it is done), and
+    every rendered clip over it shows the same at once (owner, their mentor or admin; audited).
+    409 `lesson_not_ready` while the lesson is being processed: blank it once it is ready."""
     lesson = visible_lesson(session, user, lesson_id)
     require_blank(user, lesson)
+    if lesson.status != LessonStatus.ready:
+        raise CodedHTTPException(
+            409,
+            f"The lesson is {lesson.status.value}; a moment can be blanked once it is ready.",
+            "lesson_not_ready",
+        )
     if body.end - body.start < MIN_BLANK_SECONDS:
         raise HTTPException(
             422, f"A blanked moment must end at least {MIN_BLANK_SECONDS} s after it starts."
@@ -77,10 +95,23 @@ def add_blank(
         blank_id=blank.id, start=blank.start, end=blank.end, clips=clips,
     )  # fmt: skip
     session.commit()
+    try:
+        tasks.send(queue.BLANK_LESSON, lesson.id)
+    except Exception:  # the blank stands (clips honour it); say the stored lesson is not blanked
+        log.warning("lesson %s: could not queue blanking", lesson.id, exc_info=True)
+        blank.status = BlankStatus.failed
+        blank.error_code = "queue_unavailable"
+        blank.error_message = (
+            "The processing queue was unavailable, so the stored recording was not blanked; "
+            "clips over the moment are black and silent. Remove this blank and add it again."
+        )
+        session.commit()
     return blank
 
 
-@router.delete("/{lesson_id}/blanks/{blank_id}", status_code=204, responses=responses(403, 404))
+@router.delete(
+    "/{lesson_id}/blanks/{blank_id}", status_code=204, responses=responses(403, 404, 409)
+)
 def remove_blank(
     lesson_id: str,
     blank_id: str,
@@ -89,12 +120,28 @@ def remove_blank(
     session: SessionDep,
     storage: StorageDep,
 ) -> Response:
-    """Un-blank a moment marked by mistake (owner, their mentor or admin; audited)."""
+    """Un-blank a moment marked by mistake, while the stored lesson is not yet rewritten over
+    it (owner, their mentor or admin; audited). 409 `blank_applied` once it is: the recording
+    it replaced is gone; 409 `blank_applying` while the worker is writing it."""
     lesson = visible_lesson(session, user, lesson_id)
     blank = session.get(LessonBlank, blank_id)
     if blank is None or blank.lesson_id != lesson.id:
         raise NotVisibleError("blanked moment")
     require_blank(user, lesson)
+    if blank.status == BlankStatus.applied:
+        raise CodedHTTPException(
+            409,
+            "This moment is blanked in the stored recording, which replaced the original: "
+            "it cannot be brought back.",
+            "blank_applied",
+        )
+    if blank.status == BlankStatus.applying:
+        raise CodedHTTPException(
+            409,
+            "This moment is being blanked in the stored recording; once that is done it "
+            "cannot be brought back.",
+            "blank_applying",
+        )
     clips = _rerender_over(session, storage, lesson.id, blank.start, blank.end)
     audit.record(
         session, user.id, "lesson.unblank", "lesson", lesson.id, client=client_of(request),
