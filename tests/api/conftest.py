@@ -376,17 +376,24 @@ def use_queue(app: FastAPI, tasks: InProcessQueue) -> None:
 def inline_queue(
     world: World, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[InProcessQueue]:
-    """Lessons are 'processed' by writing known artefacts; clips render with the real task code."""
+    """Lessons are 'processed' by writing known artefacts; clips render and blanks are written
+    into the stored lesson with the real task code."""
 
     def render(clip_id: str) -> None:
         from workers.clip_tasks import render as render_clip
 
         render_clip(world.settings, world.storage, clip_id)
 
+    def blank(lesson_id: str) -> None:
+        from workers.blank_tasks import apply_blanks
+
+        apply_blanks(world.settings, world.storage, lesson_id, "inline")
+
     inline = InProcessQueue(
         {
             queue.PROCESS_LESSON: lambda lesson_id: fake_process(world.settings, lesson_id, media),
             queue.RENDER_CLIP: render,
+            queue.BLANK_LESSON: blank,
         }
     )
     use_queue(world.app, inline)

@@ -719,7 +719,8 @@ async function refreshShares() {
 }
 
 // Blanking a moment (a pupil's face close up, a name read out): the owner, their mentor or an
-// admin marks the range; every clip over it is made again black and silent there.
+// admin marks the range; a worker makes the stored recording black and silent there and removes
+// the words from the transcript (for good), and every clip over it is made again the same way.
 async function setUpBlanking(lesson, me) {
   if (lesson.owner_id !== me.id && me.role !== "mentor" && me.role !== "admin") return;
   const button = $("blank-range");
@@ -727,7 +728,8 @@ async function setUpBlanking(lesson, me) {
   const showBlanks = async () => {
     const blanks = items(await api(`lessons/${lesson.id}/blanks`));
     $("blanks-note").hidden = blanks.length === 0;
-    $("blanks-note").textContent = `Blanked in every clip: ${blanks.map((b) => `${formatTime(b.start)}–${formatTime(b.end)}`).join(", ")}`;
+    const said = { pending: "being blanked in the recording", applying: "being blanked in the recording", applied: "blanked in the recording", failed: "only in clips: the recording could not be blanked" };
+    $("blanks-note").textContent = `Blanked: ${blanks.map((b) => `${formatTime(b.start)}–${formatTime(b.end)} (${said[b.status] || b.status})`).join(", ")}`;
   };
   button.addEventListener("click", async () => {
     if (state.in === null || state.out === null) {
@@ -735,7 +737,7 @@ async function setUpBlanking(lesson, me) {
       return;
     }
     const range = `${formatTime(state.in)}–${formatTime(state.out)}`;
-    if (!window.confirm(`Blank ${range}? Every clip over it will show black picture and silence there, and its captions leave out the words.`)) return;
+    if (!window.confirm(`Blank ${range}? The stored recording will be black and silent there and the words said in it removed from the transcript, for good: this cannot be undone. Every clip over it is made again the same way.`)) return;
     try {
       await api(`lessons/${lesson.id}/blanks`, { method: "POST", json: { start: Math.round(state.in * 1000) / 1000, end: Math.round(state.out * 1000) / 1000 } });
       toast(`Blanked ${range}; clips over it will be made again.`);
