@@ -25,6 +25,8 @@ import uuid
 from pathlib import Path, PurePosixPath
 
 from celery import Task
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from models import audit, search
 from models.blanks import BlankClaim, claim, finish, release
@@ -33,6 +35,7 @@ from models.lesson import Lesson, lesson_key, lesson_prefix
 from models.queue import BLANK_LESSON
 from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
+from models.transcription import TranscriptVersion
 from pipeline.blanking import TRANSCRIPTS_DIR, BlankedFiles
 from pipeline.errors import PipelineError
 from pipeline.lesson import (
@@ -126,6 +129,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _count_version_words(session: Session, lesson_id: str, left: dict[str, int]) -> None:
+    """Kept versions' word counts after blanking (`v3` is version 3)."""
+    for folder, words in left.items():
+        number = folder.removeprefix("v")
+        if number.isdigit():
+            session.execute(
+                update(TranscriptVersion)
+                .where(
+                    TranscriptVersion.lesson_id == lesson_id,
+                    TranscriptVersion.number == int(number),
+                )
+                .values(words=words)
+            )
+
+
 def _rewrite(settings: Settings, storage: Storage, job: BlankClaim) -> None:
     """One claim: rewrite in scratch, store, then record it all in one transaction."""
     from pipeline.blanking import blank_lesson_files
@@ -152,6 +170,7 @@ def _rewrite(settings: Settings, storage: Storage, job: BlankClaim) -> None:
                 lesson.source_sha256 = _sha256(source_path)
             if transcript.exists():
                 search.index_transcript(session, lesson.id, json.loads(transcript.read_bytes()))
+            _count_version_words(session, lesson.id, done.version_words)
             finish(session, job.blank_ids)
             audit.record(
                 session, None, "lesson.blank_applied", "lesson", lesson.id,

@@ -10,15 +10,17 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import queue
 from models.audit import AuditEvent
+from models.blanks import BlankStatus, LessonBlank
 from models.db import session_scope
 from models.lesson import Lesson, LessonStatus
 from models.queue import InProcessQueue
 from models.settings import Settings, get_settings
 from models.storage import Storage, open_storage
+from models.transcription import TranscriptVersion
 from tests.api.conftest import World, use_queue
 from tests.pipeline.test_redact import _frames, _loudness
 from tests.services import s3_server, s3_url  # noqa: F401 - the S3 case's fixtures
@@ -108,8 +110,36 @@ def _check_stored_lesson(world: World, storage: Storage, tmp_path: Path) -> None
     assert gone.status_code == 409 and gone.json()["code"] == "blank_applied", gone.text
 
 
+def _keep_a_version(world: World, storage: Storage) -> None:
+    """Version 1 of lesson_a's transcript kept (as transcribing again would), the same words."""
+    lesson = world.ids["lesson_a"]
+    for fmt in ("json", "txt"):
+        data = storage.get_bytes(f"lessons/{lesson}/transcript.{fmt}")
+        storage.put_bytes(f"lessons/{lesson}/transcripts/v1/transcript.{fmt}", data)
+    with session_scope(world.settings.database_url) as s:
+        s.add(TranscriptVersion(lesson_id=lesson, number=1, words=20, formats=["json", "txt"]))
+
+
+def _check_version(world: World) -> None:
+    lesson = world.ids["lesson_a"]
+    url = f"{V1}/lessons/{lesson}/transcript"
+    kept = world.client.get(url, params={"version": 1}, headers=world.auth("mentor"))
+    assert kept.status_code == 200, kept.text
+    texts = [w["text"].strip(".").lower() for seg in kept.json()["segments"] for w in seg["words"]]
+    assert "today" in texts and not set(GONE) & set(texts)
+    txt = world.client.get(
+        url, params={"version": 1, "format": "txt"}, headers=world.auth("mentor")
+    )
+    assert " looking " not in f" {txt.text} " and "equivalent" in txt.text
+    versions = world.client.get(
+        f"{V1}/lessons/{lesson}/transcriptions", headers=world.auth("mentor")
+    )
+    assert [v["words"] for v in versions.json() if v["number"] == 1] == [20 - len(GONE)]
+
+
 def test_a_blank_rewrites_the_stored_lesson(world: World, tmp_path: Path) -> None:
     storage = world.storage
+    _keep_a_version(world, storage)
     with session_scope(world.settings.database_url) as s:
         old = s.get(Lesson, world.ids["lesson_a"])
         assert old is not None
@@ -119,6 +149,7 @@ def test_a_blank_rewrites_the_stored_lesson(world: World, tmp_path: Path) -> Non
     tasks.join()
     assert not tasks.errors, tasks.errors
     _check_stored_lesson(world, storage, tmp_path)
+    _check_version(world)
     with session_scope(world.settings.database_url) as s:
         lesson = s.get(Lesson, world.ids["lesson_a"])
         assert lesson is not None and lesson.source_sha256 not in ("", old_sha)
@@ -209,6 +240,11 @@ def test_a_pending_blank_holds_off_transcribing_again(world: World) -> None:
         f"{V1}/lessons/{lesson}/transcriptions", json={}, headers=w.auth("mentor")
     )
     assert again.status_code == 409 and again.json()["code"] == "blank_in_progress", again.text
+    with session_scope(w.settings.database_url) as s:  # a worker takes it
+        s.execute(update(LessonBlank).values(status=BlankStatus.applying, claim="run-1"))
+    blank = w.client.get(f"{V1}/lessons/{lesson}/blanks", headers=w.auth("mentor")).json()[0]
+    gone = w.client.delete(f"{V1}/lessons/{lesson}/blanks/{blank['id']}", headers=w.auth("mentor"))
+    assert gone.status_code == 409 and gone.json()["code"] == "blank_applying", gone.text
 
 
 def test_a_blank_whose_queue_is_down_says_so(world: World) -> None:
