@@ -481,3 +481,37 @@ def make_faces_video(path: Path, image: Path, *, duration: float = 4.0, fps: int
         "-c:a", "aac", "-b:a", "96k", "-shortest", "-movflags", "+faststart", path,
     )  # fmt: skip
     return path
+
+
+def frame_lumas(path: Path) -> list[tuple[float, float]]:
+    """(time, mean luma) of every decoded frame."""
+    import av
+
+    out = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            luma = frame.to_ndarray(format="gray").astype(np.float64)
+            out.append((float(frame.time or 0.0), float(luma.mean())))
+    return out
+
+
+def loudness(path: Path, windows: list[tuple[float, float]]) -> list[float]:
+    """RMS of the sound in each (start, end) window."""
+    import av
+
+    chunks: list[np.ndarray] = []
+    rate = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate or 48000
+        start = None
+        for frame in container.decode(audio=0):
+            if start is None:
+                start = float(frame.time or 0.0)
+            chunks.append(frame.to_ndarray().astype(np.float64).mean(axis=0))
+    samples = np.concatenate(chunks)
+    offset = start or 0.0
+    return [
+        float(np.sqrt(np.mean(samples[int((a - offset) * rate) : int((b - offset) * rate)] ** 2)))
+        for a, b in windows
+    ]

@@ -22,7 +22,7 @@ from models.settings import Settings, get_settings
 from models.storage import Storage, open_storage
 from models.transcription import TranscriptVersion
 from tests.api.conftest import World, use_queue
-from tests.pipeline.test_redact import _frames, _loudness
+from tests.mediafactory import frame_lumas, loudness
 from tests.services import s3_server, s3_url  # noqa: F401 - the S3 case's fixtures
 
 V1 = "/api/v1"
@@ -65,12 +65,12 @@ def _check_stored_lesson(world: World, storage: Storage, tmp_path: Path) -> None
     for key in (media_key, source_key):  # the browser copy and the source, replaced
         path = tmp_path / key.replace("/", "_")
         storage.get_file(key, path)
-        frames = _frames(path)
+        frames = frame_lumas(path)
         inside = [luma for t, luma in frames if START + 0.04 <= t < END - 0.04]
         outside = [luma for t, luma in frames if t < START - 0.04 or t >= END + 0.04]
         assert len(inside) >= 20 and len(outside) >= 50, key
         assert max(inside) < 20 and min(outside) > 40, key
-        quiet, before, after = _loudness(path, [(1.55, 2.45), (0.5, 1.4), (2.6, 3.5)])
+        quiet, before, after = loudness(path, [(1.55, 2.45), (0.5, 1.4), (2.6, 3.5)])
         assert quiet < 1e-3 and before > 0.01 and after > 0.01, key
     assert not [k for k in storage.list_keys(f"lessons/{lesson}") if ".blanked" in k]
 

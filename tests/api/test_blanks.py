@@ -13,7 +13,7 @@ from models.coaching import Clip
 from models.db import session_scope
 from models.queue import InProcessQueue
 from tests.api.conftest import World, get_rendered
-from tests.pipeline.test_redact import _frames, _loudness
+from tests.mediafactory import frame_lumas, loudness
 
 V1 = "/api/v1"
 
@@ -36,12 +36,12 @@ def test_a_blanked_moment_is_black_silent_and_uncaptioned_in_the_shared_clip(
     assert r.status_code == 200, r.text
     path = tmp_path / "shared.mp4"
     path.write_bytes(r.content)
-    frames = _frames(path)
+    frames = frame_lumas(path)
     inside = [luma for t, luma in frames if 0.5 <= t < 1.499]
     outside = [luma for t, luma in frames if t < 0.46 or t >= 1.54]
     assert len(inside) >= 24 and outside
     assert max(inside) < 20 and min(outside) > 40
-    quiet, before, after = _loudness(path, [(0.55, 1.45), (0.05, 0.45), (1.6, 1.95)])
+    quiet, before, after = loudness(path, [(0.55, 1.45), (0.05, 0.45), (1.6, 1.95)])
     assert quiet < 1e-3 and before > 0.01 and after > 0.01
 
     captions = w.client.get(f"{V1}/clips/{clip}/captions.vtt", headers=w.auth("ect_a")).text

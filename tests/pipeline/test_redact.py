@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
-import numpy as np
-
 from pipeline.redact import blank_command, blank_ranges, clip_ranges, hide_words
 from pipeline.transcript import Segment, Transcript, Word
 from tests import mediafactory as mf
+from tests.mediafactory import frame_lumas, loudness
 
 
 def test_clip_ranges_are_the_blanks_inside_the_clip_in_clip_time_merged() -> None:
@@ -33,49 +31,19 @@ def test_the_command_blacks_the_picture_and_silences_the_sound_only_in_the_range
     assert "-vf" not in sound_only and "0:v:0" not in sound_only
 
 
-def _frames(path: Path) -> list[tuple[float, float]]:
-    """(time, mean luma) of every decoded frame."""
-    out = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            luma = frame.to_ndarray(format="gray").astype(np.float64)
-            out.append((float(frame.time or 0.0), float(luma.mean())))
-    return out
-
-
-def _loudness(path: Path, windows: list[tuple[float, float]]) -> list[float]:
-    """RMS of the sound in each (start, end) window."""
-    chunks: list[np.ndarray] = []
-    rate = 0
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        rate = stream.rate or 48000
-        start = None
-        for frame in container.decode(audio=0):
-            if start is None:
-                start = float(frame.time or 0.0)
-            chunks.append(frame.to_ndarray().astype(np.float64).mean(axis=0))
-    samples = np.concatenate(chunks)
-    offset = start or 0.0
-    return [
-        float(np.sqrt(np.mean(samples[int((a - offset) * rate) : int((b - offset) * rate)] ** 2)))
-        for a, b in windows
-    ]
-
-
 def test_a_rendered_clip_is_black_and_silent_in_the_range_and_untouched_outside(
     tmp_path: Path,
 ) -> None:
     clip = mf.make_video(tmp_path / "clip.mp4", duration=4.0, audio="tone").path
     out = blank_ranges(clip, tmp_path / "blanked.mp4", [(1.0, 2.0)])
-    frames = _frames(out)
-    assert len(frames) == len(_frames(clip))
+    frames = frame_lumas(out)
+    assert len(frames) == len(frame_lumas(clip))
     inside = [luma for t, luma in frames if 1.0 <= t < 2.0 - 0.001]
     outside = [luma for t, luma in frames if t < 0.96 or t >= 2.04]
     assert len(inside) >= 24 and len(outside) >= 70
     assert max(inside) < 20  # black (limited-range luma 16)
     assert min(outside) > 40  # the test picture
-    quiet, before, after = _loudness(out, [(1.05, 1.95), (0.1, 0.9), (2.1, 3.9)])
+    quiet, before, after = loudness(out, [(1.05, 1.95), (0.1, 0.9), (2.1, 3.9)])
     assert quiet < 1e-3
     assert before > 0.05 and after > 0.05
 
@@ -117,7 +85,7 @@ def test_a_stored_recording_is_blanked_frame_exactly_and_the_rest_copied(tmp_pat
             assert gray.mean() < 8, i
         else:
             assert mf.read_counter(gray) == i, i
-    quiet, other, before, after = _loudness(
+    quiet, other, before, after = loudness(
         result.path, [(2.05, 2.95), (7.55, 7.85), (0.1, 1.9), (3.1, 7.4)]
     )
     assert quiet < 1e-3 and other < 1e-3
@@ -130,6 +98,6 @@ def test_a_recording_without_copyable_keyframes_is_blanked_whole(tmp_path: Path)
     src = mf.make_video(tmp_path / "lesson.mkv", duration=2.0, vcodec="mpeg4").path
     result = blank_recording(src, tmp_path / "blanked.mp4", [(0.5, 1.0)])
     assert result.whole and result.copied_frames == 0
-    frames = _frames(result.path)
+    frames = frame_lumas(result.path)
     assert max(luma for t, luma in frames if 0.5 <= t < 0.999) < 20
     assert min(luma for t, luma in frames if t < 0.46 or t >= 1.04) > 40
