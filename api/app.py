@@ -28,7 +28,9 @@ from api.routes import (
     progress,
     retention,
     search,
+    shares,
     suggestions,
+    tags,
     transcriptions,
     uploads,
 )
@@ -102,8 +104,9 @@ def create_app(task_queue: TaskQueue | None = None) -> FastAPI:
         return Health()
 
     routers = (
-        auth, uploads, lessons, consent, transcriptions, search, clips, comments, feed, frameworks,
-        action_steps, progress, retention, suggestions, exports, blanks, notifications,
+        auth, uploads, lessons, consent, transcriptions, search, clips, tags, comments, shares,
+        feed, frameworks, action_steps, progress, retention, suggestions, exports, blanks,
+        notifications,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

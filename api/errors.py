@@ -2,6 +2,7 @@
 
     404  NotVisibleError: missing, or not the caller's to know about (never 403 for those)
     403  NotAllowedError: visible, but the caller's role may not do this
+    4xx, 503  api.services.errors.ServiceError: a service's refusal, with the status it names
     401  no token, or an expired or revoked one (with WWW-Authenticate: Bearer)
     409  a state conflict: wrong upload offset, lesson not ready, recording without sound
     413  too large (a body, a recording, a quota); 415 not a recording (by content)
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.services.errors import ServiceError
 from models.access import NotAllowedError, NotVisibleError
 from models.storage import ObjectMissingError, StorageUnavailableError
 
@@ -130,6 +132,11 @@ async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=403)
 
 
+async def _refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)  # noqa: S101 - registered for ServiceError only
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers())
+
+
 async def _missing(_: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "That file does not exist (yet)."}, status_code=404)
 
@@ -186,5 +193,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotVisibleError, _not_visible)
     app.add_exception_handler(NotAllowedError, _not_allowed)
+    app.add_exception_handler(ServiceError, _refused)
     app.add_exception_handler(ObjectMissingError, _missing)
     app.add_exception_handler(StorageUnavailableError, _unavailable)

@@ -2,9 +2,10 @@
 
 `pipeline/` imports nothing of ours; `models/` imports nothing but `models`; `api/` never imports
 `workers/` (it enqueues tasks by name) and may use pipeline's pure caption and transcript code,
-but nothing the web process loads at import time may reach a heavy media library: that is
-followed through our own modules, counting module-level imports (a function-level import runs
-only where it is called; `if TYPE_CHECKING:` imports never run).
+`api/services/` never imports the web framework, but nothing the web process loads at import
+time may reach a heavy media library: that is followed through our own modules, counting
+module-level imports (a function-level import runs only where it is called; `if TYPE_CHECKING:`
+imports never run).
 """
 
 from __future__ import annotations
@@ -95,6 +96,36 @@ def test_the_web_process_never_loads_heavy_media_libraries() -> None:
                 frontier.append((name, module))
     heavy = sorted(f"{seen[m]} imports {m}" for m in seen if m.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+WEB = {"fastapi", "starlette"}
+
+
+def test_services_know_nothing_of_http() -> None:
+    """`api/services/` takes plain arguments and raises domain errors; routes do the HTTP."""
+    services = sorted((ROOT / "api" / "services").rglob("*.py"))
+    assert len(services) > 1
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in services
+        for line, name in _imports(path)
+        if name in WEB
+    ]
+    assert wrong == []
+
+
+MOVED = {"api.routes.clips", "api.routes.lessons"}
+
+
+def test_routes_take_clip_and_lesson_work_from_services() -> None:
+    """What other routes once borrowed from the clip and lesson routes lives in `api.services`."""
+    borrowing = [
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}"
+        for path in sorted((ROOT / "api").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module in MOVED
+    ]
+    assert borrowing == []
 
 
 def test_the_walks_see_what_they_should(tmp_path: Path) -> None:

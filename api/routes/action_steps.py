@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, client_of
 from api.errors import CodedHTTPException, responses
-from api.routes.clips import check_consent, share_with
 from api.schemas import (
     ActionStepCarry,
     ActionStepClose,
@@ -29,6 +28,7 @@ from api.schemas import (
     StepStrand,
     UserBrief,
 )
+from api.services.shares import check_consent, share_with
 from models import audit
 from models.access import (
     action_step_filter,
@@ -314,7 +314,7 @@ def practised(
         check_consent(lesson)
         if clip.author_id == user.id:  # their own reflection: their mentor sees it from now
             for mentor in mentor_ids(session, user.id):
-                share_with(session, request, user, clip, mentor, None)
+                share_with(session, user, clip, mentor, None, client_of(request))
     mark_practised(step, body.note, evidence)
     _audit(session, request, user, "action_step.practised", step, evidence_clip_id=evidence)
     session.commit()

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, TaskQueueDep, client_of
 from api.errors import responses
-from api.routes.lessons import make_lesson
 from api.schemas import (
     BatchCounts,
     BatchCreate,
@@ -34,6 +33,8 @@ from api.schemas import (
     BatchPublic,
     BatchSummary,
 )
+from api.services.errors import TooLargeError, UnsupportedError
+from api.services.lessons import make_lesson
 from models import audit
 from models.access import (
     NotVisibleError,
@@ -237,11 +238,9 @@ def _submit(
                 session, settings, storage, tasks, user, path, source.name, "", body.transcribe,
                 sha, client,
             )  # fmt: skip
-        except HTTPException as exc:
-            if exc.status_code not in (413, 415):
-                raise
-            item.error_code = "too_large" if exc.status_code == 413 else "not_a_recording"
-            item.error_message = str(exc.detail)
+        except (TooLargeError, UnsupportedError) as exc:
+            item.error_code = "too_large" if isinstance(exc, TooLargeError) else "not_a_recording"
+            item.error_message = exc.detail
             return
         made.append(lesson.id)
         item.lesson_id = lesson.id

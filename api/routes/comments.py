@@ -1,4 +1,5 @@
-"""Comments on a whole lesson, and changing or removing a comment (on a lesson or a clip).
+"""Comments on a clip or a whole lesson, and changing or removing one. The routes under
+/clips keep the OpenAPI tag "clips", where a client looks for everything about a clip.
 
 Who sees a comment is decided in models.access (`visible_comment`); the author alone changes it,
 within `comment_edit_window_hours` of writing it. Removing a comment that has replies keeps its
@@ -21,6 +22,7 @@ from models import audit
 from models.access import (
     NotVisibleError,
     require_comment_author,
+    visible_clip,
     visible_comment,
     visible_lesson_comments,
 )
@@ -30,7 +32,7 @@ from models.db import utcnow
 from models.lesson import LessonStatus
 from models.settings import Settings
 
-router = APIRouter(tags=["comments"])
+router = APIRouter()
 
 AT_SLACK = 0.05
 """Seconds past the end a comment's moment may be (the player's last frame rounds up)."""
@@ -134,7 +136,46 @@ def post_comment(
 
 
 @router.get(
+    "/clips/{clip_id}/comments",
+    tags=["clips"],
+    response_model=list[CommentPublic],
+    responses=responses(404),
+)
+def list_comments(
+    clip_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> list[CommentPublic]:
+    """Comments in clip time order, each with its replies (oldest first)."""
+    clip = visible_clip(session, user, clip_id)
+    rows = list(session.scalars(select(Comment).where(Comment.clip_id == clip.id)))
+    return comment_tree(session, user, rows, edit_window(settings))
+
+
+@router.post(
+    "/clips/{clip_id}/comments",
+    tags=["clips"],
+    status_code=201,
+    response_model=CommentPublic,
+    responses=responses(404, 409),
+)
+def add_comment(
+    clip_id: str,
+    body: CommentCreate,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CommentPublic:
+    """Comment at a moment of the clip, or reply to a comment (the ECT answers and reflects)."""
+    clip = visible_clip(session, user, clip_id)
+    return post_comment(
+        session, user, body, settings, client_of(request),
+        on=("clip", clip.id), length=clip.end - clip.start,
+    )  # fmt: skip
+
+
+@router.get(
     "/lessons/{lesson_id}/comments",
+    tags=["comments"],
     response_model=list[CommentPublic],
     responses=responses(403, 404),
 )
@@ -149,6 +190,7 @@ def list_lesson_comments(
 
 @router.post(
     "/lessons/{lesson_id}/comments",
+    tags=["comments"],
     status_code=201,
     response_model=CommentPublic,
     responses=responses(403, 404, 409),
@@ -199,7 +241,10 @@ def _where(comment: Comment) -> tuple[str, str]:
 
 
 @router.patch(
-    "/comments/{comment_id}", response_model=CommentPublic, responses=responses(403, 404, 409)
+    "/comments/{comment_id}",
+    tags=["comments"],
+    response_model=CommentPublic,
+    responses=responses(403, 404, 409),
 )
 def edit_comment(
     comment_id: str,
@@ -228,7 +273,9 @@ def edit_comment(
     return comment_public(session, user, comment, edit_window(settings))
 
 
-@router.delete("/comments/{comment_id}", status_code=204, responses=responses(403, 404, 409))
+@router.delete(
+    "/comments/{comment_id}", tags=["comments"], status_code=204, responses=responses(403, 404, 409)
+)
 def delete_comment(
     comment_id: str,
     request: Request,

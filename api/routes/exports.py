@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import CodedHTTPException, responses
 from api.routes.batches import _items, _own_batch, _Sink, safe_stem
-from api.routes.lessons import no_transcript, stored_analytics
+from api.services.lessons import no_transcript, stored_analytics
 from models import audit
 from models.access import (
     action_step_filter,

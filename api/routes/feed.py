@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from api.deps import CurrentUser, SessionDep
 from api.errors import responses
-from api.routes.clips import comment_counts, tags_of, user_brief
 from api.schemas import FeedClip, FeedItem
+from api.services.clips import comment_counts, user_brief
+from api.services.tags import tags_of
 from models.access import active_share
 from models.coaching import Clip, Share
 from models.lesson import Lesson

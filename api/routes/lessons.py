@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import shutil
 from collections import Counter
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -33,7 +31,7 @@ from api.deps import (
 )
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
-from api.routes.uploads import no_space, too_large_detail
+from api.routes.uploads import no_space
 from api.schemas import (
     AnalyticsPublic,
     LessonCreate,
@@ -42,6 +40,14 @@ from api.schemas import (
     SegmentPublic,
     TranscriptPublic,
     UserBrief,
+)
+from api.services.errors import TooLargeError, too_large_detail
+from api.services.lessons import (
+    artefact,
+    lesson_analytics,
+    make_lesson,
+    no_transcript,
+    not_ready,
 )
 from models import audit, queue
 from models.access import (
@@ -59,22 +65,16 @@ from models.accounts import issue_media_token
 from models.coaching import Clip, Comment
 from models.consent import Consent
 from models.db import utcnow
-from models.intake import add_lesson_from_file, discard_source
-from models.lesson import Lesson, LessonStatus, lesson_key
-from models.mediatype import NotARecordingError, sniff
+from models.lesson import Lesson, LessonStatus
 from models.queue import TaskQueue
 from models.retention import DeletionReason
 from models.retention import delete_lesson as delete_lesson_everywhere
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TranscriptVersion, current_number, transcript_key
-from models.upload import discard, part_path, read_head, sha256_file, uploads_dir
-from pipeline.analytics import TalkAnalytics, of_lesson
+from models.upload import discard, part_path, uploads_dir
 from pipeline.captions import TranscriptFormat
-from pipeline.lesson import ANALYTICS, SPEECH_REGIONS
-from pipeline.transcript import Transcript
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/lessons", tags=["lessons"])
 
 MULTIPART_SCHEMA = {
@@ -187,7 +187,7 @@ def _from_multipart(
         consent = _form_consent(form.get("consent"))
         research_use = _form_flag(form.get("research_use"), "research_use")
         if file.size is not None and file.size > settings.max_upload_bytes:
-            raise HTTPException(413, too_large_detail(file.size, settings.max_upload_bytes))
+            raise TooLargeError(too_large_detail(file.size, settings.max_upload_bytes))
         path = uploads_dir(settings.data_dir) / f".multipart-{id(file):x}-{user.id}.part"
         try:
             try:
@@ -237,71 +237,6 @@ def _form_flag(value: object, name: str) -> bool | None:
     raise RequestValidationError(
         [{"type": "bool_parsing", "loc": ["body", name], "msg": "Input should be true or false"}]
     )
-
-
-def make_lesson(
-    session: Session,
-    settings: Settings,
-    storage: Storage,
-    tasks: TaskQueue,
-    user: User,
-    path: Path,
-    filename: str,
-    title: str,
-    transcribe: bool,
-    sha256: str | None,
-    client: str,
-    consent: Consent | None = None,
-    research_use: bool | None = None,
-) -> Lesson:
-    """A lesson owned by `user` from the recording at `path` (which stays the caller's to remove),
-    committed and queued; 413, 415 or 503 with nothing kept. Used by lessons and batches."""
-    size = path.stat().st_size
-    if size > settings.max_upload_bytes:
-        raise HTTPException(413, too_large_detail(size, settings.max_upload_bytes))
-    try:
-        media = sniff(read_head(path))
-    except NotARecordingError as exc:
-        raise HTTPException(415, str(exc)) from None
-    digest = sha256 if sha256 else sha256_file(path)
-    lesson = add_lesson_from_file(
-        session,
-        storage,
-        path,
-        filename=filename,
-        extension=media.extension,
-        sha256=digest,
-        title=title,
-        owner_id=user.id,
-        content_type=media.content_type,
-        transcribe=transcribe,
-        consent=consent,
-        research_use=research_use,
-    )
-    try:
-        audit.record(
-            session, user.id, "lesson.create", "lesson", lesson.id, client=client,
-            consent=lesson.consent.value, research_use=lesson.research_use,
-        )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        discard_source(storage, lesson.id)
-        raise
-    try:
-        tasks.send(queue.PROCESS_LESSON, lesson.id)
-    except Exception:
-        log.warning("lesson %s: could not queue processing", lesson.id, exc_info=True)
-        session.delete(lesson)
-        session.commit()
-        discard_source(storage, lesson.id)
-        raise HTTPException(
-            503,
-            "The processing queue is unavailable; nothing was kept. Try again shortly.",
-            headers={"Retry-After": "10"},
-        ) from None
-    session.refresh(lesson)
-    return lesson
 
 
 @router.get("", response_model=list[LessonPublic], responses=responses())
@@ -407,35 +342,6 @@ def _watchable(session: Session, user: User, lesson_id: str) -> Lesson:
     return lesson
 
 
-def _not_ready(lesson: Lesson, what: str) -> HTTPException:
-    if lesson.status == LessonStatus.failed:
-        return HTTPException(
-            404,
-            f"Processing failed, so there is no {what} [{lesson.error_code}]: "
-            f"{lesson.error_message}",
-        )
-    if lesson.status != LessonStatus.ready:
-        return HTTPException(
-            404,
-            f"The {what} is not ready yet: the lesson is {lesson.status.value}"
-            + (f" (stage {lesson.stage}, {lesson.progress}%)." if lesson.stage else "."),
-        )
-    return HTTPException(404, f"This lesson has no {what}.")
-
-
-def no_transcript(lesson: Lesson) -> HTTPException:
-    if lesson.has_audio is False:
-        return HTTPException(409, "This recording has no sound, so it has no transcript.")
-    if not lesson.transcribe:
-        return HTTPException(409, "Transcription was switched off for this lesson.")
-    return _not_ready(lesson, "transcript")
-
-
-def _artefact(storage: Storage, lesson: Lesson, name: str) -> bytes | None:
-    key = lesson.artefact_key(name)
-    return storage.get_bytes(key) if storage.exists(key) else None
-
-
 TRANSCRIPT_TYPES = {
     "json": "application/json",
     "vtt": "text/vtt; charset=utf-8",
@@ -528,9 +434,9 @@ def get_segments(
     """Candidate clips found from pauses, scene changes and sentence ends (with their
     transcript excerpts: audited like the transcript)."""
     lesson = _watchable(session, user, lesson_id)
-    data = _artefact(storage, lesson, "segments.json")
+    data = artefact(storage, lesson, "segments.json")
     if data is None:
-        raise _not_ready(lesson, "segment list")
+        raise not_ready(lesson, "segment list")
     audit_content(session, request, user.id, "lesson.segments", "lesson", lesson.id)
     items: list[Any] = json.loads(data)
     return [SegmentPublic.model_validate(item) for item in items]
@@ -556,36 +462,6 @@ def get_analytics(
     return analytics_public(result)
 
 
-def lesson_analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
-    result = stored_analytics(storage, lesson.id, lesson.duration)
-    if result is None:
-        raise no_transcript(lesson)
-    return result
-
-
-def stored_analytics(
-    storage: Storage, lesson_id: str, duration: float | None, transcript: Transcript | None = None
-) -> TalkAnalytics | None:
-    """analytics.json, or (a lesson processed before analytics existed) the same figures made
-    now from its transcript and speech regions, without storing them: a read writes nothing.
-    None when the lesson has no transcript."""
-
-    def read(name: str) -> bytes | None:
-        key = lesson_key(lesson_id, name)
-        return storage.get_bytes(key) if storage.exists(key) else None
-
-    data = read(ANALYTICS)
-    if data is not None:
-        return TalkAnalytics.from_dict(json.loads(data))
-    if transcript is None:
-        raw = read("transcript.json")
-        if raw is None:
-            return None
-        transcript = Transcript.from_dict(json.loads(raw))
-    speech = read(SPEECH_REGIONS)
-    return of_lesson(transcript, duration, json.loads(speech) if speech is not None else None)
-
-
 @router.get(
     "/{lesson_id}/thumbnails.vtt",
     response_class=Response,
@@ -597,9 +473,9 @@ def get_thumbnails_track(
     """A WebVTT thumbnails track for scrubbing, its images pointing at this API (through the
     same media link when one opened the track)."""
     lesson = _watchable(session, viewer.user, lesson_id)
-    data = _artefact(storage, lesson, "thumbnails.vtt")
+    data = artefact(storage, lesson, "thumbnails.vtt")
     if data is None:
-        raise _not_ready(lesson, "thumbnails track")
+        raise not_ready(lesson, "thumbnails track")
     audit_content(session, request, viewer.user.id, "lesson.thumbnails", "lesson", lesson.id)
     base = f"{request.scope.get('root_path', '')}/api/v1/lessons/{lesson.id}"
     return Response(
@@ -634,7 +510,7 @@ def _image(
     lesson = _watchable(session, viewer.user, lesson_id)
     key = lesson.artefact_key(name)
     if not storage.exists(key):
-        raise _not_ready(lesson, name)
+        raise not_ready(lesson, name)
     action = "lesson." + name.removesuffix(".jpg")
     audit_content(session, request, viewer.user.id, action, "lesson", lesson.id)
     return serve_object(storage, key, "image/jpeg", no_store=viewer.by_link)
@@ -669,7 +545,7 @@ def get_media(
     user = viewer.user
     lesson = _watchable(session, user, lesson_id)
     if not lesson.media_key or not storage.exists(lesson.media_key):
-        raise _not_ready(lesson, "playable recording")
+        raise not_ready(lesson, "playable recording")
     audit_content(session, request, user.id, "lesson.view", "lesson", lesson.id)
     media_type = "audio/mp4" if lesson.media_key.endswith(".m4a") else "video/mp4"
     return serve_object(storage, lesson.media_key, media_type, no_store=viewer.by_link)

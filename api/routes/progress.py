@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import responses
-from api.routes.lessons import lesson_analytics
 from api.schemas import (
     ProgressClip,
     ProgressPublic,
@@ -37,6 +36,7 @@ from api.schemas import (
     ProgressTerm,
     UserBrief,
 )
+from api.services.lessons import lesson_analytics
 from models import audit
 from models.access import action_step_filter, active_share, clip_filter, visible_ect
 from models.account import Role, User

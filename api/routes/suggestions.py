@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import responses
-from api.routes.clips import _check_consent_view, _ready_lesson, check_range
-from api.routes.lessons import _artefact, lesson_analytics, no_transcript
 from api.schemas import StrandSuggestion
+from api.services.clips import check_consent_view, check_range, require_ready_lesson
+from api.services.lessons import artefact, lesson_analytics, no_transcript
 from api.suggestions import range_figures, range_text, suggest
 from models import audit
 from models.access import require_clip_create, visible_clip, visible_lesson
@@ -44,7 +44,7 @@ def _suggestions(
         raise HTTPException(
             422, f"Unknown framework {framework!r}. See GET /api/v1/frameworks for the ids."
         )
-    data = _artefact(storage, lesson, "transcript.json")
+    data = artefact(storage, lesson, "transcript.json")
     if data is None:
         raise no_transcript(lesson)
     text = range_text(transcript_words(json.loads(data)), start, end)
@@ -76,7 +76,7 @@ def clip_suggestions(
     and figures that matched). Only suggestions: nothing is tagged until a mentor adds a tag.
     Seen by whoever sees the clip's tags."""
     clip = visible_clip(session, user, clip_id)
-    _check_consent_view(session, user, clip)
+    check_consent_view(session, user, clip)
     lesson = session.get(Lesson, clip.lesson_id)
     assert lesson is not None  # noqa: S101 - the foreign key cascades
     return _suggestions(session, storage, user, request, lesson, clip.start, clip.end, framework)
@@ -101,6 +101,6 @@ def range_suggestions(
     for those who may make clips of the lesson; the range follows the rules of a clip."""
     lesson = visible_lesson(session, user, lesson_id)
     require_clip_create(session, user, lesson)
-    _ready_lesson(lesson)
+    require_ready_lesson(lesson)
     check_range(lesson, start, end)
     return _suggestions(session, storage, user, request, lesson, start, end, framework)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from api import corrections
 from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, TaskQueueDep, client_of
 from api.errors import CodedHTTPException, responses
-from api.routes.clips import user_brief
 from api.schemas import (
     LessonPublic,
     LessonUpdate,
@@ -29,6 +28,7 @@ from api.schemas import (
     TranscriptRevert,
     TranscriptVersionPublic,
 )
+from api.services.clips import user_brief
 from models import audit, blanks, queue
 from models.access import (
     require_lesson_content,

@@ -28,6 +28,7 @@ from api.bodies import iter_body
 from api.deps import CurrentUser, PartWriterDep, SessionDep, SettingsDep
 from api.errors import CodedHTTPException, responses
 from api.schemas import UploadCreate, UploadPublic
+from api.services.errors import too_large_detail
 from models.access import own_upload, require_uploader
 from models.account import User
 from models.lesson import Lesson
@@ -60,13 +61,6 @@ def _offset_headers(upload: Upload) -> dict[str, str]:
         "Upload-Length": str(upload.size),
         "Cache-Control": "no-store",
     }
-
-
-def too_large_detail(size: int, limit: int) -> str:
-    return (
-        f"The recording is {size / 1024**2:.1f} MB; this server accepts up to "
-        f"{limit / 1024**2:.0f} MB per recording."
-    )
 
 
 def check_quota(session: Session, settings: Settings, user: User, size: int) -> None:

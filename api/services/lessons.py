@@ -1,0 +1,161 @@
+"""Lessons: making one from a recording (`make_lesson`, for lessons and batches), and reading
+what processing made of it (`no_transcript`, `stored_analytics`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from api.services.errors import (
+    ConflictError,
+    NotReadyError,
+    ServiceError,
+    TooLargeError,
+    UnavailableError,
+    UnsupportedError,
+    too_large_detail,
+)
+from models import audit, queue
+from models.account import User
+from models.consent import Consent
+from models.intake import add_lesson_from_file, discard_source
+from models.lesson import Lesson, LessonStatus, lesson_key
+from models.mediatype import NotARecordingError, sniff
+from models.queue import TaskQueue
+from models.settings import Settings
+from models.storage import Storage
+from models.upload import read_head, sha256_file
+from pipeline.analytics import TalkAnalytics, of_lesson
+from pipeline.lesson import ANALYTICS, SPEECH_REGIONS
+from pipeline.transcript import Transcript
+
+log = logging.getLogger(__name__)
+
+QUEUE_RETRY_AFTER_SECONDS = 10
+
+
+def make_lesson(
+    session: Session,
+    settings: Settings,
+    storage: Storage,
+    tasks: TaskQueue,
+    user: User,
+    path: Path,
+    filename: str,
+    title: str,
+    transcribe: bool,
+    sha256: str | None,
+    client: str,
+    consent: Consent | None = None,
+    research_use: bool | None = None,
+) -> Lesson:
+    """A lesson owned by `user` from the recording at `path` (which stays the caller's to remove),
+    committed and queued. TooLargeError, UnsupportedError or UnavailableError (the queue) with
+    nothing kept. Used by lessons and batches."""
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes:
+        raise TooLargeError(too_large_detail(size, settings.max_upload_bytes))
+    try:
+        media = sniff(read_head(path))
+    except NotARecordingError as exc:
+        raise UnsupportedError(str(exc)) from None
+    digest = sha256 if sha256 else sha256_file(path)
+    lesson = add_lesson_from_file(
+        session,
+        storage,
+        path,
+        filename=filename,
+        extension=media.extension,
+        sha256=digest,
+        title=title,
+        owner_id=user.id,
+        content_type=media.content_type,
+        transcribe=transcribe,
+        consent=consent,
+        research_use=research_use,
+    )
+    try:
+        audit.record(
+            session, user.id, "lesson.create", "lesson", lesson.id, client=client,
+            consent=lesson.consent.value, research_use=lesson.research_use,
+        )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        discard_source(storage, lesson.id)
+        raise
+    try:
+        tasks.send(queue.PROCESS_LESSON, lesson.id)
+    except Exception:
+        log.warning("lesson %s: could not queue processing", lesson.id, exc_info=True)
+        session.delete(lesson)
+        session.commit()
+        discard_source(storage, lesson.id)
+        raise UnavailableError(
+            "The processing queue is unavailable; nothing was kept. Try again shortly.",
+            retry_after=QUEUE_RETRY_AFTER_SECONDS,
+        ) from None
+    session.refresh(lesson)
+    return lesson
+
+
+def not_ready(lesson: Lesson, what: str) -> NotReadyError:
+    """Why the lesson has no `what`: processing failed, is still running, or never makes one."""
+    if lesson.status == LessonStatus.failed:
+        return NotReadyError(
+            f"Processing failed, so there is no {what} [{lesson.error_code}]: "
+            f"{lesson.error_message}"
+        )
+    if lesson.status != LessonStatus.ready:
+        return NotReadyError(
+            f"The {what} is not ready yet: the lesson is {lesson.status.value}"
+            + (f" (stage {lesson.stage}, {lesson.progress}%)." if lesson.stage else ".")
+        )
+    return NotReadyError(f"This lesson has no {what}.")
+
+
+def no_transcript(lesson: Lesson) -> ServiceError:
+    """Why the lesson has no transcript (no sound, switched off, or not made yet)."""
+    if lesson.has_audio is False:
+        return ConflictError("This recording has no sound, so it has no transcript.")
+    if not lesson.transcribe:
+        return ConflictError("Transcription was switched off for this lesson.")
+    return not_ready(lesson, "transcript")
+
+
+def artefact(storage: Storage, lesson: Lesson, name: str) -> bytes | None:
+    key = lesson.artefact_key(name)
+    return storage.get_bytes(key) if storage.exists(key) else None
+
+
+def lesson_analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
+    result = stored_analytics(storage, lesson.id, lesson.duration)
+    if result is None:
+        raise no_transcript(lesson)
+    return result
+
+
+def stored_analytics(
+    storage: Storage, lesson_id: str, duration: float | None, transcript: Transcript | None = None
+) -> TalkAnalytics | None:
+    """analytics.json, or (a lesson processed before analytics existed) the same figures made
+    now from its transcript and speech regions, without storing them: a read writes nothing.
+    None when the lesson has no transcript."""
+
+    def read(name: str) -> bytes | None:
+        key = lesson_key(lesson_id, name)
+        return storage.get_bytes(key) if storage.exists(key) else None
+
+    data = read(ANALYTICS)
+    if data is not None:
+        return TalkAnalytics.from_dict(json.loads(data))
+    if transcript is None:
+        raw = read("transcript.json")
+        if raw is None:
+            return None
+        transcript = Transcript.from_dict(json.loads(raw))
+    speech = read(SPEECH_REGIONS)
+    return of_lesson(transcript, duration, json.loads(speech) if speech is not None else None)
