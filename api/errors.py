@@ -134,7 +134,8 @@ async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
 
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)  # noqa: S101 - registered for ServiceError only
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers())
+    body = {"detail": exc.detail} if exc.code is None else {"detail": exc.detail, "code": exc.code}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers())
 
 
 async def _missing(_: Request, _exc: Exception) -> JSONResponse:

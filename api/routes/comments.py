@@ -1,138 +1,27 @@
-"""Comments on a clip or a whole lesson, and changing or removing one. The routes under
-/clips keep the OpenAPI tag "clips", where a client looks for everything about a clip.
-
-Who sees a comment is decided in models.access (`visible_comment`); the author alone changes it,
-within `comment_edit_window_hours` of writing it. Removing a comment that has replies keeps its
-place in the thread as "comment removed", so the replies still read as answers to something.
-"""
+"""Comments on a clip or a whole lesson, and changing or removing one (the work is in
+`api.services.comments`). The routes under /clips keep the OpenAPI tag "clips", where a client
+looks for everything about a clip."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, client_of
-from api.errors import CodedHTTPException, responses
-from api.schemas import CommentCreate, CommentPublic, CommentUpdate, UserBrief
-from models import audit
-from models.access import (
-    NotVisibleError,
-    require_comment_author,
-    visible_clip,
-    visible_comment,
-    visible_lesson_comments,
+from api.errors import responses
+from api.schemas import CommentCreate, CommentPublic, CommentUpdate
+from api.services.comments import (
+    changeable,
+    comment_public,
+    edit,
+    edit_window,
+    post_comment,
+    remove,
+    require_commentable,
+    thread,
 )
-from models.account import User
-from models.coaching import Comment, editable_until
-from models.db import utcnow
-from models.lesson import LessonStatus
-from models.settings import Settings
+from models.access import visible_clip, visible_lesson_comments
 
 router = APIRouter()
-
-AT_SLACK = 0.05
-"""Seconds past the end a comment's moment may be (the player's last frame rounds up)."""
-
-
-def edit_window(settings: Settings) -> timedelta:
-    return timedelta(hours=settings.comment_edit_window_hours)
-
-
-def comment_public(
-    session: Session, user: User, comment: Comment, window: timedelta
-) -> CommentPublic:
-    author = session.get(User, comment.author_id) if comment.author_id else None
-    until = editable_until(comment, window)
-    mine = comment.author_id == user.id and comment.deleted_at is None and utcnow() < until
-    return CommentPublic(
-        id=comment.id,
-        clip_id=comment.clip_id,
-        lesson_id=comment.lesson_id,
-        parent_id=comment.parent_id,
-        author=UserBrief.model_validate(author) if author else None,
-        at=comment.at,
-        kind=comment.kind,
-        body="" if comment.deleted_at else comment.body,
-        created_at=comment.created_at,
-        edited_at=comment.edited_at,
-        deleted=comment.deleted_at is not None,
-        editable_until=until if mine else None,
-    )
-
-
-def comment_tree(
-    session: Session, user: User, rows: Sequence[Comment], window: timedelta
-) -> list[CommentPublic]:
-    """Top-level comments in time order, each with its replies oldest first."""
-    public = {c.id: comment_public(session, user, c, window) for c in rows}
-    for c in sorted(rows, key=lambda r: (r.created_at, r.id)):
-        if c.parent_id and c.parent_id in public:
-            public[c.parent_id].replies.append(public[c.id])
-    top = [c for c in rows if not c.parent_id or c.parent_id not in public]
-    top.sort(key=lambda c: (c.at, c.created_at, c.id))
-    return [public[c.id] for c in top]
-
-
-def check_moment(at: float, length: float, what: str) -> None:
-    if at > length + AT_SLACK:
-        raise CodedHTTPException(
-            422, f"`at` is {at:.2f} s but the {what} is {length:.2f} s long.", "comment_at_too_late"
-        )
-
-
-def check_parent(session: Session, parent_id: str | None, *, clip_id: str | None = None,
-                 lesson_id: str | None = None) -> None:  # fmt: skip
-    """A reply answers a comment on the same clip or lesson, one that is still there."""
-    if parent_id is None:
-        return
-    parent = session.get(Comment, parent_id)
-    if parent is None or (parent.clip_id, parent.lesson_id) != (clip_id, lesson_id):
-        raise NotVisibleError("comment to reply to")
-    if parent.deleted_at is not None:
-        raise CodedHTTPException(
-            409, "That comment was removed by its author; it takes no new replies.",
-            "comment_removed",
-        )  # fmt: skip
-
-
-def post_comment(
-    session: Session,
-    user: User,
-    body: CommentCreate,
-    settings: Settings,
-    client: str,
-    *,
-    on: tuple[str, str],
-    length: float,
-) -> CommentPublic:
-    """Write a comment (or reply) at a moment of a clip or lesson the caller may comment on.
-
-    `on` is ("clip", id) or ("lesson", id); `length` is its duration in seconds.
-    """
-    kind, target_id = on
-    where = {"clip_id": target_id} if kind == "clip" else {"lesson_id": target_id}
-    check_moment(body.at, length, kind)
-    check_parent(session, body.parent_id, **where)
-    comment = Comment(
-        **where,
-        parent_id=body.parent_id,
-        author_id=user.id,
-        at=round(body.at, 3),
-        kind=body.kind,
-        body=body.body,
-    )
-    session.add(comment)
-    session.flush()
-    audit.record(
-        session, user.id, "comment.create", kind, target_id,
-        client=client, comment_id=comment.id,
-    )  # fmt: skip
-    session.commit()
-    return comment_public(session, user, comment, edit_window(settings))
 
 
 @router.get(
@@ -146,8 +35,7 @@ def list_comments(
 ) -> list[CommentPublic]:
     """Comments in clip time order, each with its replies (oldest first)."""
     clip = visible_clip(session, user, clip_id)
-    rows = list(session.scalars(select(Comment).where(Comment.clip_id == clip.id)))
-    return comment_tree(session, user, rows, edit_window(settings))
+    return thread(session, user, settings, on=("clip", clip.id))
 
 
 @router.post(
@@ -184,8 +72,7 @@ def list_lesson_comments(
 ) -> list[CommentPublic]:
     """Comments on the whole lesson in lesson time order, each with its replies."""
     lesson = visible_lesson_comments(session, user, lesson_id)
-    rows = list(session.scalars(select(Comment).where(Comment.lesson_id == lesson.id)))
-    return comment_tree(session, user, rows, edit_window(settings))
+    return thread(session, user, settings, on=("lesson", lesson.id))
 
 
 @router.post(
@@ -205,39 +92,11 @@ def add_lesson_comment(
 ) -> CommentPublic:
     """Comment at a moment of the lesson (`at`: seconds into it), or reply to such a comment."""
     lesson = visible_lesson_comments(session, user, lesson_id)
-    if lesson.status != LessonStatus.ready or lesson.duration is None:
-        raise CodedHTTPException(
-            409, "The lesson is still being processed; comment once it is ready.",
-            "lesson_not_ready",
-        )  # fmt: skip
+    length = require_commentable(lesson)
     return post_comment(
         session, user, body, settings, client_of(request),
-        on=("lesson", lesson.id), length=lesson.duration,
+        on=("lesson", lesson.id), length=length,
     )  # fmt: skip
-
-
-def _changeable(session: Session, user: User, comment_id: str, settings: Settings) -> Comment:
-    """The caller's own comment, still there and within the edit window."""
-    comment = visible_comment(session, user, comment_id)
-    require_comment_author(user, comment)
-    if comment.deleted_at is not None:
-        raise CodedHTTPException(409, "This comment was already removed.", "comment_removed")
-    if utcnow() >= editable_until(comment, edit_window(settings)):
-        hours = settings.comment_edit_window_hours
-        raise CodedHTTPException(
-            409,
-            f"Comments can be changed or removed for {hours:g} hours after writing them; "
-            "add a reply instead.",
-            "comment_edit_window_closed",
-        )
-    return comment
-
-
-def _where(comment: Comment) -> tuple[str, str]:
-    if comment.clip_id is not None:
-        return "clip", comment.clip_id
-    assert comment.lesson_id is not None  # noqa: S101 - a comment is on a clip or a lesson
-    return "lesson", comment.lesson_id
 
 
 @router.patch(
@@ -256,20 +115,8 @@ def edit_comment(
 ) -> CommentPublic:
     """Change your own comment or reply (its words or kind) within the edit window; it then
     shows as edited, with the time. Audited (without the words: the audit log is an admin's)."""
-    comment = _changeable(session, user, comment_id, settings)
-    changed = {"body"} if body.body is not None and body.body != comment.body else set()
-    if body.kind is not None and body.kind != comment.kind:
-        changed.add("kind")
-    if changed:
-        comment.body = body.body if body.body is not None else comment.body
-        comment.kind = body.kind or comment.kind
-        comment.edited_at = utcnow()
-        kind, where = _where(comment)
-        audit.record(
-            session, user.id, "comment.edit", kind, where, client=client_of(request),
-            comment_id=comment.id, changed=sorted(changed),
-        )  # fmt: skip
-        session.commit()
+    comment = changeable(session, user, comment_id, settings)
+    edit(session, user, comment, body.body, body.kind, client_of(request))
     return comment_public(session, user, comment, edit_window(settings))
 
 
@@ -285,33 +132,5 @@ def delete_comment(
 ) -> None:
     """Remove your own comment or reply within the edit window. One with replies stays in the
     thread as "comment removed" (its words are gone); one without disappears. Audited."""
-    comment = _changeable(session, user, comment_id, settings)
-    kind, where = _where(comment)
-    replies = session.scalars(select(Comment).where(Comment.parent_id == comment.id)).all()
-    if any(r.deleted_at is None for r in replies):
-        comment.deleted_at = utcnow()
-        comment.body = ""
-        kept = True
-    else:
-        parent = session.get(Comment, comment.parent_id) if comment.parent_id else None
-        for reply in replies:
-            session.delete(reply)
-        session.delete(comment)
-        session.flush()
-        if parent is not None and parent.deleted_at is not None:
-            _drop_if_bare(session, parent)
-        kept = False
-    audit.record(
-        session, user.id, "comment.delete", kind, where, client=client_of(request),
-        comment_id=comment_id, kept_for_replies=kept,
-    )  # fmt: skip
-    session.commit()
-
-
-def _drop_if_bare(session: Session, removed: Comment) -> None:
-    """A removed comment whose last live reply went goes too: nothing is left to read."""
-    left = session.scalars(select(Comment).where(Comment.parent_id == removed.id)).all()
-    if all(r.deleted_at is not None for r in left):
-        for reply in left:
-            session.delete(reply)
-        session.delete(removed)
+    comment = changeable(session, user, comment_id, settings)
+    remove(session, user, comment, client_of(request))

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A refusal a client can act on; `status` is the HTTP status it is answered with."""
+    """A refusal a client can act on; `status` is the HTTP status it is answered with, `code`
+    (when given) a stable name for it, answered beside the detail."""
 
     status = 400
 
-    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, detail: str, code: str | None = None, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code
         self.retry_after = retry_after
 
     def headers(self) -> dict[str, str] | None:
