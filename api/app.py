@@ -18,6 +18,7 @@ from api.routes import (
     batches,
     blanks,
     clips,
+    collections,
     comments,
     consent,
     exports,
@@ -106,7 +107,7 @@ def create_app(task_queue: TaskQueue | None = None) -> FastAPI:
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, tags, comments, shares,
         feed, frameworks, action_steps, progress, retention, suggestions, exports, blanks,
-        notifications,
+        notifications, collections,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

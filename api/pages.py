@@ -128,6 +128,12 @@ def clip(request: Request, settings: SettingsDep, clip_id: IdParam) -> HTMLRespo
     return _page(request, settings, "review.html", "Clip review", clip_id=clip_id)
 
 
+@router.get("/collections/{collection_id}", response_class=HTMLResponse)
+def collection(request: Request, settings: SettingsDep, collection_id: IdParam) -> HTMLResponse:
+    """A collection of clips played in order, each clip's comments beside it."""
+    return _page(request, settings, "collection.html", "Collection", collection_id=collection_id)
+
+
 @router.get("/progress/{user_id}", response_class=HTMLResponse)
 def progress(request: Request, settings: SettingsDep, user_id: IdParam) -> HTMLResponse:
     """An ECT's evidence over their induction: a timeline, strands, talk figures, a CSV."""

@@ -1222,3 +1222,67 @@ class NotificationsRead(BaseModel):
     keys: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
         min_length=1, max_length=200
     )
+
+
+# collections
+
+
+class CollectionCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Wait time: three moments this half-term",
+                    "clip_ids": ["3f2a9c0e5b1d4e6f8a7b6c5d4e3f2a1b"],
+                }
+            ]
+        }
+    )
+    title: DisplayText = Field(min_length=1, max_length=300)
+    note: DisplayText = Field("", max_length=5000)
+    clip_ids: list[Annotated[str, ID]] = Field(
+        default_factory=list, max_length=50, description="In playing order."
+    )
+
+
+class CollectionUpdate(BaseModel):
+    title: DisplayText | None = Field(None, min_length=1, max_length=300)
+    note: DisplayText | None = Field(None, max_length=5000)
+
+
+class CollectionItems(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"clip_ids": ["c2", "c1"]}]})
+    clip_ids: list[Annotated[str, ID]] = Field(
+        max_length=50,
+        description="The whole collection in playing order: reorders, adds and removes clips.",
+    )
+
+
+class CollectionShareCreate(BaseModel):
+    ect_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="The ECT to share with; none: the one whose lessons the clips are of.",
+    )
+    until: AwareDateTime | None = Field(
+        None, description="The shares expire then (with its offset); none: until revoked."
+    )
+
+
+class CollectionSharePublic(BaseModel):
+    recipient: UserBrief
+    created_at: UTCDateTime
+    until: UTCDateTime | None
+
+
+class CollectionPublic(BaseModel):
+    id: str
+    title: DisplayText
+    note: DisplayText
+    owner: UserBrief | None
+    created_at: UTCDateTime
+    clips: list[ClipPublic] = Field(description="In playing order; only those you may see.")
+    shared_with: list[CollectionSharePublic] = Field(
+        description="Who it is live for (shown to its owner only)."
+    )

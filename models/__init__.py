@@ -10,6 +10,7 @@ from models import (  # noqa: F401 - tables
     batch,
     blanks,
     coaching,
+    collections,
     framework,
     lesson,
     notifications,

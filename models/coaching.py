@@ -150,7 +150,8 @@ def editable_until(comment: Comment, window: timedelta) -> datetime:
 
 
 class Share(Base):
-    """A clip made visible to one ECT, until a date or until revoked (rows are never deleted)."""
+    """A clip made visible to one ECT, until a date or until revoked (rows are never deleted);
+    sharing a collection makes one per clip."""
 
     __tablename__ = "shares"
 
@@ -164,3 +165,7 @@ class Share(Base):
     until: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    collection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("collections.id", ondelete="SET NULL"), index=True
+    )
+    """The collection whose sharing made this share (models.collections), if any."""

@@ -6,7 +6,8 @@ revoked or expired share, a comment removed by its author, a clip its ECT stoppe
 ended pairing simply takes its notification with it. What is kept per user is only what they
 have read: a "read up to" time (mark all read) and a read mark per item (`NotificationRead`).
 
-    share            a clip shared with me (any Share row, whatever feature made it)
+    share            a clip shared with me (any Share row, whatever feature made it), or a
+                     collection of clips shared with me (one item for its shares)
     comment          a comment or reply by someone else on a clip I made, on my lesson, in a
                      thread I am in (I wrote the comment it answers, or another reply to it), or
                      on a clip shared with me, written after it was shared
@@ -40,6 +41,7 @@ from models.access import active_share, clip_filter, lesson_content_filter, pair
 from models.account import Role, User
 from models.action_steps import ActionStep, StepStatus, last_observation, next_observation_due
 from models.coaching import Clip, Comment, Share
+from models.collections import Collection
 from models.db import Base, utcnow
 from models.lesson import Lesson
 from models.settings import Settings
@@ -137,26 +139,32 @@ def _excerpt(text: str) -> str:
 
 
 def _shares(session: Session, user: User, now: datetime, since: datetime) -> list[Notification]:
+    """One item per clip shared, and one per collection shared (its clips' shares together)."""
     rows = session.execute(
-        select(Share.id, Share.created_at, Share.shared_by, Clip.id, Clip.title)
+        select(
+            Share.id, Share.created_at, Share.shared_by, Clip.id, Clip.title,
+            Collection.id, Collection.title,
+        )
         .join(Clip, Clip.id == Share.clip_id)
+        .outerjoin(Collection, Collection.id == Share.collection_id)
         .where(
             Share.recipient_id == user.id,
             Share.created_at >= since,
             active_share(now),
             clip_filter(user, now),
         )
-        .order_by(Share.created_at.desc())
-    )
+        .order_by(Share.created_at.desc(), Share.id)
+    )  # fmt: skip
     seen: set[str] = set()
     items = []
-    for share_id, at, by, clip_id, title in rows:
-        if clip_id in seen:  # shared again: the newest share says it
+    for share_id, at, by, clip_id, title, collection_id, collection_title in rows:
+        about = f"/collections/{collection_id}" if collection_id else f"/clips/{clip_id}"
+        if about in seen:  # shared again: the newest share says it
             continue
-        seen.add(clip_id)
-        items.append(
-            Notification(f"share:{share_id}", Kind.share, at, by, title, f"/clips/{clip_id}")
-        )
+        seen.add(about)
+        on = "a collection" if collection_id else ""
+        subject = collection_title if collection_id else title
+        items.append(Notification(f"share:{share_id}", Kind.share, at, by, subject, about, on=on))
     return items
 
 

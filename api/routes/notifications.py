@@ -29,7 +29,7 @@ def _text(item: Notification, me: User, names: dict[str, str]) -> str:
     ect = "Your" if item.ect_id == me.id else f"{names.get(item.ect_id or '', 'An ECT')}'s"
     match item.kind:
         case Kind.share:
-            return f"{actor} shared a clip with you"
+            return f"{actor} shared {item.on or 'a clip'} with you"
         case Kind.comment:
             return (
                 f"{actor} replied on {item.on}" if item.reply else f"{actor} commented on {item.on}"

@@ -72,7 +72,10 @@ def share_with(
     committed."""
     existing = session.scalar(
         select(Share).where(
-            Share.clip_id == clip.id, Share.recipient_id == recipient_id, active_share()
+            Share.clip_id == clip.id,
+            Share.recipient_id == recipient_id,
+            Share.collection_id.is_(None),  # a collection's shares end with the collection
+            active_share(),
         )
     )
     if existing is not None:

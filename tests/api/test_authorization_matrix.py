@@ -74,6 +74,19 @@ COMMENT_CASES = {
     "lesson_coach": ("coach", "comment_lesson_a"),
     "lesson_admin": ("admin", "comment_lesson_a"),
 }
+# a collection (made in the row's world by `_add_collections`): `mentor` made three of clip_draft,
+# one shared with ect_a, one whose share was revoked, one never shared
+COLLECTION_CASES = {
+    "anonymous": ("anonymous", "collection_shared"),
+    "owner": ("mentor", "collection_shared"),
+    "shared": ("ect_a", "collection_shared"),
+    "revoked_share": ("ect_a", "collection_revoked"),
+    "unshared": ("ect_a", "collection_unshared"),
+    "unrelated_ect": ("ect_b", "collection_shared"),
+    "unrelated_mentor": ("mentor_b", "collection_shared"),
+    "coach": ("coach", "collection_shared"),
+    "admin": ("admin", "collection_shared"),
+}
 # an ECT's own clip: theirs to change and share; their mentor sees it only once shared
 OWN = {"own_reflection": 200, "own_reflection_shared": 200}
 SEEN_BY_MENTOR = {**OWN, "reflection_shared_mentor": 200}
@@ -151,6 +164,15 @@ def comment_route(method: str, path: str, ok: int) -> None:
     for case, status in table.items():
         actor, comment = COMMENT_CASES[case]
         ROWS.append(Row(method, path, case, actor, (("comment_id", comment),), status))
+
+
+def collection_route(method: str, path: str, **statuses: int) -> None:
+    """Rows for a route about a collection: give owner/shared, the rest default to 404."""
+    table = {case: 404 for case in COLLECTION_CASES} | {"anonymous": 401} | statuses
+    for case, status in table.items():
+        actor, collection = COLLECTION_CASES[case]
+        targets = (("collection_id", collection), ("ect_id", "@ect_a"))
+        ROWS.append(Row(method, path, case, actor, targets, status))
 
 
 def plain_route(
@@ -335,6 +357,23 @@ clip_route(
     reflection_shared_mentor=403,
 )
 
+# collections: made by a mentor of clips they may share; seen by its maker and, while shared, by
+# the ECT it is shared with (only its maker changes or shares it)
+CO = f"{V1}/collections/{{collection_id}}"
+DRAFT = (("clip_id", "clip_draft"),)
+plain_route(
+    "POST", f"{V1}/collections", DRAFT,
+    anonymous=401, ect=403, mentor=201, coach=403, admin=403,
+)  # fmt: skip
+ROWS.append(Row("POST", f"{V1}/collections", "unrelated_mentor", "mentor_b", DRAFT, 404))
+plain_route("GET", f"{V1}/collections", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+collection_route("GET", CO, owner=200, shared=200)
+collection_route("PATCH", CO, owner=200, shared=403)
+collection_route("DELETE", CO, owner=204, shared=403)
+collection_route("PUT", f"{CO}/items", owner=200, shared=403)
+collection_route("POST", f"{CO}/shares", owner=201, shared=403)
+collection_route("DELETE", f"{CO}/shares/{{ect_id}}", owner=204, shared=403)
+
 # lesson comments: for whoever reads the lesson's transcript (not an admin, not another ECT)
 lesson_route("GET", f"{L}/comments", own=200, paired=200, admin=403)
 lesson_route("POST", f"{L}/comments", own=201, paired=201, admin=403)
@@ -502,6 +541,16 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("PATCH", f"{V1}/comments/{{comment_id}}"): lambda w, ids: {"json": {"body": "Edited"}},
     ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
+    ("POST", f"{V1}/collections"): lambda w, ids: {
+        "json": {"title": "Wait time", "clip_ids": [ids["clip_id"]]}
+    },
+    ("PATCH", f"{V1}/collections/{{collection_id}}"): lambda w, ids: {"json": {"title": "New"}},
+    ("PUT", f"{V1}/collections/{{collection_id}}/items"): lambda w, ids: {
+        "json": {"clip_ids": [w.ids["clip_draft"]]}
+    },
+    ("POST", f"{V1}/collections/{{collection_id}}/shares"): lambda w, ids: {
+        "json": {"ect_id": ids["ect_id"]}
+    },
     ("POST", f"{V1}/admin/users"): lambda w, ids: {
         "json": {"email": "new@school.test", "name": "New", "role": "ect"}
     },
@@ -564,6 +613,36 @@ def _add_blank(world: World) -> None:
         world.ids["blank_a"] = blank.id
 
 
+def _add_collections(world: World) -> None:
+    """collection_shared, collection_revoked, collection_unshared: `mentor`'s, of clip_draft."""
+    from models.coaching import Share
+    from models.collections import Collection, CollectionItem
+    from models.db import session_scope, utcnow
+
+    with session_scope(world.settings.database_url) as s:
+        for key in ("collection_shared", "collection_revoked", "collection_unshared"):
+            collection = Collection(owner_id=world.users["mentor"], title=key)
+            s.add(collection)
+            s.flush()
+            s.add(
+                CollectionItem(
+                    collection_id=collection.id, clip_id=world.ids["clip_draft"], position=0
+                )
+            )
+            if key != "collection_unshared":
+                revoked = utcnow() if key == "collection_revoked" else None
+                s.add(
+                    Share(
+                        clip_id=world.ids["clip_draft"],
+                        recipient_id=world.users["ect_a"],
+                        shared_by=world.users["mentor"],
+                        collection_id=collection.id,
+                        revoked_at=revoked,
+                    )
+                )
+            world.ids[key] = collection.id
+
+
 def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
     ids: dict[str, str] = {"strand_id": "ecf-2019:4e"}
     for param, key in row.targets:
@@ -582,6 +661,8 @@ def test_route_answers_each_case(
         _add_coach_batch(world, media)
     if "blank_a" in {key for _, key in row.targets}:
         _add_blank(world)
+    if any(key.startswith("collection_") for _, key in row.targets):
+        _add_collections(world)
     url, ids = _resolve(world, row)
     body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
     headers = {**world.auth(row.actor), **body.pop("headers", {})}
@@ -629,6 +710,8 @@ def test_every_object_route_has_each_ownership_case() -> None:
             } <= cases
         if "{comment_id}" in path:
             assert set(COMMENT_CASES) <= cases, (method, path)
+        if "{collection_id}" in path:
+            assert set(COLLECTION_CASES) <= cases, (method, path)
 
 
 def test_another_ects_things_never_show_up_in_lists(world: World) -> None:

@@ -36,6 +36,7 @@ onReady(async () => {
     $("clips-section").hidden = false;
     jobs.push(showClips());
   }
+  if (me.role === "ect" || me.role === "mentor") jobs.push(showCollections(me));
   if (me.role === "admin") $("admin-section").hidden = false;
   jobs.push(showProgressLinks(me));
   await Promise.all(jobs);
@@ -159,4 +160,57 @@ async function showClips() {
     );
   }
   $("clips-empty").hidden = clips.length > 0;
+}
+
+// Collections: an ECT's are those shared with them; a mentor's are their own, made here from
+// their clips (of their ECTs' lessons) and shared with one ECT at once.
+async function showCollections(me) {
+  $("collections-section").hidden = false;
+  $("collections-intro").textContent = me.role === "mentor"
+    ? "Bundle clips from one or more lessons and share them with your ECT at once."
+    : "Clips your mentor bundled for you, played one after another.";
+  const collections = items(await api("collections").catch(() => []));
+  $("collections").replaceChildren(...collections.map((c) =>
+    el("li", { class: "card" },
+      el("h3", {}, el("a", { href: `/collections/${c.id}` }, c.title)),
+      el("p", { class: "muted small" }, [
+        plural(c.clips.length, "clip"),
+        me.role === "mentor" && (c.shared_with.length ? `shared with ${c.shared_with.map((s) => s.recipient.name).join(", ")}` : "not shared"),
+        formatDate(c.created_at),
+      ].filter(Boolean).join(" · ")))));
+  $("collections-empty").hidden = collections.length > 0;
+  if (me.role !== "mentor") return;
+  const clips = items(await api("clips").catch(() => [])).filter((c) => !c.reflection);
+  const ects = me.paired_with || [];
+  if (!clips.length || !ects.length) return;
+  const form = $("collection-form");
+  form.hidden = false;
+  // Clips play in the order they were picked; each shows its place.
+  const picked = [];
+  const marks = new Map();
+  const renumber = () => {
+    for (const [id, mark] of marks) mark.textContent = picked.includes(id) ? String(picked.indexOf(id) + 1) : "";
+  };
+  $("collection-clips").replaceChildren(...clips.map((clip) => {
+    const box = el("input", { type: "checkbox", value: clip.id, id: `pick-${clip.id}` });
+    const mark = el("span", { class: "pick-order", "aria-hidden": "true" });
+    marks.set(clip.id, mark);
+    box.addEventListener("change", () => {
+      if (box.checked) picked.push(clip.id);
+      else picked.splice(picked.indexOf(clip.id), 1);
+      renumber();
+    });
+    return el("li", {}, box, mark, el("label", { for: box.id }, `${clip.title || "Untitled clip"} · ${clip.lesson_title} · ${formatTime(clip.duration)}`));
+  }));
+  $("collection-ect").replaceChildren(...ects.map((e) => el("option", { value: e.id }, e.name)));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const title = $("collection-title").value.trim();
+    if (!title) return $("collection-title").focus();
+    if (!picked.length) return toast("Pick at least one clip.", "error");
+    const made = await api("collections", { method: "POST", json: { title, clip_ids: [...picked] } });
+    await api(`collections/${made.id}/shares`, { method: "POST", json: { ect_id: $("collection-ect").value } });
+    toast("Collection shared.");
+    location.assign(`/collections/${made.id}`);
+  });
 }
