@@ -104,8 +104,8 @@ def validate_range(start: float, end: float, duration: float) -> None:
 def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: float) -> ClipPlan:
     """Split the frames in [start, end) into re-encoded head, copied middle and re-encoded tail.
 
-    `packets` are (presentation time, is a copy point) for the video around the range, in any
-    order (see `read_packets`).
+    `packets` are (presentation time, is a copy point) for the video around the range, in
+    decode order (see `read_packets`).
     """
     frames = sorted(packets)
     fd = 1.0 / fps if fps else 0.04
@@ -116,27 +116,46 @@ def plan_clip(packets: list[tuple[float, bool]], start: float, end: float, fps: 
     inside = [(t, key) for t, key in frames if start - eps <= t < end - eps]
     if not inside:
         raise ClipRangeError(f"No video frame lies between {start:.2f} and {end:.2f} s.")
-    later = [key for t, key in frames if t >= end - eps]
-    # The last group of pictures may be copied only if it is whole: B-frames near its end can
-    # refer to pictures after the clip, which a copy would leave out.
-    whole_at_end = not later or later[0]
     keys = [i for i, (_, key) in enumerate(inside) if key]
     if not keys:
         return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
-    first_key = keys[0]
-    last_key = len(inside) if whole_at_end else keys[-1]
-    if last_key <= first_key:
-        return ClipPlan(inside[0][0], fd, len(inside), None, 0, None, 0)
-    tail_start = inside[last_key][0] if last_key < len(inside) else None
+    first_key, last_key = keys[0], keys[-1]
+    last_copied = last_key + _whole_prefix(packets, inside, last_key, end - eps)
+    tail_start = inside[last_copied][0] if last_copied < len(inside) else None
     return ClipPlan(
         first_frame=inside[0][0],
         frame_duration=fd,
         head_frames=first_key,
         copy_start=inside[first_key][0],
-        copy_frames=last_key - first_key,
+        copy_frames=last_copied - first_key,
         tail_start=tail_start,
-        tail_frames=len(inside) - last_key,
+        tail_frames=len(inside) - last_copied,
     )
+
+
+def _whole_prefix(
+    packets: list[tuple[float, bool]], inside: list[tuple[float, bool]], key: int, end: float
+) -> int:
+    """How many frames of the last group (from `inside[key]`, an IDR) a copy may take.
+
+    A copy takes packets in decode order, so it may stop only where the pictures decoded so far
+    are exactly the first n frames of the group in presentation order: every reference of a
+    copied picture is decoded before it, hence copied too, and no picture at or after `end` (to
+    which B-frames near the end may refer) comes along. On a 10 s group this leaves a tail of a
+    few frames to re-encode instead of up to 10 s.
+    """
+    shown = [t for t, _ in inside[key:]]
+    order = [t for t, _ in packets]
+    at = order.index(shown[0])
+    best, seen, latest = 0, 0, float("-inf")
+    for t, idr in packets[at:]:
+        if t >= end or (idr and seen):
+            break
+        seen += 1
+        latest = max(latest, t)
+        if seen <= len(shown) and latest == shown[seen - 1]:
+            best = seen
+    return best
 
 
 def read_packets(src: Path, start: float, end: float) -> list[tuple[float, bool]]:
@@ -229,6 +248,19 @@ def join_command(concat_list: Path, audio: Path | None, dst: Path) -> list[str]:
     return list(out.overwrite_output().compile(cmd=ffmpeg_binary()))
 
 
+TS_PACKET = 188
+TS_MIN_BYTES = 16 * TS_PACKET
+"""ffmpeg's MPEG-TS probe wants at least ten (FEC-sized) packets: a part of a frame or two of a
+still picture is smaller and the join would not recognise it as MPEG-TS."""
+TS_NULL_PACKET = b"\x47\x1f\xff\x10" + b"\xff" * (TS_PACKET - 4)
+
+
+def ts_padding(size: int) -> bytes:
+    """Null packets (PID 0x1FFF, which every demuxer skips) to bring a part to TS_MIN_BYTES."""
+    missing = max(0, TS_MIN_BYTES - size)
+    return TS_NULL_PACKET * -(-missing // TS_PACKET)
+
+
 def concat_entry(part: Path, seconds: float) -> list[str]:
     quoted = str(part).replace("'", "'\\''")
     return [f"file '{quoted}'", f"duration {seconds:.6f}"]
@@ -292,16 +324,20 @@ def render_clip(
         if sound is not None:
             cmd = audio_clip_command(lesson, sound, plan.first_frame, duration, options)
             jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
-        lines = []
+        lines, files = [], []
         for i, (at, frames, codec) in enumerate(parts):
             part = Path(work) / f"part{i}.ts"
             cmd = part_command(lesson, part, at, frames, codec)
             jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
             lines += concat_entry(part, frames * plan.frame_duration)
+            files.append(part)
         for done, job in enumerate(jobs, start=1):
             job.result()
             if on_progress:
                 on_progress(0.8 * done / len(jobs))
+        for part in files:
+            with part.open("ab") as fh:
+                fh.write(ts_padding(part.stat().st_size))
         concat_list = Path(work) / "parts.txt"
         concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
         with atomic_output(dst) as tmp:
