@@ -26,7 +26,7 @@ def counters(path: Path) -> list[int]:
 @pytest.mark.parametrize(
     ("start", "end", "first", "last", "copied"),
     [
-        (1.52, 3.48, 38, 86, 25),  # head re-encoded, one whole GOP copied, tail re-encoded
+        (1.52, 3.48, 38, 86, 35),  # head re-encoded, a GOP and the last group's whole run copied
         (1.0, 3.0, 25, 74, 50),  # on keyframes: all copied
         (0.5, 0.9, 13, 22, 0),  # inside one GOP: all re-encoded
         (3.1, 4.0, 78, 99, 0),  # up to the end of the lesson
@@ -90,9 +90,44 @@ def test_audio_only_lesson_gives_m4a(tone_m4a: Path, tmp_path: Path) -> None:
 def test_plan_splits_at_keyframes() -> None:
     packets = [(i * 0.04, i % 25 == 0) for i in range(100)]
     plan = plan_clip(packets, 0.5, 3.5, 25.0)
-    assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (12, 50, 13)
+    # no B-frames: every prefix of the last group decodes alone, so nothing after 1.0 s is encoded
+    assert (plan.head_frames, plan.copy_frames, plan.tail_frames) == (12, 63, 0)
     assert plan.copy_start == pytest.approx(1.0)
-    assert plan.tail_start == pytest.approx(3.0)
+    assert plan.tail_start is None
+
+
+def b_pyramid(frames: int, gop: int) -> list[tuple[float, bool]]:
+    """(time, IDR) in decode order of an x264-like stream at 25 fps: I0 P4 B2 b1 b3 P8 B6 ..."""
+    order: list[int] = []
+    for g in range(0, frames, gop):
+        order.append(g)
+        rest = list(range(g + 1, min(g + gop, frames)))
+        for i in range(0, len(rest), 4):
+            run = rest[i : i + 4]
+            order += [run[-1], run[1], run[0], run[2]] if len(run) == 4 else run[::-1]
+    return [(i * 0.04, i % gop == 0) for i in order]
+
+
+@pytest.mark.parametrize(
+    ("end", "tail"),
+    [
+        (20.0, 0),  # to the end of the stream: the last group is whole
+        (10.2, 0),  # frames 250-254: the IDR and one whole run P254 B252 b251 b253
+        (10.16, 3),  # frames 250-253: 251-253 need P254, after the end: re-encoded
+        (10.24, 1),  # frames 250-255: 255 needs P258
+        (10.04, 0),  # the IDR alone
+    ],
+)
+def test_plan_copies_the_last_group_up_to_its_last_whole_run(end: float, tail: int) -> None:
+    """A copy follows decode order; B-frames may refer to a P-frame after the clip's end, so the
+    copy stops after the last run of frames that decodes without anything later."""
+    packets = b_pyramid(500, 250)
+    assert sorted(t for t, _ in packets) == [i * 0.04 for i in range(500)]
+    plan = plan_clip(packets, 2.02, end, 25.0)
+    frames = round((end - 2.04) / 0.04)
+    assert plan.head_frames == 199  # 2.04 .. 9.96 s, before the IDR at 10 s
+    assert plan.copy_start == pytest.approx(10.0)
+    assert (plan.copy_frames, plan.tail_frames) == (frames - 199 - tail, tail)
 
 
 @pytest.mark.parametrize(
@@ -177,12 +212,13 @@ def test_packets_are_read_around_the_range_only(counter_lesson: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "start", "end", "first", "last", "copied"),
     [
-        # keyframes at 0, 10, 20 s: 6.5 s head re-encoded, 10 s copied, 3.5 s tail re-encoded
-        ("gop10_counter", 3.52, 23.48, 88, 586, 250),
+        # keyframes at 0, 10, 20 s: 6.5 s head re-encoded, 10 s and the last group's 3.4 s copied,
+        # its last 2 frames re-encoded (B-frames: they need a picture after the end)
+        ("gop10_counter", 3.52, 23.48, 88, 586, 335),
         ("gop10_counter", 10.0, 20.0, 250, 499, 250),  # exactly one group: all copied
         ("gop10_counter", 11.0, 19.0, 275, 474, 0),  # inside one 10 s group: all re-encoded
         # keyframes only at the "scene changes", 7.2 and 19.6 s
-        ("scene_keyed_counter", 2.0, 22.0, 50, 549, 310),
+        ("scene_keyed_counter", 2.0, 22.0, 50, 549, 368),
         ("scene_keyed_counter", 8.0, 19.0, 200, 474, 0),
     ],
 )
