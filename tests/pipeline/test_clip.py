@@ -240,3 +240,67 @@ def test_clips_of_remuxed_sparse_keyframe_sources_are_frame_accurate(
     assert counters(dst) == list(range(first, last + 1))
     assert (result.frames, result.copied_frames) == (last - first + 1, copied)
     assert decode_errors(dst) == ""
+
+
+@pytest.fixture(scope="session")
+def beeping_gop10_lesson(media: Path) -> Path:
+    """90 s of numbered frames under camera-like noise (so picture bytes dominate the file), an
+    IDR every 10 s, B-frames, and a 30 ms beep at every whole second."""
+    src = media / "gop10-beeps.mp4"
+    bars = f"if(mod(floor(N/pow(2,floor(X*{mf.COUNTER_BITS}/W))),2),235,16)"
+    beep = r"if(lt(mod(t\,1)\,0.03)\,0.8*sin(2*PI*1000*t)\,0)"
+    mf.ffmpeg(
+        "-f", "lavfi", "-i", "nullsrc=s=320x240:r=25",
+        "-f", "lavfi", "-i", f"aevalsrc={beep}:s=48000:d=90",
+        "-filter_complex", f"[0:v]trim=end_frame=2250,geq=lum='{bars}':cb=128:cr=128,"
+        "noise=alls=40:allf=t[v]",
+        "-map", "[v]", "-map", "1:a", "-t", "90", *mf.VIDEO_CODEC_ARGS["h264"],
+        "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "2",
+        *mf.AUDIO_CODEC_ARGS["aac"], src,
+    )  # fmt: skip
+    lesson = media / "gop10-beeps-lesson.mp4"
+    assert normalise(src, lesson, probe(src)).plan.is_remux
+    return lesson
+
+
+def bytes_read() -> int:
+    """Bytes this process and its reaped children have read (Linux task I/O accounting)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def beep_onsets(path: Path) -> list[float]:
+    samples = mf.read_samples(path)
+    rate = mf.LESSON_RATE
+    loud = np.flatnonzero(np.abs(samples) > 0.2)
+    starts = loud[np.insert(np.diff(loud) > rate // 10, 0, True)]
+    return [i / rate for i in starts]
+
+
+def test_mid_group_clip_of_a_long_sparse_lesson_is_exact_in_sync_and_reads_only_its_window(
+    beeping_gop10_lesson: Path, tmp_path: Path
+) -> None:
+    """IDRs at 40 and 50 s: 6.7 s head re-encoded, the last group's 1.7 s copied. Sound in step
+    with the picture to a frame, and the renderer reads only around the clip: its readers
+    (packet list, head, copy, sound, join) each take a few seconds of the 90, together about two
+    thirds of one reading of the whole file."""
+    start, end = 43.32, 51.72
+    before = bytes_read()
+    result = render_clip(beeping_gop10_lesson, tmp_path / "clip.mp4", start, end)
+    read = bytes_read() - before
+    shown = counters(tmp_path / "clip.mp4")
+    # 43.32 s is frame 1083, 51.68 s frame 1292 (the counter shows numbers modulo 1024)
+    assert shown == [i % 2**mf.COUNTER_BITS for i in range(1083, 1293)]
+    assert result.frames == 210
+    assert result.copied_frames == 43  # 50 s to the end: every run of the last group is whole
+    assert decode_errors(tmp_path / "clip.mp4") == ""
+    out = probe(tmp_path / "clip.mp4")
+    assert out.duration == pytest.approx(end - start, abs=0.04)
+    onsets = beep_onsets(tmp_path / "clip.mp4")
+    want = [s - start for s in range(44, 52)]
+    assert len(onsets) == len(want)
+    # copied AAC packets: within half of one (11 ms) of the picture, well inside a frame
+    assert max(abs(a - b) for a, b in zip(onsets, want, strict=True)) < 0.015
+    assert read < beeping_gop10_lesson.stat().st_size
