@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -349,7 +349,7 @@ def render_clip(
         ThreadPoolExecutor(max_workers=len(parts) + 1) as pool,
     ):
         # The parts and the sound are independent ffmpeg runs: run them side by side.
-        jobs = []
+        jobs: list[Future[Any]] = []
         sound = Path(work) / "audio.m4a" if info.has_audio else None
         if sound is not None and info.audio is not None and info.audio.codec == "aac":
             jobs.append(pool.submit(copy_sound, lesson, sound, plan.first_frame, duration))
