@@ -264,7 +264,7 @@ def clips_only(section: str, runs: int, note: str) -> None:
         table(CLIP_HEADER, rows),
         "",
     ]
-    RESULTS.write_text(head + begin + "\n".join(lines) + end + tail)
+    RESULTS.write_text(head + begin + "\n".join(lines) + "\n" + end + tail)
 
 
 def write_section(body: str, name: str) -> None:
