@@ -72,7 +72,10 @@ def recall(src: Path, out: Path) -> tuple[int, int]:
 
 
 def false_hits() -> tuple[int, int]:
-    image = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
+    photo = cv2.imread(str(PHOTO))
+    if photo is None:
+        raise FileNotFoundError(PHOTO)
+    image = np.asarray(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     found = FaceDetector().detect(image)
     known = [Box(*f) for f in FACES]
     return sum(not any(iou(b, k) > 0.2 for k in known) for b in found), len(found)

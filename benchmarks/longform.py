@@ -106,7 +106,7 @@ def _treat(case: SpeechCase, kind: str, rng: random.Random) -> np.ndarray:
         snr = rng.uniform(15.0, 20.0)
         gain = 10 ** ((mf.level_db(samples) - snr - mf.level_db(pink)) / 20)
         samples = samples + gain * pink
-    return np.clip(samples, -1.0, 1.0).astype(np.float32)
+    return np.asarray(np.clip(samples, -1.0, 1.0), dtype=np.float32)
 
 
 def _noise(colour: str, count: int, seed: int) -> np.ndarray:
@@ -117,7 +117,7 @@ def _noise(colour: str, count: int, seed: int) -> np.ndarray:
     f[0] = f[1] if count > 1 else 1.0
     spectrum /= np.sqrt(f) if colour == "pink" else f
     shaped = np.fft.irfft(spectrum, count)
-    return (shaped / (np.sqrt(np.mean(shaped**2)) + 1e-12)).astype(np.float32)
+    return np.asarray(shaped / (np.sqrt(np.mean(shaped**2)) + 1e-12), dtype=np.float32)
 
 
 def build_lesson(minutes: float, seed: int = 15, out_dir: Path = LONGFORM) -> Lesson:

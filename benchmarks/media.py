@@ -126,7 +126,7 @@ def speech_track(work: Path = WORK) -> Path:
 
 def wav_seconds(path: Path) -> float:
     with wave.open(str(path)) as handle:
-        return handle.getnframes() / handle.getframerate()
+        return float(handle.getnframes() / handle.getframerate())
 
 
 def piece(fmt: LessonFormat, seconds: float, work: Path = WORK) -> Path:

@@ -38,20 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import media, sparse_media
-from benchmarks.run import (
-    PLAIN_WHISPER,
-    PYTHON,
-    RESULTS,
-    WORK,
-    clean_env,
-    commit,
-    minutes,
-    model_path,
-    run_measured,
-    say,
-    table,
-    verdict,
-)
+from benchmarks.measured import PYTHON, run_measured
+from benchmarks.parts.peers import model_path
+from benchmarks.suite import RESULTS, WORK, clean_env, commit, minutes, say, table, verdict
 
 GOAL_READY_60 = 120.0
 GOAL_CLIP = 2.0
@@ -110,7 +99,9 @@ def ours(source: Path, scratch: Path) -> dict[str, Any]:
 
 
 def whisper_alone(source: Path) -> dict[str, Any]:
-    run = run_measured([PYTHON, "-c", PLAIN_WHISPER, model_path(), source]).check("whisper")
+    run = run_measured([PYTHON, "-m", "benchmarks.plain_whisper", model_path(), source]).check(
+        "whisper"
+    )
     return {"seconds": run.seconds, "cpu": run.cpu_seconds}
 
 

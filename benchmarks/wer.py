@@ -126,7 +126,7 @@ def _reference_tags(text: str) -> str:
 _JIWER = jiwer.Compose(
     [
         jiwer.ToLowerCase(),
-        jiwer.RemovePunctuation(),
+        jiwer.RemovePunctuation(),  # type: ignore[no-untyped-call]  # jiwer leaves it unannotated
         jiwer.RemoveMultipleSpaces(),
         jiwer.Strip(),
     ]
