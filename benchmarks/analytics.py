@@ -33,11 +33,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import lessonmedia as mf
 from pipeline.analytics import analyse, is_question, kind_of
 from pipeline.transcribe import load_model, transcribe
 from pipeline.transcript import Segment, Transcript
 from pipeline.voice import speech_regions
-from tests import mediafactory as mf
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "analytics"
 RESULTS = Path(__file__).resolve().parent / "analytics_results.md"

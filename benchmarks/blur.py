@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.lessonmedia import decode_gray_frames, ffmpeg
 from pipeline.blur import BlurOptions, Box, FaceDetector, blur_faces, iou
-from tests.mediafactory import decode_gray_frames, ffmpeg
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "tests" / "data" / "faces" / "city.jpg"

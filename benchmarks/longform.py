@@ -8,7 +8,7 @@ to a recording:
 
 - pauses of 1-10 s between utterances, and long silences (group work, 30-90 s) now and then;
 - passages 3-10 dB quieter or 3-6 dB louder than the rest;
-- a hoarse, muffled speaker (breathy, low-passed, quieter: `tests.mediafactory.hoarse`);
+- a hoarse, muffled speaker (breathy, low-passed, quieter: `benchmarks.lessonmedia.hoarse`);
 - narrowband passages (telephone band, resampled through 8 kHz);
 - room noise throughout (brown, ~-60 dBFS) and pink noise under some passages (15-20 dB SNR).
 
@@ -41,6 +41,7 @@ from typing import Any
 import jiwer
 import numpy as np
 
+from benchmarks import lessonmedia as mf
 from benchmarks.wer import WORK, SpeechCase, _plain_model, _table, load_cases, machine, normalise
 from pipeline.recovery import RecoveryOptions
 from pipeline.transcribe import (
@@ -51,7 +52,6 @@ from pipeline.transcribe import (
     load_model,
     transcribe,
 )
-from tests import mediafactory as mf
 
 LONGFORM = WORK / "longform"
 RATE = mf.LESSON_RATE

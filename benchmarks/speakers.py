@@ -39,6 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.lessonmedia import read_samples
+from benchmarks.lessonmedia import trim_silence as trim
+from benchmarks.lessonmedia import voiced_frames as active
 from pipeline.speakers import (
     FRAME,
     SAMPLE_RATE,
@@ -49,9 +52,6 @@ from pipeline.speakers import (
     speech_regions,
     split_speakers,
 )
-from tests.mediafactory import read_samples
-from tests.mediafactory import trim_silence as trim
-from tests.mediafactory import voiced_frames as active
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO / "tests" / "data" / "speech"
@@ -304,9 +304,9 @@ def through_the_pipeline(tmp: Path) -> str:
     """The split as the worker runs it: a 72 s lesson (LJSpeech's reader teaching, JFK answering
     6 dB quieter) transcribed by the bundled tiny.en, speakers.json made over its word timings
     (`pipeline.lesson.write_speakers`); each word scored by the true speaker at its midpoint."""
+    from benchmarks.lessonmedia import join_turns, write_wav
     from pipeline.lesson import AUDIO, SPEAKERS, write_speakers
     from pipeline.transcribe import TranscribeOptions, load_model, transcribe
-    from tests.mediafactory import join_turns, write_wav
 
     teacher = [trim(read_samples(SPEECH / f"LJ001-00{i:02d}.flac")) for i in (1, 3, 5, 9, 10, 12)]
     jfk = trim(read_samples(SPEECH / "jfk.flac")) * np.float32(0.5)

@@ -38,7 +38,7 @@ LESSON_SCRIPT = [
 
 def make_lessons(count: int, seconds: float) -> list[Path]:
     """`count` spoken lessons of about `seconds` each (cached in benchmarks/work)."""
-    from tests import mediafactory
+    from benchmarks import lessonmedia as mediafactory
 
     folder = WORK / "scaling"
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def make_lessons(count: int, seconds: float) -> list[Path]:
 @contextlib.contextmanager
 def backends(root: Path) -> Iterator[dict[str, str]]:
     """A fresh database, bucket and Redis key prefix on the loopback services."""
-    from tests.services import (
+    from benchmarks.loopback import (
         WeedServer,
         delete_redis_prefix,
         ensure_redis,
@@ -87,13 +87,13 @@ def run(lessons: list[Path], workers: int, timeout: float) -> float:
     """Seconds from sending the batch to every lesson ready, with `workers` worker processes."""
     from sqlalchemy import select
 
+    from benchmarks.loopback import WorkerProcess, scaleout_env
     from models.db import dispose_engines, session_scope
     from models.lesson import Lesson, LessonStatus
     from models.migrate import upgrade
     from models.queue import PROCESS_LESSON, send_task
     from models.settings import get_settings
     from models.storage import open_storage
-    from tests.services import WorkerProcess, scaleout_env
 
     root = Path(tempfile.mkdtemp(prefix="clipcoach-scaling-"))
     try:

@@ -137,3 +137,15 @@ def test_the_walks_see_what_they_should(tmp_path: Path) -> None:
     )
     assert {name for _, name in _imports(module)} == {"typing", "numpy", "cv2", "workers"}
     assert _module_level_imports(module) == {"typing", "typing.TYPE_CHECKING", "numpy"}
+
+
+def test_benchmarks_never_import_the_test_suite() -> None:
+    """The benchmarks run from a checkout without pytest's world: what they share with the tests
+    (lesson media, loopback services) lives in benchmarks/ and tests/ imports it from there."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports tests"
+        for path in sorted((ROOT / "benchmarks").rglob("*.py"))
+        for line, name in _imports(path)
+        if name == "tests"
+    ]
+    assert wrong == []
