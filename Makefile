@@ -14,7 +14,8 @@ run: setup
 	$(VENV)/clipcoach process sample_media/lesson.mp4 --out var/sample-output
 	$(VENV)/clipcoach serve
 
-## Set up (including test tools and services) and run lint, types, the JS tests and the whole suite
+## Set up (including test tools and services) and run lint, types (mypy: strict on the code and
+## benchmarks, relaxed on tests/, see pyproject.toml), the JS tests and the whole suite
 test: setup-dev
 	scripts/services.sh
 	$(VENV)/ruff check .

@@ -16,7 +16,7 @@ import asyncio
 import json
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -260,7 +260,7 @@ def _build_world(settings: Settings, media: Media) -> tuple[dict[str, str], dict
             clip.render_status = RenderStatus.ready
             ids[key] = clip.id
             if share is not None:
-                owner = s.get(Lesson, ids[lesson_key]).owner_id  # type: ignore[union-attr]
+                owner = s.get(Lesson, ids[lesson_key]).owner_id  # type: ignore[union-attr, assignment]
                 recipient = users["mentor"] if owner == users[author] else owner
                 row = Share(
                     clip_id=clip.id, recipient_id=recipient, shared_by=users[author], **share
@@ -451,7 +451,9 @@ def worker_queue(settings: Settings, live_server: LiveServer) -> Iterator[InProc
     assert not inline.errors, inline.errors
 
 
-def get_rendered(client: httpx.Client, url: str, headers: dict[str, str], tries: int = 200) -> Any:
+def get_rendered(
+    client: httpx.Client | TestClient, url: str, headers: dict[str, str], tries: int = 200
+) -> Any:
     """GET a clip's media or captions, asking again while it is 503 (still rendering), as the
     review page does; the last answer."""
     import time
@@ -516,7 +518,7 @@ def asgi_request(
         pulled += 1
         return {"type": "http.request", "body": block, "more_body": True}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             response["status"] = message["status"]
         elif message["type"] == "http.response.body":

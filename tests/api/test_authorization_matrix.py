@@ -176,7 +176,7 @@ def collection_route(method: str, path: str, **statuses: int) -> None:
 
 
 def plain_route(
-    method: str, path: str, targets: tuple[tuple[str, str], ...] = (), **statuses: int
+    method: str, path: str, targets: tuple[tuple[str, str], ...] = (), /, **statuses: int
 ) -> None:
     for case, status in statuses.items():
         ROWS.append(Row(method, path, case, ACTORS[case], targets, status))

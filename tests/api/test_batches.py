@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -52,7 +53,7 @@ def _other_coach(world: World) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(world.settings, user).token}"}
 
 
-def _submit(world: World, body: dict[str, object], who: str = "coach") -> dict[str, object]:
+def _submit(world: World, body: dict[str, object], who: str = "coach") -> dict[str, Any]:
     r = world.client.post(f"{V1}/batches", json=body, headers=world.auth(who))
     assert r.status_code == 201, r.text
     return dict(r.json())

@@ -132,7 +132,7 @@ def test_batch_discovery_takes_the_same_files(tmp_path: Path) -> None:
 
 def test_the_probe_stage_checks_the_same_bytes_before_ffprobe(world: World, tmp_path: Path) -> None:
     options = lesson_options(world.settings)  # the options the workers run the stage with
-    verdicts = {}
+    verdicts: dict[str, bool] = {}
     for name, data, _ in SIGNATURES:
         workdir = tmp_path / f"case{len(verdicts)}"
         workdir.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from pipeline.analytics import TalkAnalytics
 from tests.api.conftest import World
 
 
-def _progress(world: World, who: str, ect: str = "ect_a", suffix: str = "") -> object:
+def _progress(world: World, who: str, ect: str = "ect_a", suffix: str = "") -> Any:
     return world.client.get(
         f"/api/v1/ects/{world.users[ect]}/progress{suffix}", headers=world.auth(who)
     )

@@ -26,7 +26,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 from models.account import Role
 from models.accounts import create_user, pair
@@ -47,8 +55,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 PASSWORD = "correct-horse-battery"
 START_TIMEOUT = 60.0
 
@@ -223,13 +231,12 @@ def browser_context(
         context.set_default_timeout(15_000)
         context.on("request", lambda request: requests_seen.urls.append(request.url))
         context.on("weberror", lambda error: requests_seen.errors.append(str(error.error)))
-        context.on(
-            "console",
-            lambda message: (
-                message.type == "error"
-                and requests_seen.errors.append(f"{message.text} at {message.location}")
-            ),
-        )
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                requests_seen.errors.append(f"{message.text} at {message.location}")
+
+        context.on("console", console)
         contexts.append(context)
         return context
 

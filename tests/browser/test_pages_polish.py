@@ -336,7 +336,7 @@ def test_a_shared_clip_is_ready_before_the_ect_opens_it(
             if clip.render_status == RenderStatus.ready:
                 break
         time.sleep(0.5)
-    assert clip.render_status == RenderStatus.ready, "sharing did not render the clip"
+    assert clip is not None and clip.render_status == RenderStatus.ready, "sharing did not render"
     page = browser_context().new_page()
     statuses: list[int] = []
     page.on(

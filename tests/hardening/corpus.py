@@ -76,7 +76,7 @@ class Case:
     name: str
     filename: str
     what: str
-    make: Callable[[Path], None]
+    make: Callable[[Path], object]
     expect: Expect
     long: bool = False
     """Too slow for the default run (marked `slow`)."""

@@ -87,11 +87,11 @@ def _range_get(url: str, first: int, last: int) -> tuple[int, str, bytes]:
 def _render_clip(settings: Settings, lesson_id: str, workers: list[WorkerProcess]) -> str:
     """A mentor's clip of the lesson, rendered by the media pool's `clipcoach.clip.render`."""
     with session_scope(settings.database_url) as session:
-        clip = Clip(lesson_id=lesson_id, title="Partner talk", start=1.0, end=5.0)
-        clip.render_status = RenderStatus.queued
-        session.add(clip)
+        made = Clip(lesson_id=lesson_id, title="Partner talk", start=1.0, end=5.0)
+        made.render_status = RenderStatus.queued
+        session.add(made)
         session.flush()
-        clip_id = clip.id
+        clip_id = made.id
     send_task(RENDER_CLIP, clip_id)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def test_list_and_delete_prefix(storage: Storage) -> None:
 def test_unsafe_keys_are_refused_everywhere(storage: Storage, key: str, tmp_path: Path) -> None:
     src = tmp_path / "f"
     src.write_bytes(b"x")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: storage.put_file(key, src),
         lambda: storage.put_bytes(key, b"x"),
         lambda: storage.get_file(key, tmp_path / "out"),

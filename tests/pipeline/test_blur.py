@@ -92,7 +92,9 @@ def face_in_frame(face: tuple[int, int, int, int], index: int) -> tuple[int, int
 
 
 def test_detector_finds_the_faces_in_the_photo(shared_media: Path) -> None:
-    image = cv2.cvtColor(cv2.imread(str(shared_media / "faces" / "city.jpg")), cv2.COLOR_BGR2RGB)
+    photo = cv2.imread(str(shared_media / "faces" / "city.jpg"))
+    assert photo is not None
+    image = np.asarray(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     found = FaceDetector().detect(image)
     for face in FACES:
         assert any(iou(Box(*face), b) > 0.4 for b in found), face

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ AUDIO = AudioStream(codec="aac", profile="LC", sample_rate=48000, channels=2)
 READY = ProbeResult("mov,mp4,m4a,3gp,3g2,mj2", 600.0, 10**8, 0.0, VIDEO, AUDIO)
 
 
-def with_video(**changes: object) -> ProbeResult:
+def with_video(**changes: Any) -> ProbeResult:
     return dataclasses.replace(READY, video=dataclasses.replace(VIDEO, **changes))
 
 

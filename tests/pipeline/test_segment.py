@@ -21,7 +21,7 @@ def lessons(draw: st.DrawFn) -> tuple[Transcript | None, list[float], float]:
     """A lesson: duration, ordered non-overlapping words with pauses, some scene cuts."""
     duration = draw(st.floats(min_value=1.0, max_value=900.0))
     t = draw(st.floats(min_value=0.0, max_value=5.0))
-    words = []
+    words: list[Word] = []
     texts = st.sampled_from(["so", "what", "is", "a", "ratio?", "good.", "now", "try", "this."])
     while t < duration and len(words) < 200:
         length = draw(st.floats(min_value=0.05, max_value=1.5))

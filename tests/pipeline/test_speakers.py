@@ -72,7 +72,7 @@ def test_mel_frames_match_librosa(jfk: np.ndarray) -> None:
     assert mel.shape == (1 + len(jfk) // 160, 40)
     np.testing.assert_allclose(mel[350, :8], REF_MEL_350, rtol=1e-4)
     # Block by block, the gain applied to the power, is the same spectrogram.
-    raw = jfk / np.float32(volume_gain(read_samples(SPEECH / "jfk.flac")))
+    raw = (jfk / np.float32(volume_gain(read_samples(SPEECH / "jfk.flac")))).astype(np.float32)
     np.testing.assert_allclose(
         mel_frames(raw, volume_gain(raw), block=7), mel, rtol=1e-4, atol=1e-6
     )

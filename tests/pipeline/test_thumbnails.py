@@ -63,8 +63,10 @@ def test_thumbnails_of_a_lesson(media: Path, tmp_path: Path) -> None:
         120,
     )
     sprite = cv2.imread(str(result.sprite))
+    assert sprite is not None
     assert sprite.shape == (120, 5 * 160, 3)
     poster = cv2.imread(str(result.poster))
+    assert poster is not None
     assert poster.shape == (240, 320, 3)
     assert poster.mean() > 40  # the black opening is not the poster
     assert result.poster_time >= 2.0
@@ -98,6 +100,7 @@ def test_sparse_keyframes_keep_the_tile_spacing(
     expected = math.floor(spec.duration / 2.0)
     assert result.count in (expected, expected + 1)  # not one tile per keyframe (3)
     sprite = cv2.imread(str(result.sprite), cv2.IMREAD_GRAYSCALE)
+    assert sprite is not None
     w, h = result.tile_width, result.tile_height
     for i in range(result.count):
         row, col = divmod(i, result.columns)

@@ -95,7 +95,7 @@ def test_the_periodic_sweep_task_removes_abandoned_uploads(
 
     monkeypatch.setenv("CLIPCOACH_UPLOAD_ABANDON_HOURS", "2")
     get_settings.cache_clear()
-    monkeypatch.setattr(tasks.sweep, "sweep", lambda *a, **k: sweep.SweepReport())
+    monkeypatch.setattr(sweep, "sweep", lambda *a, **k: sweep.SweepReport())
     old = _upload(settings, owner, hours_ago=3)
     kept = _upload(settings, owner, hours_ago=1)
     tasks.sweep_stale()  # the task body, as beat's worker runs it
