@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from models.account import Role
 from models.accounts import create_user
 from models.db import session_scope
-from models.lesson import Lesson, LessonStatus
+from models.lesson import Lesson, LessonStatus, lesson_key
 from models.migrate import upgrade
 from models.settings import get_settings
 
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         ids = []
         for i in range(count):
             lesson = Lesson(owner_id=user.id, title=f"Lesson {i}", source_filename=f"lesson{i}.mp4",
-                            source_key=f"lessons/x{i}/source.mp4", status=LessonStatus.ready,
+                            source_key=lesson_key(f"x{i}", "source.mp4"), status=LessonStatus.ready,
                             progress=100, duration=3600.0, has_video=True, has_audio=True,
                             ready_at=datetime.now(UTC))  # fmt: skip
             session.add(lesson)
