@@ -306,6 +306,14 @@ def reindex(
     console.print(f"indexed the transcripts of {count} lesson{'s' if count != 1 else ''}")
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: trusted only from the configured proxies. uvicorn's
+    own default trusts 127.0.0.1, which let any local client (or anything a local proxy passed
+    on) name its own address and dodge the per-address sign-in limit."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
+
+
 cli_batch.register(app)
 cli_admin.register(app)
 
@@ -317,10 +325,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-
-def proxy_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's forwarded-header options: trusted only from the configured proxies. uvicorn's
-    own default trusts 127.0.0.1, which let any local client (or anything a local proxy passed
-    on) name its own address and dodge the per-address sign-in limit."""
-    trusted = settings.forwarded_allow_ips.strip()
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
