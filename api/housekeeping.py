@@ -1,10 +1,12 @@
 """The API's own housekeeping: abandoned upload files on the API host.
 
-Resumable uploads are written under the API's `data_dir`. The worker's sweep removes abandoned
-upload rows, but when the API runs on another host (docker-compose, several API containers) it
-cannot reach the API's `.part` files. So each API process also runs `remove_abandoned` on its
-own data folder, a minute after starting and then every HOUSEKEEPING_INTERVAL. Removal is
-conditional on the row's age, so two processes or the sweep doing it at once is harmless.
+Resumable uploads are written under the API's `data_dir` (with local storage; with shared
+storage their parts are objects any host can remove, and are removed here too). The worker's
+sweep removes abandoned upload rows, but when the API runs on another host (docker-compose,
+several API containers) it cannot reach the API's `.part` files. So each API process also runs
+`remove_abandoned` on its own data folder, a minute after starting and then every
+HOUSEKEEPING_INTERVAL. Removal is conditional on the row's age, so two processes or the sweep
+doing it at once is harmless.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from models.settings import get_settings
+from models.storage import shared_storage
 from models.upload import AbandonedReport, remove_abandoned
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,10 @@ HOUSEKEEPING_INTERVAL = 3600.0
 def tidy_uploads() -> AbandonedReport:
     settings = get_settings()
     return remove_abandoned(
-        settings.database_url, settings.data_dir, timedelta(hours=settings.upload_abandon_hours)
+        settings.database_url,
+        settings.data_dir,
+        timedelta(hours=settings.upload_abandon_hours),
+        storage=shared_storage(settings.storage_url),
     )
 
 

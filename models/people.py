@@ -162,7 +162,7 @@ def erase(
     session.execute(delete(NotificationRead).where(NotificationRead.user_id == uid))
     session.execute(delete(NotificationState).where(NotificationState.user_id == uid))
     for upload in list(session.scalars(select(Upload).where(Upload.owner_id == uid))):
-        discard(data_dir, upload.id)
+        discard(data_dir, upload.id, storage)
         session.delete(upload)
     kept = len(list(session.scalars(select(Comment.id).where(Comment.author_id == uid))))
     user.name = FORMER_NAME

@@ -1,10 +1,14 @@
 """Resumable uploads: a recording arrives in chunks at known offsets and survives dropped links.
 
 The protocol is tus-like: create an upload with its size (and optionally its SHA-256), then append
-chunks, each stating the offset it starts at. The bytes go to a `.part` file under
-`data_dir/uploads`; the row's `offset` only moves after the bytes are on disk, so a client that
-lost its connection asks for the offset and carries on from there. Uploads are per API host
-(local disk): behind several API hosts, route one upload to one host.
+chunks, each stating the offset it starts at. The row's `offset` only moves after the bytes are
+kept, so a client that lost its connection asks for the offset and carries on from there.
+
+Where the bytes are kept depends on the storage (`parts_in_storage`): with local storage (one
+host) they go to a `.part` file under `data_dir/uploads`; with shared storage (S3, any number of
+API hosts) each chunk is spooled on the receiving host and then stored as one object
+`uploads/<id>/parts/<offset>.<claim>`, so the next chunk may arrive at any host. The parts are
+read back in offset order (`stored_parts`) to sniff, check and assemble the recording.
 
 Only one chunk of an upload is written at a time, in any number of API processes: a chunk first
 claims the row by compare-and-set (`claim_chunk`: the offset must be the one the chunk starts at
@@ -18,9 +22,10 @@ A full disk (ENOSPC) while a chunk is written cuts the file back to where the ch
 raises `NoSpaceError`: the offset stays true and no bytes of the refused chunk remain.
 
 On completion the checksum is checked; a finished upload becomes a lesson (models are filled by
-the API) and its `.part` file is removed, as it is when an upload is abandoned or rejected.
-An upload nobody has added to for `upload_abandon_hours` is removed by the sweep
-(`remove_abandoned`), row and `.part` file, and so is any `.part` file left without a row.
+the API) and its `.part` file or stored parts are removed, as they are when an upload is
+abandoned or rejected. An upload nobody has added to for `upload_abandon_hours` is removed by
+the sweep (`remove_abandoned`), row, `.part` file and stored parts, and so are `.part` files and
+stored parts left without a row.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +47,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.account import new_id
 from models.db import Base, session_scope, utcnow
 from models.mediatype import SNIFF_BYTES
+from models.storage import LocalStorage, Storage
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +169,90 @@ def part_path(data_dir: Path, upload_id: str) -> Path:
     return uploads_dir(data_dir) / f"{upload_id}.part"
 
 
-def discard(data_dir: Path, upload_id: str) -> None:
+def spool_path(data_dir: Path, upload_id: str) -> Path:
+    """Where one chunk bound for shared storage waits on this host (a `.part` name, so a spool
+    left by a crash is tidied as a stray file)."""
+    part_path(data_dir, upload_id)  # the same check of the id
+    return uploads_dir(data_dir) / f".spool-{upload_id}-{new_id()[:12]}.part"
+
+
+def parts_in_storage(storage: Storage | None) -> bool:
+    """Chunks go to the storage when it is shared by every API host (anything but a folder)."""
+    return storage is not None and not isinstance(storage, LocalStorage)
+
+
+UPLOADS_PREFIX = "uploads/"
+
+
+def parts_prefix(upload_id: str) -> str:
+    if not upload_id.isalnum():  # ids are hex; nothing else may become a key
+        raise ValueError(f"bad upload id {upload_id!r}")
+    return f"{UPLOADS_PREFIX}{upload_id}/parts/"
+
+
+def stored_part_key(upload_id: str, offset: int, token: str) -> str:
+    """The key of the chunk starting at `offset`, written under claim `token`: zero-padded, so
+    keys sort in offset order; the claim in the name keeps a stalled writer's late part apart
+    from the one that replaced it."""
+    return f"{parts_prefix(upload_id)}{offset:020d}.{token}"
+
+
+def stored_parts(storage: Storage, upload_id: str, size: int) -> list[tuple[str, int]]:
+    """The stored parts that make the upload's bytes 0..size, in order, as (key, length).
+
+    Parts are chained from offset 0: at each offset the part that continues the chain is taken,
+    so a part left by a writer that lost its claim (or a duplicate) is passed over."""
+    by_offset: dict[int, list[str]] = {}
+    for key in sorted(storage.list_keys(parts_prefix(upload_id))):
+        name = key.rpartition("/")[2]
+        start = name.partition(".")[0]
+        if start.isdigit():
+            by_offset.setdefault(int(start), []).append(key)
+    chain: list[tuple[str, int]] = []
+    offset = 0
+    while offset < size and by_offset.get(offset):
+        candidates = [(key, storage.size(key)) for key in by_offset[offset]]
+        following = [
+            c
+            for c in candidates
+            if c[1] > 0 and (offset + c[1] in by_offset or offset + c[1] >= size)
+        ]
+        key, length = (following or candidates)[0]
+        if length <= 0:
+            break
+        chain.append((key, length))
+        offset += length
+    return chain
+
+
+def iter_stored(storage: Storage, upload_id: str, size: int) -> Iterator[bytes]:
+    """The upload's stored bytes in order, block by block."""
+    for key, _ in stored_parts(storage, upload_id, size):
+        yield from storage.open_range(key)
+
+
+def stored_head(storage: Storage, upload_id: str, size: int) -> bytes:
+    head = b""
+    for block in iter_stored(storage, upload_id, size):
+        head += block
+        if len(head) >= SNIFF_BYTES:
+            break
+    return head[:SNIFF_BYTES]
+
+
+def assemble(storage: Storage, upload_id: str, size: int, dst: Path) -> None:
+    """Write the upload's stored parts into `dst`, in order (for making the lesson)."""
+    with open(dst, "wb") as out:
+        for block in iter_stored(storage, upload_id, size):
+            out.write(block)
+
+
+def discard(data_dir: Path, upload_id: str, storage: Storage | None = None) -> None:
+    """Remove the upload's bytes: its `.part` file, and its stored parts when they are shared."""
     part_path(data_dir, upload_id).unlink(missing_ok=True)
+    if parts_in_storage(storage):
+        assert storage is not None  # noqa: S101 - parts_in_storage said so
+        storage.delete_prefix(parts_prefix(upload_id))
 
 
 class PartWriter:
@@ -242,19 +330,37 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_stored(storage: Storage, upload_id: str, size: int) -> str:
+    digest = hashlib.sha256()
+    for block in iter_stored(storage, upload_id, size):
+        digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclass
 class AbandonedReport:
     uploads: list[str] = field(default_factory=list)
     """Ids of the upload rows removed."""
     orphans: list[str] = field(default_factory=list)
     """Names of `.part` files removed that no upload row owned."""
+    stored_orphans: list[str] = field(default_factory=list)
+    """Ids whose stored parts were removed though no upload row owned them."""
 
 
 def remove_abandoned(
-    db_url: str, data_dir: Path, older_than: timedelta, *, now: datetime | None = None
+    db_url: str,
+    data_dir: Path,
+    older_than: timedelta,
+    *,
+    now: datetime | None = None,
+    storage: Storage | None = None,
 ) -> AbandonedReport:
-    """Remove unfinished uploads untouched for `older_than`, with their `.part` files, and
-    `.part` files of that age that belong to no upload (a crash between steps).
+    """Remove unfinished uploads untouched for `older_than`, with their `.part` files and stored
+    parts, and `.part` files of that age that belong to no upload (a crash between steps).
+
+    Stored parts whose upload row is gone are removed whatever their age: a row is made before
+    its first part and removed before its parts, and the keys are listed before the rows are
+    read, so a part of an upload begun meanwhile is never taken for an orphan.
 
     "Touched" is the row's `updated_at` (every stored chunk moves it) and, for a file, its
     modification time. A chunk arriving meanwhile keeps its upload: the delete is conditional
@@ -263,6 +369,12 @@ def remove_abandoned(
     now = now or utcnow()
     cutoff = now - older_than
     report = AbandonedReport()
+    shared = storage if parts_in_storage(storage) else None
+    stored_ids = (
+        {key[len(UPLOADS_PREFIX) :].partition("/")[0] for key in shared.list_keys(UPLOADS_PREFIX)}
+        if shared is not None
+        else set()
+    )
     with session_scope(db_url) as session:
         stale = list(session.scalars(select(Upload.id).where(Upload.updated_at < cutoff)))
         for upload_id in stale:
@@ -273,7 +385,12 @@ def remove_abandoned(
                 report.uploads.append(upload_id)
         known = set(session.scalars(select(Upload.id)))
     for upload_id in report.uploads:
-        discard(data_dir, upload_id)
+        discard(data_dir, upload_id, shared)
+    if shared is not None:
+        for upload_id in sorted(stored_ids - known - set(report.uploads)):
+            if upload_id.isalnum():
+                shared.delete_prefix(parts_prefix(upload_id))
+                report.stored_orphans.append(upload_id)
     folder = uploads_dir(data_dir)
     for path in folder.glob("*.part"):
         owner = path.name.removesuffix(".part")
@@ -286,6 +403,11 @@ def remove_abandoned(
         if touched < cutoff:
             path.unlink(missing_ok=True)
             report.orphans.append(path.name)
-    if report.uploads or report.orphans:
-        log.info("removed abandoned uploads %s and stray files %s", report.uploads, report.orphans)
+    if report.uploads or report.orphans or report.stored_orphans:
+        log.info(
+            "removed abandoned uploads %s, stray files %s and stray stored parts of %s",
+            report.uploads,
+            report.orphans,
+            report.stored_orphans,
+        )
     return report

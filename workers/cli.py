@@ -324,4 +324,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

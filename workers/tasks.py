@@ -96,7 +96,10 @@ def sweep_stale() -> None:
     settings = get_settings()
     report = sweep.sweep(settings.database_url, enqueue_stage, _queue_depth)
     remove_abandoned(
-        settings.database_url, settings.data_dir, timedelta(hours=settings.upload_abandon_hours)
+        settings.database_url,
+        settings.data_dir,
+        timedelta(hours=settings.upload_abandon_hours),
+        storage=shared_storage(settings.storage_url),
     )
     if report.requeued or report.resent or report.failed or report.unblocked or report.restarted:
         log.info(

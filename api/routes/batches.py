@@ -50,7 +50,15 @@ from models.queue import TaskQueue
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TRANSCRIPT_FORMATS, transcript_key
-from models.upload import Upload, discard, part_path, sha256_file
+from models.upload import (
+    Upload,
+    assemble,
+    discard,
+    part_path,
+    parts_in_storage,
+    sha256_file,
+    spool_path,
+)
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 
@@ -195,7 +203,7 @@ def create_batch(
     finally:
         for source in sources:
             if source.upload is not None:
-                discard(settings.data_dir, source.upload.id)
+                discard(settings.data_dir, source.upload.id, storage)
     audit.record(
         session, user.id, "batch.create", "batch", batch_id, client=client, items=len(sources)
     )
@@ -220,8 +228,12 @@ def _submit(
     if source.lesson is not None:
         item.lesson_id = source.lesson.id
         return
+    joined: Path | None = None
     if source.upload is not None:
         path = part_path(settings.data_dir, source.upload.id)
+        if parts_in_storage(storage):  # chunks from any API host: joined here, in order
+            path = joined = spool_path(settings.data_dir, source.upload.id)
+            assemble(storage, source.upload.id, source.upload.size, path)
         known = source.upload.sha256
         sha = known if known else sha256_file(path)
     else:
@@ -245,6 +257,8 @@ def _submit(
         made.append(lesson.id)
         item.lesson_id = lesson.id
     finally:
+        if joined is not None:
+            joined.unlink(missing_ok=True)
         if source.upload is not None:
             upload = session.get(Upload, source.upload.id)
             if upload is not None:

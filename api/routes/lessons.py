@@ -72,7 +72,14 @@ from models.retention import delete_lesson as delete_lesson_everywhere
 from models.settings import Settings
 from models.storage import Storage
 from models.transcription import TranscriptVersion, current_number, transcript_key
-from models.upload import discard, part_path, uploads_dir
+from models.upload import (
+    assemble,
+    discard,
+    part_path,
+    parts_in_storage,
+    spool_path,
+    uploads_dir,
+)
 from pipeline.captions import TranscriptFormat
 
 router = APIRouter(prefix="/lessons", tags=["lessons"])
@@ -147,9 +154,16 @@ def _from_upload(
             409,
             f"The upload is not finished: {upload.offset} of {upload.size} bytes have arrived.",
         )
-    path = part_path(settings.data_dir, upload.id)
-    filename, sha = upload.filename, upload.sha256
+    shared = parts_in_storage(storage)
+    path = (
+        spool_path(settings.data_dir, upload.id)
+        if shared
+        else part_path(settings.data_dir, upload.id)
+    )
+    filename, sha, upload_id = upload.filename, upload.sha256, upload.id
     try:
+        if shared:  # the parts may have come through any API host: joined here, in order
+            assemble(storage, upload_id, upload.size, path)
         lesson = make_lesson(
             session, settings, storage, tasks, user, path, filename, body.title, body.transcribe,
             sha, client_of(request), body.consent, body.research_use,
@@ -158,7 +172,9 @@ def _from_upload(
         # The upload is used up either way: a lesson took its bytes, or they were refused.
         session.delete(upload)
         session.commit()
-        discard(settings.data_dir, upload.id)
+        discard(settings.data_dir, upload_id, storage)
+        if shared:
+            path.unlink(missing_ok=True)
     return lesson
 
 

@@ -6,9 +6,11 @@
     GET    /uploads/{id}        -> the same as JSON
     DELETE /uploads/{id}        -> 204, the bytes are removed
 
-A chunk is written as it streams in. If the connection drops mid-chunk, the bytes that arrived are
-kept and the offset moves to the end of them. One chunk of an upload is written at a time, in
-any number of API processes (a compare-and-set claim on the row: the loser of a race is 409). A
+A chunk is written as it streams in (to this host's `.part` file, or spooled here and then
+stored as a part in shared storage: see models/upload.py). If the connection drops mid-chunk,
+the bytes that arrived are kept and the offset moves to the end of them. One chunk of an upload
+is written at a time, in any number of API processes and hosts (a compare-and-set claim on the
+row: the loser of a race is 409). A
 full upload folder is 507 with the offset unchanged and nothing of the chunk kept. The first
 bytes are checked for a recording's signature as soon as they arrive (415 early, not after
 gigabytes); the checksum when the last byte arrives (422, upload discarded). A finished upload
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from api.bodies import iter_body
-from api.deps import CurrentUser, PartWriterDep, SessionDep, SettingsDep
+from api.deps import CurrentUser, PartWriterDep, SessionDep, SettingsDep, StorageDep
 from api.errors import CodedHTTPException, responses
 from api.schemas import UploadCreate, UploadPublic
 from api.services.errors import too_large_detail
@@ -34,6 +36,7 @@ from models.account import User
 from models.lesson import Lesson
 from models.mediatype import SNIFF_BYTES, NotARecordingError, sniff
 from models.settings import Settings
+from models.storage import Storage
 from models.upload import (
     ChunkTooLargeError,
     ClaimLostError,
@@ -43,9 +46,14 @@ from models.upload import (
     discard,
     finish_chunk,
     part_path,
+    parts_in_storage,
     read_head,
     refresh_claim,
     sha256_file,
+    sha256_stored,
+    spool_path,
+    stored_head,
+    stored_part_key,
 )
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -110,7 +118,7 @@ def check_quota(session: Session, settings: Settings, user: User, size: int) -> 
 @router.post("", status_code=201, response_model=UploadPublic, responses=responses(403, 413, 429))
 def create_upload(
     body: UploadCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep,
-    response: Response,
+    storage: StorageDep, response: Response,
 ) -> Upload:  # fmt: skip
     """Start an upload; the declared size is checked against the limit before any byte is sent."""
     require_uploader(user)
@@ -125,7 +133,8 @@ def create_upload(
     )
     session.add(upload)
     session.flush()
-    part_path(settings.data_dir, upload.id).touch(mode=0o600)
+    if not parts_in_storage(storage):
+        part_path(settings.data_dir, upload.id).touch(mode=0o600)
     session.commit()
     response.headers.update(_offset_headers(upload))
     response.headers["Location"] = f"/api/v1/uploads/{upload.id}"
@@ -164,12 +173,13 @@ def get_upload(
 
 @router.delete("/{upload_id}", status_code=204, responses=responses(404))
 def abandon_upload(
-    upload_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> None:
+    upload_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+    storage: StorageDep,
+) -> None:  # fmt: skip
     upload = own_upload(session, user, upload_id)
     session.delete(upload)
     session.commit()
-    discard(settings.data_dir, upload_id)
+    discard(settings.data_dir, upload_id, storage)
 
 
 @router.patch(
@@ -195,6 +205,7 @@ def append(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    storage: StorageDep,
     writer: PartWriterDep,
     upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)],
 ) -> Response:
@@ -219,38 +230,59 @@ def append(
             f"{upload.offset}.",
             headers=_offset_headers(upload),
         )
+    shared = parts_in_storage(storage)
     path = part_path(settings.data_dir, upload.id)
-    disconnected = False
+    target = spool_path(settings.data_dir, upload.id) if shared else path
+    disconnected, stored, key = False, False, ""
     try:
-        writer.append_chunk(
-            path,
-            upload_offset,
-            iter_body(request),
-            limit,
-            keep_alive=lambda: refresh_claim(session, upload.id, token),
-        )
-    except ChunkTooLargeError:
-        finish_chunk(session, upload.id, token, None)
-        raise HTTPException(413, _chunk_detail(limit, remaining)) from None
-    except NoSpaceError:
-        finish_chunk(session, upload.id, token, None)
-        session.refresh(upload)
-        raise no_space(upload) from None
-    except ClaimLostError:
-        session.refresh(upload)
-        raise HTTPException(
-            409,
-            f"This chunk stalled and another took its place; the current offset is "
-            f"{upload.offset}.",
-            headers=_offset_headers(upload),
-        ) from None
-    except ClientDisconnect:
-        disconnected = True  # keep what arrived; the client asks for the offset and resumes
-    except BaseException:
-        finish_chunk(session, upload.id, token, None)
-        raise
-    if not finish_chunk(session, upload.id, token, min(path.stat().st_size, upload.size)):
+        try:
+            writer.append_chunk(
+                target,
+                0 if shared else upload_offset,
+                iter_body(request),
+                limit,
+                keep_alive=lambda: refresh_claim(session, upload.id, token),
+            )
+        except ChunkTooLargeError:
+            finish_chunk(session, upload.id, token, None)
+            raise HTTPException(413, _chunk_detail(limit, remaining)) from None
+        except NoSpaceError:
+            finish_chunk(session, upload.id, token, None)
+            session.refresh(upload)
+            raise no_space(upload) from None
+        except ClaimLostError:
+            session.refresh(upload)
+            raise HTTPException(
+                409,
+                f"This chunk stalled and another took its place; the current offset is "
+                f"{upload.offset}.",
+                headers=_offset_headers(upload),
+            ) from None
+        except ClientDisconnect:
+            disconnected = True  # keep what arrived; the client asks for the offset and resumes
+        except BaseException:
+            finish_chunk(session, upload.id, token, None)
+            raise
+        if shared:
+            arrived = target.stat().st_size
+            key = stored_part_key(upload.id, upload_offset, token)
+            stored = arrived > 0 and refresh_claim(session, upload.id, token)
+            try:
+                if stored:
+                    storage.put_file(key, target, "application/octet-stream")
+            except BaseException:
+                finish_chunk(session, upload.id, token, None)
+                raise
+            end = upload_offset + arrived if stored else upload_offset
+        else:
+            end = path.stat().st_size
+    finally:
+        if shared:
+            target.unlink(missing_ok=True)
+    if not finish_chunk(session, upload.id, token, min(end, upload.size)):
         disconnected = True  # a stalled write that lost its claim: the new writer's offset holds
+        if shared and stored:
+            storage.delete(key)  # not acknowledged: the part that replaced it stands
     session.refresh(upload)
     if disconnected:
         return Response(status_code=400)
@@ -258,14 +290,14 @@ def append(
     need = min(SNIFF_BYTES, upload.size)
     if upload_offset < need <= upload.offset:
         try:
-            sniff(read_head(path))
+            sniff(stored_head(storage, upload.id, upload.size) if shared else read_head(path))
         except NotARecordingError as exc:
-            _drop(session, settings, upload)
+            _drop(session, settings, storage, upload)
             raise HTTPException(415, f"{exc} Upload discarded.") from None
     if upload.complete and upload.sha256:
-        actual = sha256_file(path)
+        actual = sha256_stored(storage, upload.id, upload.size) if shared else sha256_file(path)
         if actual != upload.sha256:
-            _drop(session, settings, upload)
+            _drop(session, settings, storage, upload)
             raise HTTPException(
                 422,
                 f"The checksum does not match: expected SHA-256 {upload.sha256}, received "
@@ -311,7 +343,7 @@ def _chunk_detail(limit: int, remaining: int) -> str:
     return f"Chunks may be at most {limit} bytes. Nothing of this chunk was kept."
 
 
-def _drop(session: Session, settings: Settings, upload: Upload) -> None:
+def _drop(session: Session, settings: Settings, storage: Storage, upload: Upload) -> None:
     session.delete(upload)
     session.commit()
-    discard(settings.data_dir, upload.id)
+    discard(settings.data_dir, upload.id, storage)

@@ -3,8 +3,9 @@ S3: chunks sent alternately to each make one lesson with exactly the bytes sent,
 an offset another process is still writing is 409 there (the claim lives in the database, not in
 a process).
 
-Both processes share one data folder, as two API processes on one host do; the chunks' bytes are
-on that host's disk until the lesson is made (see models/upload.py).
+Each process has its own data folder, as two API hosts do: with S3 storage every chunk is stored
+as a part in the bucket (models/upload.py), so neither host's disk holds the upload, and the
+lesson is made from the parts whichever host took which chunk.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from models.db import session_scope
 from models.lesson import Lesson
 from models.settings import Settings
 from models.storage import open_storage
-from models.upload import Upload
+from models.upload import Upload, parts_prefix
 from tests.mediafactory import make_video
 
 pytestmark = pytest.mark.services
@@ -89,7 +90,14 @@ def two_apis(scaleout: Settings, tmp_path: Path) -> Iterator[tuple[int, int, dic
         token = issue_token(scaleout, user).token
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     ports = free_port(), free_port()
-    procs = [start_api(env, port, tmp_path / f"api-{port}.log") for port in ports]
+    procs = [
+        start_api(
+            {**env, "CLIPCOACH_DATA_DIR": str(tmp_path / f"host-{n}")},
+            port,
+            tmp_path / f"api-{port}.log",
+        )
+        for n, port in enumerate(ports)
+    ]
     try:
         for port, proc in zip(ports, procs, strict=True):
             wait_up(port, proc, tmp_path / f"api-{port}.log")
@@ -109,6 +117,7 @@ def test_chunks_alternating_between_two_api_processes_make_one_lesson(
     two_apis: tuple[int, int, dict[str, str]], scaleout: Settings, tmp_path: Path
 ) -> None:
     a, b, auth = two_apis
+    storage = open_storage(scaleout.storage_url)
     data = make_video(tmp_path / "lesson.mp4", duration=3.0).path.read_bytes()
     status, _, raw = call(
         a, "POST", "/api/v1/uploads",
@@ -130,6 +139,9 @@ def test_chunks_alternating_between_two_api_processes_make_one_lesson(
         assert status == 200, raw
         offset += len(chunk)
         assert headers["upload-offset"] == str(offset)
+        # the chunks are in the shared bucket, not on either host's disk
+        assert len(storage.list_keys(parts_prefix(upload))) == turn + 1
+        assert not list(tmp_path.glob("host-*/uploads/*.part"))
         # the other process knows the new offset at once
         _, other, _ = call((b, a)[turn % 2], "HEAD", f"/api/v1/uploads/{upload}", None, auth)
         assert other["upload-offset"] == str(offset)
@@ -144,7 +156,8 @@ def test_chunks_alternating_between_two_api_processes_make_one_lesson(
         lesson = session.get(Lesson, lesson_id)
         assert lesson is not None
         key = lesson.source_key
-    assert open_storage(scaleout.storage_url).get_bytes(key) == data
+    assert storage.get_bytes(key) == data
+    assert storage.list_keys(parts_prefix(upload)) == []  # the parts went with the upload
 
 
 def test_a_chunk_another_process_is_writing_is_409(
