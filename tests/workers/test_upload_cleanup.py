@@ -1,6 +1,7 @@
 """Abandoned resumable uploads: the sweep removes uploads nobody has added to for
-`upload_abandon_hours`, with their .part files, and stray .part files of that age; it leaves
-uploads in progress and fresh files alone."""
+`upload_abandon_hours`, with their .part files or their parts in shared (S3) storage, and stray
+.part files of that age and stored parts of no upload; it leaves uploads in progress and fresh
+files alone."""
 
 from __future__ import annotations
 
@@ -11,11 +12,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from models.account import Role
+from models.account import Role, new_id
 from models.accounts import create_user
 from models.db import session_scope, utcnow
 from models.settings import Settings, get_settings
-from models.upload import Upload, part_path, remove_abandoned, uploads_dir
+from models.storage import open_storage
+from models.upload import (
+    Upload,
+    part_path,
+    parts_prefix,
+    remove_abandoned,
+    stored_part_key,
+    uploads_dir,
+)
+from tests.services import s3_server, s3_url  # noqa: F401 - fixtures pytest finds by name
 from workers import sweep
 
 
@@ -101,3 +111,28 @@ def test_the_periodic_sweep_task_removes_abandoned_uploads(
     tasks.sweep_stale()  # the task body, as beat's worker runs it
     assert _remaining(settings) == {kept}
     assert not part_path(settings.data_dir, old).exists()
+
+
+@pytest.mark.services
+def test_stored_parts_of_abandoned_and_unknown_uploads_go(
+    settings: Settings,
+    owner: str,
+    s3_url: str,  # noqa: F811 - the fixture imported above, requested by name
+) -> None:
+    storage = open_storage(s3_url)
+    old = _upload(settings, owner, hours_ago=30)
+    fresh = _upload(settings, owner, hours_ago=1)
+    gone = new_id()  # its row was removed, a crash before its parts were
+    for upload_id in (old, fresh, gone):
+        storage.put_bytes(stored_part_key(upload_id, 0, "a1.b2"), b"x" * 200)
+        storage.put_bytes(stored_part_key(upload_id, 200, "a1.b3"), b"x" * 100)
+
+    report = remove_abandoned(
+        settings.database_url, settings.data_dir, timedelta(hours=24), storage=storage
+    )
+
+    assert report.uploads == [old]
+    assert report.stored_orphans == [gone]
+    assert storage.list_keys(parts_prefix(old)) == []
+    assert storage.list_keys(parts_prefix(gone)) == []
+    assert len(storage.list_keys(parts_prefix(fresh))) == 2
