@@ -83,6 +83,7 @@ class Run:
     idle: tuple[list[float], int, float]
     loaded: tuple[list[float], int, float]
     uploaded_bytes: int
+    upload_failures: int
     clip_answers: dict[int, int]
     load_before: str
     load_after: str
@@ -209,36 +210,51 @@ async def _chunk_body(size: int, first: bool) -> AsyncIterator[bytes]:
 
 async def streaming_upload(
     client: httpx.AsyncClient, total: int, chunk: int, stop: asyncio.Event
-) -> int:
+) -> tuple[int, int]:
     """Stream resumable uploads of `total` bytes in `chunk`-byte PATCHes until `stop`;
-    each finished one is abandoned (DELETE) and another begins. Bytes sent."""
-    sent = 0
+    each finished one is abandoned (DELETE) and another begins. A refused or failed chunk
+    (an overloaded server answers 500) abandons its upload and counts as failed: bytes stored
+    and chunks failed."""
+    sent = failed = 0
     for _ in range(100):
         if stop.is_set():
             break
-        created = await client.post(
-            "/api/v1/uploads", json={"filename": "lesson.mp4", "size": total}
-        )
-        created.raise_for_status()
+        try:
+            created = await client.post(
+                "/api/v1/uploads", json={"filename": "lesson.mp4", "size": total}
+            )
+        except httpx.HTTPError:
+            failed += 1
+            continue
+        if created.status_code != 201:
+            failed += 1
+            continue
         upload = created.json()["id"]
         offset = 0
         while offset < total and not stop.is_set():
             size = min(chunk, total - offset)
-            response = await client.patch(
-                f"/api/v1/uploads/{upload}",
-                content=_chunk_body(size, offset == 0),
-                headers={
-                    "Upload-Offset": str(offset),
-                    "Content-Type": "application/offset+octet-stream",
-                    "Content-Length": str(size),
-                },
-                timeout=300,
-            )
-            response.raise_for_status()
+            try:
+                response = await client.patch(
+                    f"/api/v1/uploads/{upload}",
+                    content=_chunk_body(size, offset == 0),
+                    headers={
+                        "Upload-Offset": str(offset),
+                        "Content-Type": "application/offset+octet-stream",
+                        "Content-Length": str(size),
+                    },
+                    timeout=300,
+                )
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if not ok:
+                failed += 1
+                break
             offset += size
             sent += size
-        await client.delete(f"/api/v1/uploads/{upload}")
-    return sent
+        with contextlib.suppress(httpx.HTTPError):
+            await client.delete(f"/api/v1/uploads/{upload}")
+    return sent, failed
 
 
 async def loaded_read(
@@ -248,7 +264,7 @@ async def loaded_read(
     mentor: dict[str, str],
     clips: Sequence[str],
     args: argparse.Namespace,
-) -> tuple[tuple[list[float], int, float], int, dict[int, int]]:
+) -> tuple[tuple[list[float], int, float], int, int, dict[int, int]]:
     """The read load while the pending viewers (the mentor) and the upload (the ECT) run."""
     stop = asyncio.Event()
     answers: dict[int, int] = {}
@@ -265,9 +281,9 @@ async def loaded_read(
             result = await read_load(base, paths, headers, args.clients, args.requests)
         finally:
             stop.set()
-        sent = await uploader
+        sent, failed = await uploader
         await asyncio.gather(*viewers)
-    return result, sent, answers
+    return result, sent, failed, answers
 
 
 def sign_in(base: str, email: str, password: str) -> dict[str, str]:
@@ -297,7 +313,7 @@ def measure(label: str, source: Path, args: argparse.Namespace) -> Run:
             load_before = loadavg()
             idle = asyncio.run(read_load(base, paths, headers, args.clients, args.requests))
             try:
-                loaded, sent, answers = asyncio.run(
+                loaded, sent, failed, answers = asyncio.run(
                     loaded_read(base, paths, headers, mentor, seed["clips"], args)
                 )
             except httpx.HTTPError as exc:
@@ -305,8 +321,9 @@ def measure(label: str, source: Path, args: argparse.Namespace) -> Run:
                 raise RuntimeError(f"{label}: {exc}\n{log}") from exc
             load_after = loadavg()
     return Run(
-        label, source, git_commit(source), idle, loaded, sent, answers, load_before, load_after
-    )
+        label, source, git_commit(source), idle, loaded, sent, failed, answers, load_before,
+        load_after,
+    )  # fmt: skip
 
 
 def quantiles(latencies: list[float]) -> tuple[float, float, float]:
@@ -331,7 +348,8 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
     for run in runs:
         answers = ", ".join(f"{code}: {n}" for code, n in sorted(run.clip_answers.items()))
         lines.append(
-            f"- {run.label}: the upload streamed {run.uploaded_bytes / MIB:.0f} MiB during the "
+            f"- {run.label}: the upload streamed {run.uploaded_bytes / MIB:.0f} MiB "
+            f"({run.upload_failures} chunks failed) during the "
             f"loaded run; pending clip media answered {answers or 'nothing'}; load average "
             f"(1/5/15 min) {run.load_before} before, {run.load_after} after."
         )
