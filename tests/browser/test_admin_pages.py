@@ -49,12 +49,13 @@ def test_the_admin_reads_the_policy_exports_a_person_and_erases_a_leaver(
     shots.take(page, "admin-policy-and-person")
 
     page.get_by_text("Erase this person").click()
-    page.get_by_label("Type their email address to confirm").fill("someone@school.example")
+    confirm = page.get_by_label("To confirm, type the address they sign in with")
+    confirm.fill("someone@school.example")
     page.get_by_role("button", name="Erase", exact=True).click()
     expect(page.locator("#person-error")).to_contain_text("Type leaver@school.example to confirm")
     expect(page.locator("#accounts")).to_contain_text("Lee Leaver")  # nothing happened
 
-    page.get_by_label("Type their email address to confirm").fill("leaver@school.example")
+    confirm.fill("leaver@school.example")
     page.get_by_role("button", name="Erase", exact=True).click()
     expect(page.locator("#toast")).to_contain_text(re.compile(r"Erased Lee Leaver: 0 lessons"))
     expect(page.locator("#accounts")).not_to_contain_text("Lee Leaver")
