@@ -27,8 +27,10 @@ transcripts or a share leaves an audit event naming ids only.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -244,22 +246,48 @@ def purge_expired(
 ) -> list[str]:
     """Delete every lesson past its date, one transaction each; return their ids. A lesson
     whose date was moved (or that was deleted) since it was listed is left to its new fate."""
+    now = now or utcnow()
+    return act_on_due(
+        db_url,
+        Lesson,
+        lambda session: expired(session, policy, now),
+        lambda lesson: deletes_on(lesson.created_at, lesson.keep_until, policy),
+        lambda session, lesson: delete_lesson(
+            session, storage, lesson, actor_id=None, reason=DeletionReason.retention
+        ),
+        now,
+    )
+
+
+_Row = TypeVar("_Row", Lesson, Share)
+
+
+def act_on_due(
+    db_url: str,
+    model: type[_Row],
+    list_due: Callable[[Session], list[str]],
+    date_of: Callable[[_Row], datetime | None],
+    act: Callable[[Session, _Row], None],
+    now: datetime,
+) -> list[str]:
+    """Run `act` on each row `list_due` names, one transaction each, the row locked and its
+    date checked again under the lock: between listing and acting, an owner may have moved the
+    date or deleted the row, and that decision wins. Returns the ids acted on."""
     from models.db import session_scope
 
-    now = now or utcnow()
     with session_scope(db_url) as session:
-        due = expired(session, policy, now)
+        due = list_due(session)
     done = []
-    for lesson_id in due:
+    for row_id in due:
         with session_scope(db_url) as session:
-            lesson = session.get(Lesson, lesson_id, with_for_update=True)
-            if lesson is None:
+            row = session.get(model, row_id, with_for_update=True)
+            if row is None:
                 continue
-            when = deletes_on(lesson.created_at, lesson.keep_until, policy)
+            when = date_of(row)
             if when is None or when > now:
                 continue
-            delete_lesson(session, storage, lesson, actor_id=None, reason=DeletionReason.retention)
-            done.append(lesson_id)
+            act(session, row)
+            done.append(row_id)
     return done
 
 
@@ -370,37 +398,27 @@ class Enforced:
 def enforce(db_url: str, storage: Storage, policy: Policy, now: datetime | None = None) -> Enforced:
     """Apply the whole policy once: lessons past their date, then transcripts, then shares,
     one transaction each; anything whose date moved since it was listed is left alone."""
-    from models.db import session_scope
-
     now = now or utcnow()
     lessons = purge_expired(db_url, storage, policy, now)
-    with session_scope(db_url) as session:
-        due_transcripts = transcripts_due(session, policy, now)
-    transcripts = []
-    for lesson_id in due_transcripts:
-        with session_scope(db_url) as session:
-            lesson = session.get(Lesson, lesson_id, with_for_update=True)
-            if lesson is None:
-                continue
-            lesson_date = deletes_on(lesson.created_at, lesson.keep_until, policy)
-            when = transcript_deletes_on(
-                lesson.created_at, lesson.transcript_keep_until, lesson_date, policy
-            )
-            if when is None or when > now:
-                continue
-            delete_transcripts(session, storage, lesson, actor_id=None)
-            transcripts.append(lesson_id)
-    with session_scope(db_url) as session:
-        due_shares = shares_due(session, policy, now)
-    shares = []
-    for share_id in due_shares:
-        with session_scope(db_url) as session:
-            share = session.get(Share, share_id, with_for_update=True)
-            if share is None:
-                continue
-            when = share_deletes_on(share, policy)
-            if when is None or when > now:
-                continue
-            delete_share(session, storage, share)
-            shares.append(share_id)
+    transcripts = act_on_due(
+        db_url,
+        Lesson,
+        lambda session: transcripts_due(session, policy, now),
+        lambda lesson: transcript_deletes_on(
+            lesson.created_at,
+            lesson.transcript_keep_until,
+            deletes_on(lesson.created_at, lesson.keep_until, policy),
+            policy,
+        ),
+        lambda session, lesson: delete_transcripts(session, storage, lesson, actor_id=None),
+        now,
+    )
+    shares = act_on_due(
+        db_url,
+        Share,
+        lambda session: shares_due(session, policy, now),
+        lambda share: share_deletes_on(share, policy),
+        lambda session, share: delete_share(session, storage, share),
+        now,
+    )
     return Enforced(lessons, transcripts, shares)

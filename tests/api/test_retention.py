@@ -8,12 +8,20 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.coaching import Clip, Comment
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, lesson_prefix
-from models.retention import LessonTombstone, purge_expired, school_policy
+from models.retention import (
+    LessonTombstone,
+    act_on_due,
+    deletes_on,
+    expired,
+    purge_expired,
+    school_policy,
+)
 from models.settings import get_settings
 from tests.api.conftest import World
 
@@ -302,3 +310,34 @@ def test_shares_go_when_they_end_or_after_the_school_period(
         w.client.get(f"{V1}/clips/{w.ids['clip_shared']}", headers=w.auth("ect_a")).status_code
         == 200
     )
+
+
+def test_a_lesson_whose_date_moves_after_listing_is_left_alone(thirty_days: World) -> None:
+    """Between the listing and the lock its owner keeps it longer, or it is deleted: the row as
+    it stands under the lock decides, for lessons, transcripts and shares alike."""
+    w = thirty_days
+    lesson_a, lesson_b = w.ids["lesson_a"], w.ids["lesson_b"]
+    _uploaded_days_ago(w, "lesson_a", 31)
+    _uploaded_days_ago(w, "lesson_b", 31)
+    policy, now = school_policy(), utcnow()
+
+    def listed_then_kept(session: Session) -> list[str]:
+        due = expired(session, policy, now)
+        with session_scope(w.settings.database_url) as other:  # the owner, meanwhile
+            other.execute(
+                update(Lesson)
+                .where(Lesson.id == lesson_a)
+                .values(keep_until=now + timedelta(days=5))
+            )
+        return [*due, "no-such-lesson"]
+
+    acted: list[str] = []
+    done = act_on_due(
+        w.settings.database_url,
+        Lesson,
+        listed_then_kept,
+        lambda lesson: deletes_on(lesson.created_at, lesson.keep_until, policy),
+        lambda session, lesson: acted.append(lesson.id),
+        now,
+    )
+    assert done == acted == [lesson_b]
