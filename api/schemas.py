@@ -1014,6 +1014,24 @@ class BatchPublic(BatchSummary):
     items: list[BatchItemPublic]
 
 
+class BatchRetried(BatchPublic):
+    retried: int = Field(description="How many failed lessons were queued to be processed again.")
+
+
+class BatchFolderFile(BaseModel):
+    name: str
+    size: int = Field(description="Bytes.")
+
+
+class BatchFolderPublic(BaseModel):
+    """A server folder a batch may read (`CLIPCOACH_BATCH_ALLOWED_DIRS`, or directly inside
+    one); submit its `path` in `paths` to take all its files."""
+
+    path: str
+    files: list[BatchFolderFile] = Field(description="Its files, the first 500 by name.")
+    file_count: int = Field(description="How many files a batch of this folder takes.")
+
+
 # action steps
 
 TargetDate = Annotated[

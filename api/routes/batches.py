@@ -29,10 +29,14 @@ from api.errors import responses
 from api.schemas import (
     BatchCounts,
     BatchCreate,
+    BatchFolderFile,
+    BatchFolderPublic,
     BatchItemPublic,
     BatchPublic,
+    BatchRetried,
     BatchSummary,
 )
+from api.services.batches import allowed_folders, retry_failed
 from api.services.errors import TooLargeError, UnsupportedError
 from api.services.lessons import make_lesson
 from models import audit
@@ -347,10 +351,43 @@ def list_batches(
     return out
 
 
+@router.get("/folders", response_model=list[BatchFolderPublic], responses=responses(403))
+def list_batch_folders(user: CurrentUser, settings: SettingsDep) -> list[BatchFolderPublic]:
+    """The server folders batches may read (coaches and administrators): each allowed folder
+    and the folders directly in it, with their files, so a coach picks rather than types."""
+    _require_submitter(user)
+    return [
+        BatchFolderPublic(
+            path=folder.path,
+            files=[BatchFolderFile(name=f.name, size=f.size) for f in folder.files],
+            file_count=folder.file_count,
+        )
+        for folder in allowed_folders(settings)
+    ]
+
+
 @router.get("/{batch_id}", response_model=BatchPublic, responses=responses(404))
 def get_batch(batch_id: str, user: CurrentUser, session: SessionDep) -> BatchPublic:
     """Each file's lesson with its status, stage, progress and error; overall counts."""
     return _public(session, user, _own_batch(session, user, batch_id))
+
+
+@router.post(
+    "/{batch_id}/retry", status_code=202, response_model=BatchRetried, responses=responses(404, 409)
+)
+def retry_batch(
+    batch_id: str, request: Request, user: CurrentUser, session: SessionDep, tasks: TaskQueueDep
+) -> BatchRetried:
+    """Process the batch's failed lessons again (its submitter), e.g. after a full disk or a
+    worker restart; items already queued, processing or ready are left alone. 409
+    `nothing_to_retry` when no lesson of it has failed (a second click changes nothing)."""
+    batch = _own_batch(session, user, batch_id)
+    retried = retry_failed(
+        session, tasks, user, batch, _items(session, user, batch), client_of(request)
+    )
+    session.expire_all()
+    public = _public(session, user, _own_batch(session, user, batch_id))
+    return BatchRetried(**public.model_dump(), retried=len(retried))
 
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")

@@ -48,8 +48,9 @@ from api.services.lessons import (
     make_lesson,
     no_transcript,
     not_ready,
+    requeue_failed,
 )
-from models import audit, queue
+from models import audit
 from models.access import (
     clip_filter,
     lesson_content_filter,
@@ -342,13 +343,8 @@ def retry_lesson(
     out of disk; a file that is not a recording will fail the same way, and says so again."""
     lesson = visible_lesson(session, user, lesson_id)
     require_lesson_delete(user, lesson)
-    if lesson.status != LessonStatus.failed:
+    if not requeue_failed(session, tasks, user, lesson, client_of(request)):
         raise HTTPException(409, "Only a lesson whose processing failed can be retried.")
-    lesson.status, lesson.stage, lesson.progress = LessonStatus.queued, None, 0
-    lesson.error_code = lesson.error_message = None
-    audit.record(session, user.id, "lesson.retry", "lesson", lesson_id, client=client_of(request))
-    session.commit()
-    tasks.send(queue.PROCESS_LESSON, lesson.id)
     return lesson
 
 

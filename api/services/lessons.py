@@ -1,5 +1,6 @@
-"""Lessons: making one from a recording (`make_lesson`, for lessons and batches), and reading
-what processing made of it (`no_transcript`, `stored_analytics`)."""
+"""Lessons: making one from a recording (`make_lesson`, for lessons and batches), processing a
+failed one again (`requeue_failed`, for lessons and batches), and reading what processing made
+of it (`no_transcript`, `stored_analytics`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.services.errors import (
@@ -100,6 +102,30 @@ def make_lesson(
         ) from None
     session.refresh(lesson)
     return lesson
+
+
+def requeue_failed(
+    session: Session, tasks: TaskQueue, user: User, lesson: Lesson, client: str
+) -> bool:
+    """Queue a failed lesson to be processed again from the start; False (and nothing sent)
+    when it is not failed any more. The status moves by one conditional UPDATE, so two retries
+    racing (two clicks, two API hosts) queue it once. Committed and audited."""
+    moved = session.execute(
+        update(Lesson)
+        .where(Lesson.id == lesson.id, Lesson.status == LessonStatus.failed)
+        .values(
+            status=LessonStatus.queued, stage=None, progress=0, error_code=None, error_message=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    audit.record(session, user.id, "lesson.retry", "lesson", lesson.id, client=client)
+    session.commit()
+    session.refresh(lesson)
+    tasks.send(queue.PROCESS_LESSON, lesson.id)
+    return True
 
 
 def not_ready(lesson: Lesson, what: str) -> NotReadyError:

@@ -475,6 +475,24 @@ for part in ("", "/transcripts.zip", "/research-export.zip"):
         coach=200,
         admin=404,
     )
+plain_route(
+    "GET", f"{V1}/batches/folders", anonymous=401, ect=403, mentor=403, coach=200, admin=200
+)
+# retrying: batch_c's lesson is ready (nothing to retry), batch_f's failed; only the submitter
+for key, coach in (("batch_c", 409), ("batch_f", 202)):
+    for case, status in {"anonymous": 401, "ect": 404, "mentor": 404, "admin": 404}.items():
+        ROWS.append(
+            Row("POST", f"{V1}/batches/{{batch_id}}/retry", f"{case}_{key}", ACTORS[case],
+                (("batch_id", key),), status)
+        )  # fmt: skip
+    ROWS.append(
+        Row("POST", f"{V1}/batches/{{batch_id}}/retry", f"coach_{key}", "coach",
+            (("batch_id", key),), coach)
+    )  # fmt: skip
+ROWS.append(
+    Row("POST", f"{V1}/batches/{{batch_id}}/retry", "anonymous", "anonymous",
+        (("batch_id", "batch_c"),), 401)
+)  # fmt: skip
 
 
 def _mp4_head(world: World, size: int) -> bytes:
@@ -599,6 +617,27 @@ def _add_coach_batch(world: World, media: Media) -> None:
         world.ids["lesson_c"], world.ids["batch_c"] = lesson.id, batch.id
 
 
+def _add_failed_batch(world: World) -> None:
+    """batch_f: the coach's batch of one lesson whose processing failed."""
+    from models.batch import Batch, BatchItem
+    from models.db import session_scope
+    from models.lesson import Lesson, LessonStatus
+
+    with session_scope(world.settings.database_url) as s:
+        lesson = Lesson(
+            owner_id=world.users["coach"], title="Cut off", source_key="", source_filename="f.mp4"
+        )
+        lesson.status, lesson.error_code = LessonStatus.failed, "unreadable_media"
+        s.add(lesson)
+        s.flush()
+        lesson.source_key = lesson.artefact_key("source.mp4")
+        batch = Batch(owner_id=world.users["coach"], name="Failed")
+        s.add(batch)
+        s.flush()
+        s.add(BatchItem(batch_id=batch.id, position=0, source_name="f.mp4", lesson_id=lesson.id))
+        world.ids["batch_f"] = batch.id
+
+
 def _add_blank(world: World) -> None:
     """blank_a: a blanked moment of lesson_a, made by its owner."""
     from models.blanks import LessonBlank
@@ -659,6 +698,8 @@ def test_route_answers_each_case(
 ) -> None:
     if {"lesson_c", "batch_c"} & {key for _, key in row.targets}:
         _add_coach_batch(world, media)
+    if "batch_f" in {key for _, key in row.targets}:
+        _add_failed_batch(world)
     if "blank_a" in {key for _, key in row.targets}:
         _add_blank(world)
     if any(key.startswith("collection_") for _, key in row.targets):

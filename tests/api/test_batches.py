@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from models import queue
 from models.account import Role
 from models.accounts import create_user, issue_token
+from models.audit import AuditEvent
 from models.batch import Batch, BatchItem
 from models.db import session_scope
-from models.lesson import Lesson
+from models.lesson import Lesson, LessonStatus
 from models.queue import InProcessQueue
 from models.settings import get_settings
 from models.upload import Upload, part_path
@@ -245,3 +246,104 @@ def test_a_coach_sees_lessons_in_their_batches_by_the_access_rule(
         for lesson in world.client.get(f"{V1}/lessons", headers=world.auth("coach")).json()
     }
     assert ids == {lesson_b}
+
+
+def test_the_coachs_page_lists_the_allowed_folders_and_their_files(
+    world: World, allowed: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.mp4").write_bytes(b"x")
+    (allowed / "out").symlink_to(outside)
+    (allowed / ".hidden").mkdir()
+    (allowed / "spring" / ".DS_Store").write_bytes(b"x")
+    r = world.client.get(f"{V1}/batches/folders", headers=world.auth("coach"))
+    assert r.status_code == 200, r.text
+    folders = {f["path"]: f for f in r.json()}
+    root, spring = str(allowed.resolve()), str((allowed / "spring").resolve())
+    assert list(folders) == [root, spring]  # the link out and the hidden folder are not offered
+    assert [f["name"] for f in folders[spring]["files"]] == ["notes.txt", "y8 ratio.mp4"]
+    assert folders[root]["file_count"] == 1
+    assert folders[root]["files"][0] == {
+        "name": "y9.mp4",
+        "size": (allowed / "y9.mp4").stat().st_size,
+    }
+    # a listed folder is exactly what a batch of it takes
+    batch = _submit(world, {"paths": [spring]})
+    assert [i["source_name"] for i in batch["items"]] == ["notes.txt", "y8 ratio.mp4"]
+    for who in ("ect_a", "mentor"):
+        assert world.client.get(f"{V1}/batches/folders", headers=world.auth(who)).status_code == 403
+    assert world.client.get(f"{V1}/batches/folders", headers=world.auth("admin")).status_code == 200
+
+
+def test_no_folders_are_listed_unless_an_admin_allowed_some(world: World) -> None:
+    r = world.client.get(f"{V1}/batches/folders", headers=world.auth("coach"))
+    assert r.status_code == 200 and r.json() == []
+
+
+def _fail(world: World, lesson_id: str) -> None:
+    with session_scope(world.settings.database_url) as s:
+        lesson = s.get(Lesson, lesson_id)
+        assert lesson is not None
+        lesson.status, lesson.stage, lesson.progress = LessonStatus.failed, "probe", 10
+        lesson.error_code, lesson.error_message = "no_space", "No space left on device"
+
+
+def test_retry_processes_only_the_failed_lessons_again_once(
+    world: World, inline_queue: InProcessQueue, media: Media
+) -> None:
+    uploads = [
+        _upload(world, "coach", b"not a recording at all", "notes.txt"),
+        _upload(world, "coach", media.clip.read_bytes(), "a.mp4"),
+        _upload(world, "coach", media.clip.read_bytes() + b"\0", "b.mp4"),
+    ]
+    batch = _submit(world, {"name": "Spring", "upload_ids": uploads})
+    inline_queue.join()
+    failed, ready = batch["items"][1]["lesson_id"], batch["items"][2]["lesson_id"]
+    _fail(world, failed)
+    sent_before = len(inline_queue.sent)
+    url = f"{V1}/batches/{batch['id']}/retry"
+
+    r = world.client.post(url, headers=world.auth("coach"))
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["retried"] == 1
+    assert [(i["status"], i["error_code"]) for i in body["items"]] == [
+        ("failed", "not_a_recording"),
+        ("queued", None),
+        ("ready", None),
+    ]
+    assert inline_queue.sent[sent_before:] == [(queue.PROCESS_LESSON, (failed,))]
+    # a second click while the first is under way, or after it: nothing changes
+    again = world.client.post(url, headers=world.auth("coach"))
+    assert again.status_code == 409
+    assert again.json()["code"] == "nothing_to_retry"
+    assert "never became a lesson" in again.json()["detail"]
+    inline_queue.join()
+    assert len(inline_queue.sent) == sent_before + 1
+    detail = world.client.get(f"{V1}/batches/{batch['id']}", headers=world.auth("coach")).json()
+    assert detail["counts"] == {"total": 3, "queued": 0, "processing": 0, "ready": 2, "failed": 1}
+    with session_scope(world.settings.database_url) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "batch.retry")).all()
+        assert [(e.object_id, e.detail["lessons"]) for e in events] == [(batch["id"], [failed])]
+        assert s.get(Lesson, ready).status == LessonStatus.ready  # type: ignore[union-attr]
+    # not the submitter: the batch does not exist for them
+    for who in ("ect_a", "mentor", "admin"):
+        assert world.client.post(url, headers=world.auth(who)).status_code == 404
+    assert world.client.post(url, headers=_other_coach(world)).status_code == 404
+    assert (
+        world.client.post(f"{V1}/batches/{'0' * 32}/retry", headers=world.auth("coach")).status_code
+        == 404
+    )
+
+
+def test_retry_of_a_batch_where_nothing_failed_is_a_conflict(
+    world: World, inline_queue: InProcessQueue, media: Media
+) -> None:
+    batch = _submit(
+        world, {"upload_ids": [_upload(world, "coach", media.clip.read_bytes(), "a.mp4")]}
+    )
+    inline_queue.join()
+    r = world.client.post(f"{V1}/batches/{batch['id']}/retry", headers=world.auth("coach"))
+    assert r.status_code == 409
+    assert r.json()["detail"] == "Nothing in this batch can be processed again: no item has failed."

@@ -26,6 +26,7 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 BODYLESS_ACTIONS = (
     "/api/v1/auth/logout",
     "/api/v1/lessons/{lesson_id}/retry",
+    "/api/v1/batches/{batch_id}/retry",
     "/api/v1/admin/users/{user_id}/erase",
     "/api/v1/notifications/read-all",
 )

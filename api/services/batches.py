@@ -1,0 +1,120 @@
+"""A coach's batches after submitting: the server folders they may choose from, and processing
+the failed items again.
+
+Submitting a batch lives in `api.routes.batches`; the rules here are the ones the coach's page
+needs on top: what `batch_allowed_dirs` holds (so a coach picks a folder instead of typing a
+server path), and a retry that touches only items whose lesson failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from api.services.errors import ConflictError
+from api.services.lessons import requeue_failed
+from models import audit
+from models.access import NotAllowedError, require_lesson_delete
+from models.account import User
+from models.batch import Batch, BatchItem
+from models.lesson import Lesson, LessonStatus
+from models.queue import TaskQueue
+from models.settings import Settings
+
+MAX_FILES_LISTED = 500
+"""Per folder: a folder of thousands of files is still submitted whole, only its listing stops."""
+
+
+@dataclass(frozen=True)
+class FolderFile:
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder a batch may read: an allowed one or a folder directly inside it."""
+
+    path: str
+    files: tuple[FolderFile, ...]
+    file_count: int
+    """All the files a batch of this folder would take, also those past the listing's cap."""
+
+
+def _files(folder: Path) -> list[Path]:
+    """The files a batch of `folder` takes (as `api.routes.batches` does: not hidden, not in
+    subfolders), those whose links lead outside the allowed folders left to the submit check."""
+    return sorted(
+        child for child in folder.iterdir() if not child.name.startswith(".") and child.is_file()
+    )
+
+
+def _folder(path: Path) -> Folder:
+    files = _files(path)
+    listed = tuple(FolderFile(f.name, f.stat().st_size) for f in files[:MAX_FILES_LISTED])
+    return Folder(str(path), listed, len(files))
+
+
+def allowed_folders(settings: Settings) -> list[Folder]:
+    """Each allowed folder that exists, then the folders directly inside it, with their files.
+    A subfolder is listed only when it resolves inside the allowed folder (a link out is not)."""
+    folders: list[Folder] = []
+    for configured in settings.batch_allowed_dirs:
+        root = Path(configured).expanduser().resolve()
+        if not root.is_dir():
+            continue
+        folders.append(_folder(root))
+        for child in sorted(root.iterdir()):
+            if child.name.startswith(".") or not child.is_dir():
+                continue
+            if child.resolve().is_relative_to(root):
+                folders.append(_folder(child))
+    return folders
+
+
+def _retryable(user: User, lesson: Lesson) -> bool:
+    if lesson.status != LessonStatus.failed:
+        return False
+    try:
+        require_lesson_delete(user, lesson)  # who may retry a lesson: its owner or an admin
+    except NotAllowedError:
+        return False
+    return True
+
+
+def retry_failed(
+    session: Session,
+    tasks: TaskQueue,
+    user: User,
+    batch: Batch,
+    items: list[tuple[BatchItem, Lesson | None]],
+    client: str,
+) -> list[str]:
+    """Queue again every failed lesson of `batch` (of `items`, each with its lesson as the user
+    sees it); the ids queued. Items that never became a lesson (not a recording, too large) have
+    nothing to process again and stay as they are. ConflictError when nothing was queued, so a
+    second click finds the first one's work done and changes nothing."""
+    retried = [
+        lesson.id
+        for _, lesson in items
+        if lesson is not None
+        and _retryable(user, lesson)
+        and requeue_failed(session, tasks, user, lesson, client)
+    ]
+    if not retried:
+        unfixable = sum(lesson is None for _, lesson in items)
+        raise ConflictError(
+            "Nothing in this batch can be processed again: "
+            + (
+                f"{unfixable} file{'s' if unfixable != 1 else ''} never became a lesson (not a "
+                "recording, too large, or deleted); submit a good copy in a new batch."
+                if unfixable
+                else "no item has failed."
+            ),
+            code="nothing_to_retry",
+        )
+    audit.record(session, user.id, "batch.retry", "batch", batch.id, client=client, lessons=retried)
+    session.commit()
+    return retried
