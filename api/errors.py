@@ -18,7 +18,7 @@ import logging
 import math
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.services.errors import ServiceError
 from models.access import NotAllowedError, NotVisibleError
 from models.storage import ObjectMissingError, StorageUnavailableError
+from models.upload import Upload
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,29 @@ class CodedHTTPException(StarletteHTTPException):
     ) -> None:
         super().__init__(status_code, detail, headers)
         self.code = code
+
+
+def offset_headers(upload: Upload) -> dict[str, str]:
+    """Where a resumable upload stands, sent with every answer about it (errors too)."""
+    return {
+        "Upload-Offset": str(upload.offset),
+        "Upload-Length": str(upload.size),
+        "Cache-Control": "no-store",
+    }
+
+
+def no_space(upload: Upload | None = None) -> HTTPException:
+    """507: the upload folder is full; the client keeps its bytes and tries again later."""
+    if upload is None:
+        return HTTPException(
+            507, "The server has no room for this recording just now; nothing was kept."
+        )
+    return HTTPException(
+        507,
+        "The server has no room for this chunk just now; nothing of it was kept. "
+        f"The offset is still {upload.offset}: try again later.",
+        headers=offset_headers(upload),
+    )
 
 
 DESCRIPTIONS = {

@@ -128,6 +128,35 @@ def test_routes_take_clip_and_lesson_work_from_services() -> None:
     assert borrowing == []
 
 
+def _route_modules_imported(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of an `api.routes` module in `path`, however spelled."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("api.routes")]
+        elif isinstance(node, ast.ImportFrom):
+            module = "api.routes." * (node.level > 0) + (node.module or "")
+            if module.rstrip(".") == "api.routes":  # `from api.routes import clips`
+                found += [(node.lineno, f"api.routes.{a.name}") for a in node.names]
+            elif module.startswith("api.routes."):
+                found.append((node.lineno, module))
+    return found
+
+
+def test_no_route_module_imports_another() -> None:
+    """Routes are thin and side by side: what two of them share lives in `api/services/` (the
+    work) or `api/errors.py` (the HTTP answer), so no router borrows another's private parts."""
+    routes = sorted((ROOT / "api" / "routes").glob("*.py"))
+    assert len(routes) > 5
+    borrowing = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in routes
+        if path.name != "__init__.py"
+        for line, module in _route_modules_imported(path)
+    ]
+    assert borrowing == []
+
+
 def test_the_walks_see_what_they_should(tmp_path: Path) -> None:
     """The checks themselves: nested imports count for layering; only import-time ones load."""
     module = tmp_path / "m.py"
@@ -137,6 +166,13 @@ def test_the_walks_see_what_they_should(tmp_path: Path) -> None:
     )
     assert {name for _, name in _imports(module)} == {"typing", "numpy", "cv2", "workers"}
     assert _module_level_imports(module) == {"typing", "typing.TYPE_CHECKING", "numpy"}
+    module.write_text(
+        "import api.routes.clips\nfrom api.routes import lessons\nfrom .uploads import x\n"
+        "from api.routes.batches import y\nfrom api.services import z\n"
+    )
+    assert [m for _, m in _route_modules_imported(module)] == [
+        "api.routes.clips", "api.routes.lessons", "api.routes.uploads", "api.routes.batches",
+    ]  # fmt: skip
 
 
 def test_benchmarks_never_import_the_test_suite() -> None:

@@ -10,13 +10,11 @@ A file that is not a recording is an item with its reason, not a failed request.
 
 from __future__ import annotations
 
-import io
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -36,12 +34,18 @@ from api.schemas import (
     BatchRetried,
     BatchSummary,
 )
-from api.services.batches import allowed_folders, retry_failed
+from api.services.batches import (
+    ZipSink,
+    allowed_folders,
+    batch_items,
+    own_batch,
+    retry_failed,
+    safe_stem,
+)
 from api.services.errors import TooLargeError, UnsupportedError
 from api.services.lessons import make_lesson
 from models import audit
 from models.access import (
-    NotVisibleError,
     lesson_filter,
     own_upload,
     require_lesson_content,
@@ -213,7 +217,7 @@ def create_batch(
     )
     session.commit()
     response.headers["Location"] = f"/api/v1/batches/{batch_id}"
-    return _public(session, user, _own_batch(session, user, batch_id))
+    return _public(session, user, own_batch(session, user, batch_id))
 
 
 def _submit(
@@ -269,23 +273,6 @@ def _submit(
                 session.delete(upload)
 
 
-def _own_batch(session: Session, user: User, batch_id: str) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None or batch.owner_id != user.id:
-        raise NotVisibleError("batch")
-    return batch
-
-
-def _items(session: Session, user: User, batch: Batch) -> list[tuple[BatchItem, Lesson | None]]:
-    """Each item with its lesson, if the lesson still exists and the user still sees it."""
-    ids = [i.lesson_id for i in batch.items if i.lesson_id]
-    lessons = {
-        lesson.id: lesson
-        for lesson in session.scalars(select(Lesson).where(Lesson.id.in_(ids), lesson_filter(user)))
-    }
-    return [(item, lessons.get(item.lesson_id or "")) for item in batch.items]
-
-
 def _item_public(item: BatchItem, lesson: Lesson | None) -> BatchItemPublic:
     if lesson is None:
         code = item.error_code or "lesson_deleted"
@@ -325,7 +312,7 @@ def _summary(batch: Batch, items: list[BatchItemPublic]) -> dict[str, object]:
 
 
 def _public(session: Session, user: User, batch: Batch) -> BatchPublic:
-    items = [_item_public(item, lesson) for item, lesson in _items(session, user, batch)]
+    items = [_item_public(item, lesson) for item, lesson in batch_items(session, user, batch)]
     return BatchPublic(**_summary(batch, items), items=items)
 
 
@@ -346,7 +333,7 @@ def list_batches(
     )
     out = []
     for batch in batches:
-        items = [_item_public(item, lesson) for item, lesson in _items(session, user, batch)]
+        items = [_item_public(item, lesson) for item, lesson in batch_items(session, user, batch)]
         out.append(BatchSummary(**_summary(batch, items)))
     return out
 
@@ -369,7 +356,7 @@ def list_batch_folders(user: CurrentUser, settings: SettingsDep) -> list[BatchFo
 @router.get("/{batch_id}", response_model=BatchPublic, responses=responses(404))
 def get_batch(batch_id: str, user: CurrentUser, session: SessionDep) -> BatchPublic:
     """Each file's lesson with its status, stage, progress and error; overall counts."""
-    return _public(session, user, _own_batch(session, user, batch_id))
+    return _public(session, user, own_batch(session, user, batch_id))
 
 
 @router.post(
@@ -381,25 +368,13 @@ def retry_batch(
     """Process the batch's failed lessons again (its submitter), e.g. after a full disk or a
     worker restart; items already queued, processing or ready are left alone. 409
     `nothing_to_retry` when no lesson of it has failed (a second click changes nothing)."""
-    batch = _own_batch(session, user, batch_id)
+    batch = own_batch(session, user, batch_id)
     retried = retry_failed(
-        session, tasks, user, batch, _items(session, user, batch), client_of(request)
+        session, tasks, user, batch, batch_items(session, user, batch), client_of(request)
     )
     session.expire_all()
-    public = _public(session, user, _own_batch(session, user, batch_id))
+    public = _public(session, user, own_batch(session, user, batch_id))
     return BatchRetried(**public.model_dump(), retried=len(retried))
-
-
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
-
-
-def safe_stem(source_name: str, fallback: str) -> str:
-    """A file name for the zip from a submitted name: its last part, without the extension,
-    only plain characters, never empty, `.` or `..`, never hidden."""
-    last = PurePosixPath(source_name.replace("\\", "/")).name
-    stem = PurePosixPath(last).stem if "." in last.lstrip(".") else last
-    stem = SAFE_NAME.sub("_", stem).strip(" .")[:120]
-    return stem or fallback
 
 
 def _formats(value: str) -> list[str]:
@@ -410,24 +385,6 @@ def _formats(value: str) -> list[str]:
             422, f"formats must be a comma-separated list of {', '.join(TRANSCRIPT_FORMATS)}."
         )
     return formats
-
-
-class _Sink(io.RawIOBase):
-    """A write-only stream whose bytes are handed out as they come (zipfile streams into it)."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        out, self.chunks = b"".join(self.chunks), []
-        return out
 
 
 @router.get(
@@ -445,14 +402,14 @@ def get_batch_transcripts(
 ) -> StreamingResponse:
     """A zip of the ready lessons' transcripts, named after their source files, with
     `manifest.json` listing every file and why any has no transcript."""
-    batch = _own_batch(session, user, batch_id)
+    batch = own_batch(session, user, batch_id)
     wanted = _formats(formats)
     plan: list[tuple[str, list[tuple[str, str]]]] = []
     manifest: dict[str, object] = {"batch": batch.id, "name": batch.name, "formats": wanted}
     included: list[dict[str, object]] = []
     failures: list[dict[str, object]] = []
     taken: set[str] = {"manifest"}
-    for item, lesson in _items(session, user, batch):
+    for item, lesson in batch_items(session, user, batch):
         public = _item_public(item, lesson)
         entry: dict[str, object] = {"source": item.source_name, "lesson_id": public.lesson_id}
         if lesson is None or lesson.status != LessonStatus.ready:
@@ -493,7 +450,7 @@ def get_batch_transcripts(
     session.commit()
 
     def stream() -> Iterator[bytes]:
-        sink = _Sink()
+        sink = ZipSink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for _, files in plan:
                 for arcname, key in files:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import CodedHTTPException, responses
-from api.routes.batches import _items, _own_batch, _Sink, safe_stem
+from api.services.batches import ZipSink, batch_items, own_batch, safe_stem
 from api.services.lessons import no_transcript, stored_analytics
 from models import audit
 from models.access import (
@@ -332,7 +332,7 @@ def _research_zip(
     session.commit()
 
     def stream() -> Iterator[bytes]:
-        sink = _Sink()
+        sink = ZipSink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for coaching in plan:
                 record = _record(storage, coaching)
@@ -366,7 +366,7 @@ def batch_research_export(
     """Every lesson of your batch as ELAN, TextGrid and CSV, with README.txt naming the lessons
     left out and why (consent excluding research use, not processed, no transcript). Audited
     for the batch and for each lesson."""
-    batch = _own_batch(session, user, batch_id)
+    batch = own_batch(session, user, batch_id)
     lessons = [
         (
             item.lesson_id or item.source_name,
@@ -374,7 +374,7 @@ def batch_research_export(
             lesson,
             item.error_message or "the lesson made from it no longer exists",
         )
-        for item, lesson in _items(session, user, batch)
+        for item, lesson in batch_items(session, user, batch)
     ]
     title = f"batch {batch.name or batch.id}"
     filename = safe_stem(batch.name, f"batch-{batch.id}") + "-research.zip"

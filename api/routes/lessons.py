@@ -29,9 +29,8 @@ from api.deps import (
     Viewer,
     client_of,
 )
-from api.errors import responses
+from api.errors import no_space, responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
-from api.routes.uploads import no_space
 from api.schemas import (
     AnalyticsPublic,
     LessonCreate,

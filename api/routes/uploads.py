@@ -28,7 +28,7 @@ from starlette.requests import ClientDisconnect
 
 from api.bodies import iter_body
 from api.deps import CurrentUser, PartWriterDep, SessionDep, SettingsDep, StorageDep
-from api.errors import CodedHTTPException, responses
+from api.errors import CodedHTTPException, no_space, offset_headers, responses
 from api.schemas import UploadCreate, UploadPublic
 from api.services.errors import too_large_detail
 from models.access import own_upload, require_uploader
@@ -61,14 +61,6 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
 QUOTA_OPEN = "upload_quota_open"
 QUOTA_IN_FLIGHT = "upload_quota_in_flight"
 QUOTA_STORAGE = "upload_quota_storage"
-
-
-def _offset_headers(upload: Upload) -> dict[str, str]:
-    return {
-        "Upload-Offset": str(upload.offset),
-        "Upload-Length": str(upload.size),
-        "Cache-Control": "no-store",
-    }
 
 
 def check_quota(session: Session, settings: Settings, user: User, size: int) -> None:
@@ -136,7 +128,7 @@ def create_upload(
     if not parts_in_storage(storage):
         part_path(settings.data_dir, upload.id).touch(mode=0o600)
     session.commit()
-    response.headers.update(_offset_headers(upload))
+    response.headers.update(offset_headers(upload))
     response.headers["Location"] = f"/api/v1/uploads/{upload.id}"
     return upload
 
@@ -159,7 +151,7 @@ OFFSET_HEADERS = {
 def upload_offset(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
     """The current offset, in the Upload-Offset header (no body)."""
     upload = own_upload(session, user, upload_id)
-    return Response(status_code=200, headers=_offset_headers(upload))
+    return Response(status_code=200, headers=offset_headers(upload))
 
 
 @router.get("/{upload_id}", response_model=UploadPublic, responses=responses(404))
@@ -167,7 +159,7 @@ def get_upload(
     upload_id: str, user: CurrentUser, session: SessionDep, response: Response
 ) -> Upload:
     upload = own_upload(session, user, upload_id)
-    response.headers.update(_offset_headers(upload))
+    response.headers.update(offset_headers(upload))
     return upload
 
 
@@ -228,7 +220,7 @@ def append(
             409,
             f"Another chunk of this upload is still arriving; the current offset is "
             f"{upload.offset}.",
-            headers=_offset_headers(upload),
+            headers=offset_headers(upload),
         )
     shared = parts_in_storage(storage)
     path = part_path(settings.data_dir, upload.id)
@@ -256,7 +248,7 @@ def append(
                 409,
                 f"This chunk stalled and another took its place; the current offset is "
                 f"{upload.offset}.",
-                headers=_offset_headers(upload),
+                headers=offset_headers(upload),
             ) from None
         except ClientDisconnect:
             disconnected = True  # keep what arrived; the client asks for the offset and resumes
@@ -307,21 +299,7 @@ def append(
     return Response(
         public.model_dump_json(),
         media_type="application/json",
-        headers=_offset_headers(upload),
-    )
-
-
-def no_space(upload: Upload | None = None) -> HTTPException:
-    """507: the upload folder is full; the client keeps its bytes and tries again later."""
-    if upload is None:
-        return HTTPException(
-            507, "The server has no room for this recording just now; nothing was kept."
-        )
-    return HTTPException(
-        507,
-        "The server has no room for this chunk just now; nothing of it was kept. "
-        f"The offset is still {upload.offset}: try again later.",
-        headers=_offset_headers(upload),
+        headers=offset_headers(upload),
     )
 
 
@@ -330,7 +308,7 @@ def _wrong_offset(offset: int, upload: Upload) -> HTTPException:
         409,
         f"This chunk starts at byte {offset} but the upload has {upload.offset} bytes; "
         f"the current offset is {upload.offset}: send from there.",
-        headers=_offset_headers(upload),
+        headers=offset_headers(upload),
     )
 
 

@@ -3,20 +3,25 @@ the failed items again.
 
 Submitting a batch lives in `api.routes.batches`; the rules here are the ones the coach's page
 needs on top: what `batch_allowed_dirs` holds (so a coach picks a folder instead of typing a
-server path), and a retry that touches only items whose lesson failed.
+server path), and a retry that touches only items whose lesson failed. Also what the batch
+routes share with the research exports: the caller's batch and the lessons of it they still
+see, file names inside a zip, and a zip streamed as it is made.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.services.errors import ConflictError
 from api.services.lessons import requeue_failed
 from models import audit
-from models.access import NotAllowedError, require_lesson_delete
+from models.access import NotAllowedError, NotVisibleError, lesson_filter, require_lesson_delete
 from models.account import User
 from models.batch import Batch, BatchItem
 from models.lesson import Lesson, LessonStatus
@@ -118,3 +123,53 @@ def retry_failed(
     audit.record(session, user.id, "batch.retry", "batch", batch.id, client=client, lessons=retried)
     session.commit()
     return retried
+
+
+def own_batch(session: Session, user: User, batch_id: str) -> Batch:
+    """The caller's own batch; anyone else's is as good as missing (404)."""
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.owner_id != user.id:
+        raise NotVisibleError("batch")
+    return batch
+
+
+def batch_items(
+    session: Session, user: User, batch: Batch
+) -> list[tuple[BatchItem, Lesson | None]]:
+    """Each item with its lesson, if the lesson still exists and the user still sees it."""
+    ids = [i.lesson_id for i in batch.items if i.lesson_id]
+    lessons = {
+        lesson.id: lesson
+        for lesson in session.scalars(select(Lesson).where(Lesson.id.in_(ids), lesson_filter(user)))
+    }
+    return [(item, lessons.get(item.lesson_id or "")) for item in batch.items]
+
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def safe_stem(source_name: str, fallback: str) -> str:
+    """A file name for the zip from a submitted name: its last part, without the extension,
+    only plain characters, never empty, `.` or `..`, never hidden."""
+    last = PurePosixPath(source_name.replace("\\", "/")).name
+    stem = PurePosixPath(last).stem if "." in last.lstrip(".") else last
+    stem = SAFE_NAME.sub("_", stem).strip(" .")[:120]
+    return stem or fallback
+
+
+class ZipSink(io.RawIOBase):
+    """A write-only stream whose bytes are handed out as they come (zipfile streams into it)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out, self.chunks = b"".join(self.chunks), []
+        return out
