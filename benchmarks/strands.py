@@ -3,10 +3,11 @@ suggestions for a clip.
 
     python -m benchmarks.strands [--out benchmarks/strands_results.md]
 
-Two sets of labelled clip transcripts, teacher-style speech with the ECF (2019) strand a mentor
+Three sets of labelled clip transcripts, teacher-style speech with the ECF (2019) strand a mentor
 would tag: tests/data/strands/clips.yaml, the development set the cue phrases in
-models/strand-cues.yaml were written against, and tests/data/strands/heldout.yaml, written after
-the cue phrases and never used to change them. Ranked by `models.suggest` over the built-in
+models/strand-cues.yaml were written against; tests/data/strands/heldout.yaml, held out when the
+cues were first written but looked at when they were revised on 2026-12-03; and
+tests/data/strands/heldout2.yaml, written before that revision and never used to change it. Ranked by `models.suggest` over the built-in
 framework's 112 "learn how to" strands; chance of a right top 3 is 3 in 112.
 """
 
@@ -24,7 +25,11 @@ from models.framework import read_framework_file
 from models.suggest import BUILTIN_FRAMEWORK, ClipFigures, ranker, strand_texts
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "strands"
-SETS = {"development": DATA / "clips.yaml", "held-out": DATA / "heldout.yaml"}
+SETS = {
+    "development": DATA / "clips.yaml",
+    "first held-out (tuned on 2026-12-03)": DATA / "heldout.yaml",
+    "held-out (2026-12-03)": DATA / "heldout2.yaml",
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:
