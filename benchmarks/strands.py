@@ -7,8 +7,9 @@ Three sets of labelled clip transcripts, teacher-style speech with the ECF (2019
 would tag: tests/data/strands/clips.yaml, the development set the cue phrases in
 models/strand-cues.yaml were written against; tests/data/strands/heldout.yaml, held out when the
 cues were first written but looked at when they were revised on 2026-12-03; and
-tests/data/strands/heldout2.yaml, written before that revision and never used to change it. Ranked by `models.suggest` over the built-in
-framework's 112 "learn how to" strands; chance of a right top 3 is 3 in 112.
+tests/data/strands/heldout2.yaml, written before that revision and never used to change it.
+Ranked by `models.suggest` over the built-in framework's 112 "learn how to" strands; chance of a
+right top 3 is 3 in 112.
 """
 
 from __future__ import annotations
