@@ -158,6 +158,9 @@ export function sameOriginPath(next, origin = location.origin) {
   return target.pathname + target.search + target.hash;
 }
 
+// Wait `ms` milliseconds (retry loops and polls).
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function formatTime(seconds) {
   if (!Number.isFinite(seconds)) return "–:––";
   const s = Math.max(0, seconds);

@@ -2,12 +2,11 @@
 // each clip's comments beside it while it plays.
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser } from "./api.js";
-import { MediaLinks, attachCaptions, attachVideo, swapSource } from "./media.js";
+import { MediaLinks, playRenderedClip, swapSource } from "./media.js";
 import { commentList, consentNotice } from "./coaching.js";
 
 const collectionId = document.body.dataset.collectionId;
 const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 onReady(async () => {
   await requireUser();
@@ -116,36 +115,16 @@ class Player {
     return this.links.get(clip.id);
   }
 
-  // As on the review page: while a clip renders the server answers 503 at once, so ask the
-  // signed URL for one byte to learn why the video failed, and try again while it is 503.
+  // The clip's MP4 may still be rendering: wait for it (media.js) unless another clip is
+  // picked meanwhile.
   async load(status) {
     const clip = this.clip;
-    const links = this.linksOf(clip);
-    const first = links.current || (await links.load());
     for (const track of this.video.querySelectorAll("track")) track.remove();
-    for (let attempt = 0; attempt < 240 && this.clip === clip; attempt += 1) {
-      try {
-        await attachVideo(this.video, links.current.media);
-        if (this.clip !== clip) return;
-        if (first.captions) attachCaptions(this.video, links.current.captions || first.captions);
-        status.textContent = "";
-        return;
-      } catch {
-        if (this.clip !== clip) return;
-        const probe = await fetch(links.current.media, {
-          headers: { Range: "bytes=0-0" },
-          cache: "no-store",
-          credentials: "omit",
-        });
-        if (probe.status === 401) await links.renew();
-        else if (probe.status !== 503 && !probe.ok) {
-          const body = await probe.json().catch(() => ({}));
-          status.textContent = body.detail || probe.statusText;
-          throw new ApiError(probe.status, body.detail || probe.statusText);
-        }
-        status.textContent = "Preparing the clip…";
-        await sleep(1000);
-      }
-    }
+    await playRenderedClip(this.video, this.linksOf(clip), {
+      status: (text) => {
+        if (this.clip === clip) status.textContent = text;
+      },
+      stillWanted: () => this.clip === clip,
+    });
   }
 }

@@ -5,7 +5,7 @@
 // so an interrupted upload never starts over. The upload id is remembered for this tab, so picking
 // the same file again after a reload resumes too.
 
-import { API, ApiError, api, authHeaders } from "./api.js";
+import { API, ApiError, api, authHeaders, sleep } from "./api.js";
 
 // Chunks of about a tenth of the file, between 256 KiB and 8 MiB: small files still show
 // progress and lose little to a dropped connection; big ones do not pay per-request overhead.
@@ -15,7 +15,6 @@ export function chunkBytesFor(size) {
 const MAX_RETRIES = 10;
 const POLL_MS = 1000;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function rememberKey(file) {
   return `clipcoach.upload:${file.name}:${file.size}:${file.lastModified}`;

@@ -7,7 +7,7 @@
 // player, which swaps its source without losing its place. Nothing is loaded from another host
 // unless the server redirects media to its own object store (allowed by the page's policy).
 
-import { ApiError, api, el, formatTime } from "./api.js";
+import { ApiError, api, el, formatTime, sleep } from "./api.js";
 
 const RENEW_AT = 0.8; // renew when this share of a link's life has passed
 const RETRY_MS = 30_000;
@@ -124,6 +124,49 @@ export function attachCaptions(video, url, label = "English") {
   });
   track.track.mode = "showing";
   return track;
+}
+
+export const RENDER_ATTEMPTS = 240; // a second apart: four minutes for a render to finish
+export const PREPARING = "Preparing the clip…";
+export const TOO_SLOW = "The clip is taking a long time to prepare; try again later.";
+
+// Ask for one byte of a media URL, to learn why the video element failed.
+const probeMedia = (url) => fetch(url, { headers: { Range: "bytes=0-0" }, cache: "no-store", credentials: "omit" });
+
+// Play a clip whose MP4 is rendered on demand. While it renders the server answers 503 at once
+// (with Retry-After); a <video> cannot say why it failed, so ask the same signed URL for one
+// byte to learn the status: 503 waits a second and tries again, 401 renews the links, anything
+// else is the server's reason, shown and thrown. The captions come from the same render, so
+// they are attached once the video plays. `stillWanted` says whether the page still shows this
+// clip (another may have been picked meanwhile). Resolves to "playing", "abandoned" or "slow";
+// `io` swaps the browser parts for tests.
+export async function playRenderedClip(video, links, { status, stillWanted = () => true, io = {} }) {
+  const { attach = attachVideo, captions = attachCaptions, probe = probeMedia, wait = sleep } = io;
+  const first = links.current || (await links.load());
+  for (let attempt = 0; attempt < RENDER_ATTEMPTS; attempt += 1) {
+    if (!stillWanted()) return "abandoned";
+    try {
+      await attach(video, links.current.media);
+      if (!stillWanted()) return "abandoned";
+      if (first.captions) captions(video, links.current.captions || first.captions);
+      status("");
+      return "playing";
+    } catch {
+      if (!stillWanted()) return "abandoned";
+      const answer = await probe(links.current.media);
+      if (answer.status === 401) await links.renew();
+      else if (answer.status !== 503 && !answer.ok) {
+        const body = await answer.json().catch(() => ({}));
+        status(body.detail || answer.statusText);
+        throw new ApiError(answer.status, body.detail || answer.statusText);
+      }
+      status(PREPARING);
+      await wait(1000);
+    }
+  }
+  if (!stillWanted()) return "abandoned";
+  status(TOO_SLOW);
+  return "slow";
 }
 
 // Parse a WebVTT file into cues {start, end, text}. Enough for thumbnails tracks.

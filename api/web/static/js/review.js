@@ -2,12 +2,11 @@
 // tags, comments at their moments.
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
-import { MediaLinks, anyUnsure, attachCaptions, attachVideo, commentMarks, followLinks, transcriptView } from "./media.js";
+import { MediaLinks, anyUnsure, commentMarks, followLinks, playRenderedClip, transcriptView } from "./media.js";
 import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
 
 const clipId = document.body.dataset.clipId;
 const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 onReady(async () => {
   await requireUser();
@@ -100,37 +99,13 @@ async function showTranscript(video) {
   }
 }
 
-// The clip's MP4 is rendered on demand: while it renders the server answers 503 at once (with
-// Retry-After). A <video> cannot say why it failed, so the page asks the same signed URL for
-// one byte to learn the status, and tries again while it is 503. The captions are made by the
-// same render, so they are attached once the video plays.
+// The clip's MP4 is rendered on demand; the player waits for it (media.js) and then follows
+// the renewed links.
 async function loadMedia(video, clip) {
   const status = $("render-status");
   const links = new MediaLinks(`clips/${clip.id}`);
-  const first = await links.load();
-  for (let attempt = 0; attempt < 240; attempt += 1) {
-    try {
-      await attachVideo(video, links.current.media);
-      if (first.captions) attachCaptions(video, links.current.captions || first.captions);
-      followLinks(video, links);
-      status.textContent = "";
-      return;
-    } catch {
-      const probe = await fetch(links.current.media, {
-        headers: { Range: "bytes=0-0" },
-        cache: "no-store",
-        credentials: "omit",
-      });
-      if (probe.status === 401) await links.renew();
-      else if (probe.status !== 503 && !probe.ok) {
-        const body = await probe.json().catch(() => ({}));
-        throw new ApiError(probe.status, body.detail || probe.statusText);
-      }
-      status.textContent = "Preparing the clip…";
-      await sleep(1000);
-    }
-  }
-  status.textContent = "The clip is taking a long time to prepare; try again later.";
+  const shown = await playRenderedClip(video, links, { status: (text) => { status.textContent = text; } });
+  if (shown === "playing") followLinks(video, links);
 }
 
 export { strandLabel };
