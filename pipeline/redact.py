@@ -22,6 +22,7 @@ from pathlib import Path
 from pipeline.captions import clip_transcript
 from pipeline.probe import ProbeOptions, ProbeResult
 from pipeline.probe import probe as probe_media
+from pipeline.pupilnames import NameList, name_times, redact_names
 from pipeline.tools import ProgressCallback, atomic_output, ffmpeg_command, run_tool
 from pipeline.transcript import Segment, Transcript
 
@@ -126,13 +127,47 @@ def hide_words(transcript: Transcript, blanks: Iterable[Range]) -> Transcript:
     return replace(transcript, segments=tuple(segments))
 
 
-def shown_clip_transcript(
-    transcript: Transcript, blanks: Iterable[Range], start: float, end: float
+def shown_transcript(
+    transcript: Transcript, blanks: Iterable[Range], names: NameList | None = None
 ) -> Transcript:
-    """What a clip's viewers may read: the words inside the clip, timed from its start, without
-    those said in a blanked moment. The clip's captions and the review page's transcript both
-    come from here, so they never disagree about what is hidden."""
-    return clip_transcript(hide_words(transcript, blanks), start, end)
+    """What a reader may read of a lesson's transcript: without the words said in a blanked
+    moment and, when `names` is given (a reader outside the coaching pair), with the pupils'
+    names on the class list replaced by [pupil]."""
+    hidden = hide_words(transcript, blanks)
+    return redact_names(hidden, names) if names else hidden
+
+
+def shown_clip_transcript(
+    transcript: Transcript,
+    blanks: Iterable[Range],
+    start: float,
+    end: float,
+    names: NameList | None = None,
+) -> Transcript:
+    """What a clip's viewers may read: the words inside the clip, timed from its start, as
+    `shown_transcript` leaves them (names matched over the whole lesson, so a sentence cut by
+    the clip is judged as it was said). The clip's captions and the review page's transcript
+    both come from here, so they never disagree about what is hidden."""
+    return clip_transcript(shown_transcript(transcript, blanks, names), start, end)
+
+
+NAME_PAD_SECONDS = 0.08
+"""Word timestamps are a few tens of milliseconds off; a name's silence reaches this far past
+each end of its word so no syllable is heard."""
+
+
+def name_silences(
+    transcript: Transcript,
+    blanks: Iterable[Range],
+    names: NameList,
+    start: float,
+    end: float,
+) -> list[Range]:
+    """The ranges (clip time, merged) over which a shared clip of [start, end) is silent
+    because a pupil's name on the class list is said there."""
+    said = name_times(hide_words(transcript, blanks), names)
+    padded = [(s - NAME_PAD_SECONDS, e + NAME_PAD_SECONDS) for s, e in said]
+    return clip_ranges(padded, start, end)
 
 
 def merge_ranges(ranges: Iterable[Range], duration: float | None = None) -> list[Range]:
