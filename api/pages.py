@@ -158,6 +158,18 @@ def notifications(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "notifications.html", "Notifications")
 
 
+@router.get("/batches", response_class=HTMLResponse)
+def batches(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """A coach's batches: start one from uploads or server folders, watch it, get the zip."""
+    return _page(request, settings, "batches.html", "Batch transcription")
+
+
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch(request: Request, settings: SettingsDep, batch_id: IdParam) -> HTMLResponse:
+    """The same page with one batch open, so its address can be kept or shared with oneself."""
+    return _page(request, settings, "batches.html", "Batch transcription", batch_id=batch_id)
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "admin.html", "Accounts")

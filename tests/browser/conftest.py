@@ -76,6 +76,8 @@ class LiveApp:
     people: dict[str, Person]
     server_log: Path
     worker_log: Path
+    recordings: Path
+    """The one server folder batches may read (CLIPCOACH_BATCH_ALLOWED_DIRS), empty at start."""
 
 
 def _free_port() -> int:
@@ -115,6 +117,8 @@ def _seed(settings: Settings) -> dict[str, Person]:
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("browser-app") / "data"
     data_dir.mkdir()
+    recordings = data_dir.parent / "recordings"
+    recordings.mkdir()
     env = {
         **os.environ,
         "CLIPCOACH_DATA_DIR": str(data_dir),
@@ -123,6 +127,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "CLIPCOACH_DATABASE_URL": "",
         "CLIPCOACH_STORAGE_URL": "",
         "CLIPCOACH_BROKER_URL": "",
+        "CLIPCOACH_BATCH_ALLOWED_DIRS": json.dumps([str(recordings)]),
     }
     settings = Settings(data_dir=data_dir, database_url="", storage_url="", broker_url="")
     upgrade(settings.database_url)
@@ -147,7 +152,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         )  # fmt: skip
         try:
             _wait_until_up(url, server, server_log)
-            yield LiveApp(url, settings, people, server_log, worker_log)
+            yield LiveApp(url, settings, people, server_log, worker_log, recordings)
         finally:
             _stop(server)
             _stop(worker)

@@ -230,7 +230,7 @@ def test_secrets_and_tokens_never_reach_the_logs(
 
 PAGES = [
     "/", "/signin", "/upload", "/admin", "/lessons/{lesson_a}", "/clips/{clip_shared}",
-    "/progress/someone", "/progress/someone/summary", "/notifications",
+    "/progress/someone", "/progress/someone/summary", "/notifications", "/batches", "/batches/x1",
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ onReady(async () => {
   const intro = {
     ect: "Upload your lessons, then review the clips your mentor shares with you.",
     mentor: "Open a lesson of one of your ECTs to clip, tag and give feedback.",
-    coach: "Your batches are managed from the command line and the API.",
+    coach: "Transcribe whole sets of lesson recordings at once, watch them go through and download the transcripts.",
     admin: "Manage accounts and mentor–ECT pairings.",
   };
   $("home-intro").textContent = intro[me.role] || roleName(me.role);
@@ -38,6 +38,7 @@ onReady(async () => {
   }
   if (me.role === "ect" || me.role === "mentor") jobs.push(showCollections(me));
   if (me.role === "admin") $("admin-section").hidden = false;
+  if (me.role === "coach") $("batches-section").hidden = false;
   jobs.push(showProgressLinks(me));
   await Promise.all(jobs);
 });
