@@ -2,14 +2,13 @@
 // resumable upload protocol) or from server folders an administrator allowed, watch every file
 // go through processing, download the transcripts as a zip, and retry the files that failed.
 
-import { ApiError, api, downloadFile, el, formatBytes, formatDate, onReady, requireUser, toast } from "./api.js";
+import { ApiError, api, downloadFile, el, formatBytes, formatDate, onReady, requireUser, sleep, toast } from "./api.js";
 import { items } from "./coaching.js";
 import { resumableUpload } from "./lessons.js";
 import { ZIP_FORMATS, batchBadge, batchPercent, batchSummary, canRetry, defaultBatchName, itemState } from "./batchview.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1500;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let chosen = []; // {file, row, bar, note}
 let watching = 0; // which batch's polling loop is current; opening another ends the old one
