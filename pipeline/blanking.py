@@ -12,10 +12,10 @@ says it rewrote. Nothing here reads storage or the database.
     audio.wav          extracted again from the blanked source (it feeds transcription)
     poster.jpg, sprite.jpg, thumbnails.vtt   made again from the blanked browser copy
     transcript.*, transcripts/v*/transcript.*  every word said (even partly) in a range removed
+    probe.json, scenes.json   made again from the blanked source (its size, maybe its name and
+                       codecs, changed; the black stretch is a scene of its own)
     speech.json, speakers.json   the ranges cut out of the speech regions and speaker turns
-    segments.json, analytics.json   made again from the blanked transcript
-
-Scene scores (scenes.json) hold numbers only and are kept.
+    segments.json, analytics.json   made again from the blanked transcript and scenes
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pipeline.lesson import (
     ANALYTICS,
     AUDIO,
     PROBE,
+    SCENES,
     SEGMENTS,
     SPEAKERS,
     SPEECH_REGIONS,
@@ -145,6 +146,11 @@ def blank_lesson_files(
         done.rewritten.append(new_source.name)
     new_media.replace(media)
     done.rewritten.append(media_name)
+
+    if done.source is not None:  # what describes or scores the source, from the new one
+        for stage, output in (("probe", PROBE), ("scenes", SCENES)):
+            if (workdir / output).exists():
+                done.rewritten += run_stage(stage, workdir, options).outputs
 
     if (workdir / AUDIO).exists() and done.source is not None:
         from pipeline.audio import extract_audio
