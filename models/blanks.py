@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, String, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.account import new_id
 from models.db import Base, utcnow
@@ -66,6 +67,7 @@ class LessonBlank(Base):
     claim: Mapped[str | None] = mapped_column(String(64))
     """The task id of the worker run rewriting the lesson for this blank (while `applying`)."""
     claimed_at: Mapped[datetime | None]
+    """When a run last claimed it, or (while `pending`) when the sweep last sent its task again."""
 
 
 def lesson_blanks(session: Session, lesson_id: str) -> list[tuple[float, float]]:
@@ -189,6 +191,52 @@ def finish(
         values |= {"status": BlankStatus.failed, "error_code": error[0]}
         values |= {"error_message": error[1]}
     session.execute(update(LessonBlank).where(LessonBlank.id.in_(blank_ids)).values(**values))
+
+
+def lost(session: Session, quiet_since: datetime, now: datetime) -> list[str]:
+    """Lessons whose blanks nobody is writing, so their task was lost (the broker dropped it, or
+    its retries ran out): a blank still `pending` and untouched (made, released or last sent
+    again) since `quiet_since`, or one `applying` under a claim older than STALE_CLAIM."""
+    rows = session.scalars(
+        select(LessonBlank.lesson_id)
+        .where(or_(_waiting_since(quiet_since), _stuck_claim(now)))
+        .distinct()
+    )
+    return sorted(rows)
+
+
+def _waiting_since(quiet_since: datetime) -> ColumnElement[bool]:
+    """Pending, and not made, released or sent again since `quiet_since`."""
+    return and_(
+        LessonBlank.status == BlankStatus.pending,
+        or_(
+            and_(LessonBlank.claimed_at.is_(None), LessonBlank.created_at <= quiet_since),
+            LessonBlank.claimed_at <= quiet_since,
+        ),
+    )
+
+
+def _stuck_claim(now: datetime) -> ColumnElement[bool]:
+    """Applying under a claim older than any run lasts: its worker died."""
+    return and_(
+        LessonBlank.status == BlankStatus.applying,
+        LessonBlank.claimed_at <= now - STALE_CLAIM,
+    )
+
+
+def mark_sent(session: Session, lesson_id: str, quiet_since: datetime, now: datetime) -> bool:
+    """Stamp the lesson's lost blanks as sent again now, only if nobody touched them since the
+    sweep looked (a worker claiming them wins); whether the task should be sent. A stale
+    `applying` claim is left as it is, for the new run to take back. The caller commits."""
+    stamped = session.execute(
+        update(LessonBlank)
+        .where(LessonBlank.lesson_id == lesson_id, _waiting_since(quiet_since))
+        .values(claimed_at=now)
+    )
+    if stamped.rowcount:  # type: ignore[attr-defined]
+        return True
+    stuck = select(LessonBlank.id).where(LessonBlank.lesson_id == lesson_id, _stuck_claim(now))
+    return session.scalar(stuck.limit(1)) is not None
 
 
 def release(session: Session, blank_ids: tuple[str, ...]) -> None:

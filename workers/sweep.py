@@ -22,6 +22,11 @@ every `sweep_interval_seconds`, a minute by default) repairs both:
   sweep does what the lost task would have done (`status.start_lesson` or
   `status.restart_stages`) and sends the stages that become ready.
 
+- The broker lost a blank's message (`clipcoach.lesson.blank`), or its retries ran out: a
+  blanked moment is still `pending` LOST_QUEUED after it was made (or last sent), or `applying`
+  under a claim older than `models.blanks.STALE_CLAIM`, and the media queue is empty. The sweep
+  sends the lesson's blank task again; its claim is idempotent, so a duplicate does nothing.
+
 Every change is a conditional UPDATE on the state the sweep saw, so a worker that wakes up in
 between wins and the sweep does nothing. A duplicate delivery is harmless: stages are idempotent
 and `status.begin_stage` ignores a finished stage.
@@ -39,6 +44,7 @@ from types import TracebackType
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from models import blanks
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.queue import MEDIA_QUEUE
@@ -122,6 +128,8 @@ class SweepReport:
     unblocked: list[tuple[str, str]] = field(default_factory=list)
     restarted: list[tuple[str, str]] = field(default_factory=list)
     """(lesson id, "process" or "retranscribe") whose lesson-level message was lost."""
+    blanks_resent: list[str] = field(default_factory=list)
+    """Lessons whose blank task was sent again."""
 
 
 def _aware(moment: datetime | None) -> datetime:
@@ -138,8 +146,10 @@ def sweep(
     lost_queued: timedelta = LOST_QUEUED,
     max_attempts: int = MAX_ATTEMPTS,
     now: datetime | None = None,
+    send_blank: Callable[[str], None] | None = None,
 ) -> SweepReport:
-    """Requeue or fail the stages of active lessons that nobody is working on."""
+    """Requeue or fail the stages of active lessons that nobody is working on; with
+    `send_blank`, send again the blank tasks of lessons whose blanks nobody is writing."""
     now = now or utcnow()
     report = SweepReport()
     with session_scope(db_url) as session:
@@ -203,7 +213,37 @@ def sweep(
                 report.unblocked.append((lesson_id, name))
 
     _restart_lost_lessons(db_url, enqueue, queue_depth, depths, by_lesson, lost_queued, now, report)
+    if send_blank is not None:
+        _resend_lost_blanks(db_url, send_blank, queue_depth, depths, lost_queued, now, report)
     return report
+
+
+def _resend_lost_blanks(
+    db_url: str,
+    send_blank: Callable[[str], None],
+    queue_depth: QueueDepth,
+    depths: dict[str, int],
+    lost_queued: timedelta,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Send the blank task again for lessons whose blanks wait with nobody writing them."""
+    quiet_since = now - lost_queued
+    with session_scope(db_url) as session:
+        waiting = blanks.lost(session, quiet_since, now)
+    if not waiting:
+        return
+    if MEDIA_QUEUE not in depths:
+        depths[MEDIA_QUEUE] = queue_depth(MEDIA_QUEUE)
+    if depths[MEDIA_QUEUE] > 0:
+        return  # the blank task may be waiting its turn there
+    for lesson_id in waiting:
+        with session_scope(db_url) as session:
+            send = blanks.mark_sent(session, lesson_id, quiet_since, now)
+        if send:
+            log.warning("lesson %s: its blank task was lost: sent again", lesson_id)
+            send_blank(lesson_id)
+            report.blanks_resent.append(lesson_id)
 
 
 def _restart_lost_lessons(

@@ -19,7 +19,14 @@ from sqlalchemy.exc import OperationalError
 from models.db import session_scope
 from models.mail import SmtpMailer
 from models.notifications import digest_options, email_digests
-from models.queue import EMAIL_DIGESTS, PROCESS_LESSON, RETENTION, SWEEP, TASK_PREFIX
+from models.queue import (
+    BLANK_LESSON,
+    EMAIL_DIGESTS,
+    PROCESS_LESSON,
+    RETENTION,
+    SWEEP,
+    TASK_PREFIX,
+)
 from models.retention import enforce, school_policy
 from models.settings import get_settings
 from models.storage import Storage, StorageUnavailableError, shared_storage
@@ -94,21 +101,34 @@ def _queue_depth(queue: str) -> int:
 def sweep_stale() -> None:
     """Requeue or fail lessons stuck in a stage (see workers.sweep); run every minute by beat."""
     settings = get_settings()
-    report = sweep.sweep(settings.database_url, enqueue_stage, _queue_depth)
+    report = sweep.sweep(
+        settings.database_url,
+        enqueue_stage,
+        _queue_depth,
+        send_blank=lambda lesson_id: app.send_task(BLANK_LESSON, args=[lesson_id]),
+    )
     remove_abandoned(
         settings.database_url,
         settings.data_dir,
         timedelta(hours=settings.upload_abandon_hours),
         storage=shared_storage(settings.storage_url),
     )
-    if report.requeued or report.resent or report.failed or report.unblocked or report.restarted:
+    if (
+        report.requeued
+        or report.resent
+        or report.failed
+        or report.unblocked
+        or report.restarted
+        or report.blanks_resent
+    ):
         log.info(
-            "sweep: requeued %s, resent %s, unblocked %s, restarted %s, failed %s",
+            "sweep: requeued %s, resent %s, unblocked %s, restarted %s, failed %s, blanks %s",
             report.requeued,
             report.resent,
             report.unblocked,
             report.restarted,
             report.failed,
+            report.blanks_resent,
         )
 
 

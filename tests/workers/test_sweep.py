@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from models import blanks
+from models.blanks import BlankStatus, LessonBlank
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
 from models.settings import Settings
@@ -304,3 +306,79 @@ def test_a_ready_lesson_is_not_restarted(settings: Settings, lesson_id: str) -> 
     recorder = Recorder()
     assert sweep.sweep(db, recorder.enqueue, recorder.queue_depth).restarted == []
     assert recorder.sent == []
+
+
+class BlankRecorder(Recorder):
+    def __init__(self, depth: int = 0) -> None:
+        super().__init__(depth)
+        self.blanks: list[str] = []
+
+    def send_blank(self, lesson_id: str) -> None:
+        self.blanks.append(lesson_id)
+
+    def sweep(self, settings: Settings) -> sweep.SweepReport:
+        return sweep.sweep(
+            settings.database_url, self.enqueue, self.queue_depth, send_blank=self.send_blank
+        )
+
+
+def _ready_lesson_with_blank(settings: Settings, minutes_ago: float, **blank: Any) -> str:
+    with session_scope(settings.database_url) as session:
+        lesson = Lesson(
+            source_key="lessons/b/source.mp4",
+            media_key="lessons/b/lesson.mp4",
+            title="Year 8 poetry",
+            status=LessonStatus.ready,
+        )
+        session.add(lesson)
+        session.flush()
+        made = utcnow() - timedelta(minutes=minutes_ago)
+        session.add(LessonBlank(lesson_id=lesson.id, start=1.0, end=2.0, created_at=made, **blank))
+        return lesson.id
+
+
+def test_a_blank_whose_task_was_lost_is_sent_again_once(settings: Settings) -> None:
+    lost = _ready_lesson_with_blank(settings, minutes_ago=5)
+    fresh = _ready_lesson_with_blank(settings, minutes_ago=0.5)
+    _ready_lesson_with_blank(settings, minutes_ago=60, status=BlankStatus.applied)
+    recorder = BlankRecorder()
+
+    report = recorder.sweep(settings)
+
+    assert recorder.blanks == report.blanks_resent == [lost]
+    assert recorder.sent == []
+    assert recorder.sweep(settings).blanks_resent == []  # sent: not again every minute
+    later = utcnow() + sweep.LOST_QUEUED + timedelta(seconds=5)
+    again = sweep.sweep(
+        settings.database_url, recorder.enqueue, recorder.queue_depth,
+        send_blank=recorder.send_blank, now=later,
+    )  # fmt: skip
+    assert sorted(again.blanks_resent) == sorted([lost, fresh])  # still lost: sent once more
+    with session_scope(settings.database_url) as session:  # the resent task claims it as usual
+        job = blanks.claim(session, lost, "resent-run")
+    assert job is not None and job.ranges == ((1.0, 2.0),)
+
+
+def test_a_blank_task_waiting_behind_others_is_not_resent(settings: Settings) -> None:
+    _ready_lesson_with_blank(settings, minutes_ago=30)
+    recorder = BlankRecorder(depth=4)
+    assert recorder.sweep(settings).blanks_resent == [] and recorder.blanks == []
+
+
+def test_a_blank_whose_worker_died_mid_rewrite_is_sent_again_and_taken_back(
+    settings: Settings,
+) -> None:
+    old = utcnow() - blanks.STALE_CLAIM - timedelta(minutes=1)
+    dead = _ready_lesson_with_blank(
+        settings, minutes_ago=300, status=BlankStatus.applying, claim="dead-run", claimed_at=old
+    )
+    _ready_lesson_with_blank(
+        settings, minutes_ago=300, status=BlankStatus.applying, claim="live-run",
+        claimed_at=utcnow() - timedelta(minutes=20),
+    )  # fmt: skip
+    recorder = BlankRecorder()
+    assert recorder.sweep(settings).blanks_resent == [dead]
+    with session_scope(settings.database_url) as session:
+        job = blanks.claim(session, dead, "resent-run")
+    assert job is not None
+    assert recorder.sweep(settings).blanks_resent == []  # the new run's claim is live
