@@ -89,6 +89,17 @@ def test_a_coach_transcribes_a_batch_downloads_the_zip_and_retries_a_damaged_fil
         ).first
     ).to_be_visible()
     shots.take(page, "in-progress")
+    # each file is done by stages; the page names the stage and how far it has got
+    under_way = page.locator("#batch-items tr[data-status=processing]").first
+    expect(under_way).to_contain_text(re.compile(r"Processing.*· \d+%"), timeout=DONE_TIMEOUT)
+    shots.take(page, "processing")
+    # the list beside follows the same polls (both read in one go: they change every 1.5 s)
+    detail_line, list_line = page.evaluate(
+        "[document.querySelector('#batch-summary').textContent,"
+        " document.querySelector('#batch-list li p').textContent]"
+    )
+    assert list_line.endswith(detail_line), (detail_line, list_line)
+    entry = page.locator("#batch-list li").filter(has_text="Spring term, Year 8")
 
     expect(detail).to_have_attribute("data-finished", "true", timeout=DONE_TIMEOUT)
     expect(page.locator("#batch-summary")).to_have_text("2 of 3 files transcribed · 1 failed")
@@ -99,6 +110,7 @@ def test_a_coach_transcribes_a_batch_downloads_the_zip_and_retries_a_damaged_fil
     expect(bad).to_contain_text("incomplete or damaged")
     expect(bad).not_to_contain_text("unreadable_media")
     expect(page.locator("#detail-badge")).to_have_text("1 failed")
+    expect(entry).to_contain_text("2 of 3 files transcribed · 1 failed")
     shots.take(page, "finished")
     shots.take(page, "finished", phone=True)
 

@@ -233,7 +233,19 @@ async function openBatch(batchId, { push = true } = {}) {
   }
 }
 
+// The open batch's entry in the list follows the polls too, without asking for the list again.
+function updateEntry(batch) {
+  const entry = $("batch-list").querySelector(`[data-batch-id="${CSS.escape(batch.id)}"]`);
+  if (!entry) return;
+  const badge = batchBadge(batch);
+  entry.querySelector("p").textContent = `${formatDate(batch.created_at)} · ${batchSummary(batch)}`;
+  const mark = entry.querySelector(".badge");
+  mark.textContent = badge.text;
+  mark.className = `badge state-${badge.tone}`;
+}
+
 function showBatch(batch) {
+  updateEntry(batch);
   const card = $("batch-detail");
   card.hidden = false;
   card.dataset.finished = String(batch.finished);
