@@ -21,7 +21,8 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import search
+from api.errors import CodedHTTPException
+from models import blanks, search
 from models.account import User
 from models.coaching import Clip
 from models.db import utcnow
@@ -43,6 +44,19 @@ VERSION_KEY = "version"
 """Where transcript.json's `options` say how the version was made (absent: by the model)."""
 
 
+def refuse_while_blanking(session: Session, lesson: Lesson, what: str) -> None:
+    """409 `blank_in_progress` while a blanked moment of the lesson waits for or is being
+    written into its stored files: the blank worker rewrites every transcript from the copies it
+    fetched, so a version saved meanwhile would be overwritten, or bring back removed words."""
+    if blanks.in_progress(session, lesson.id):
+        raise CodedHTTPException(
+            409,
+            "A blanked moment is still being written into the stored recording; "
+            f"{what} when it is done.",
+            "blank_in_progress",
+        )
+
+
 def _require_editable(session: Session, lesson: Lesson) -> None:
     session.refresh(lesson, with_for_update=True)  # one version at a time per lesson
     if lesson.status in (LessonStatus.queued, LessonStatus.processing):
@@ -51,6 +65,7 @@ def _require_editable(session: Session, lesson: Lesson) -> None:
             f"The lesson is still {lesson.status.value}; correct its transcript when it has "
             "finished.",
         )
+    refuse_while_blanking(session, lesson, "change the transcript")
 
 
 def _current_transcript(storage: Storage, lesson: Lesson) -> Transcript:

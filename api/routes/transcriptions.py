@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api import corrections
 from api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, TaskQueueDep, client_of
-from api.errors import CodedHTTPException, responses
+from api.errors import responses
 from api.schemas import (
     LessonPublic,
     LessonUpdate,
@@ -29,7 +29,7 @@ from api.schemas import (
     TranscriptVersionPublic,
 )
 from api.services.clips import user_brief
-from models import audit, blanks, queue
+from models import audit, queue
 from models.access import (
     require_lesson_content,
     require_transcript_delete,
@@ -83,13 +83,7 @@ def _require_idle(session: Session, lesson: Lesson) -> None:
             + (f" (stage {lesson.stage})" if lesson.stage else "")
             + "; try again when it has finished.",
         )
-    if blanks.in_progress(session, lesson.id):
-        raise CodedHTTPException(
-            409,
-            "A blanked moment is still being written into the stored recording; transcribe "
-            "again when it is done.",
-            "blank_in_progress",
-        )
+    corrections.refuse_while_blanking(session, lesson, "transcribe again")
     rows = session.scalars(select(LessonStage).where(LessonStage.lesson_id == lesson.id))
     for row in rows:
         if row.name not in TRANSCRIPTION_STAGES and row.status not in FINISHED:

@@ -262,3 +262,37 @@ def test_a_blank_whose_queue_is_down_says_so(world: World) -> None:
     )
     assert made.status_code == 201, made.text
     assert (made.json()["status"], made.json()["error_code"]) == ("failed", "queue_unavailable")
+
+
+def test_a_transcript_correction_waits_for_the_blank(world: World) -> None:
+    """The worker rewrites every transcript from the copies it fetched: a correction or revert
+    saved meanwhile would be overwritten, so both are refused until the blank is written."""
+    w = world
+    lesson = w.ids["lesson_a"]
+    use_queue(w.app, InProcessQueue())  # the blank task is only recorded: the blank stays pending
+    _blank(w, lesson)
+    correction = {"version": 1, "sentences": [{"index": 0, "text": "Good morning, class."}]}
+    before = w.client.get(f"{V1}/lessons/{lesson}/transcript?format=txt", headers=w.auth("mentor"))
+
+    def refused() -> None:
+        for path, body in (("corrections", correction), ("reverts", {"version": 1})):
+            answer = w.client.post(
+                f"{V1}/lessons/{lesson}/transcript/{path}", json=body, headers=w.auth("mentor")
+            )
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["code"] == "blank_in_progress", answer.text
+            assert "blanked moment" in answer.json()["detail"]
+
+    refused()
+    with session_scope(w.settings.database_url) as s:  # a worker is writing it
+        s.execute(update(LessonBlank).values(status=BlankStatus.applying, claim="run-1"))
+    refused()
+    now = w.client.get(f"{V1}/lessons/{lesson}/transcript?format=txt", headers=w.auth("mentor"))
+    assert now.text == before.text
+    with session_scope(w.settings.database_url) as s:
+        assert s.scalars(select(TranscriptVersion)).all() == []
+        s.execute(update(LessonBlank).values(status=BlankStatus.applied, claim=None))
+    saved = w.client.post(
+        f"{V1}/lessons/{lesson}/transcript/corrections", json=correction, headers=w.auth("mentor")
+    )
+    assert saved.status_code == 201, saved.text
