@@ -134,6 +134,10 @@ def test_a_coach_transcribes_a_batch_downloads_the_zip_and_retries_a_damaged_fil
     with page.expect_response("**/retry") as answer:
         retry.click()
     assert answer.value.status == 202
+    retried = answer.value.json()
+    assert retried["retried"] == 1
+    # queued again; only the worker can fail it again, so the 'failed' below is a second run
+    assert [i["status"] for i in retried["items"] if i["source_name"] == damaged.name] == ["queued"]
     expect(page.locator("#toast")).to_contain_text("Processing the recording again.")
     expect(detail).to_have_attribute("data-finished", "true", timeout=DONE_TIMEOUT)
     expect(_row(page, damaged.name)).to_contain_text("incomplete or damaged")
