@@ -1,6 +1,6 @@
 """Teacher talk and pupil talk: how much of a lesson's speech the speaker split labels right.
 
-    python -m benchmarks.speakers [--out benchmarks/speakers_results.md] [--hop 0.8]
+    python -m benchmarks.speakers [--out benchmarks/speakers_results.md] [--hop 0.8] [--windows 1]
 
 Last, one lesson goes through the worker's own path: transcribed by the bundled tiny.en, split over
 its word timings by `pipeline.lesson.write_speakers`, each word scored by its true speaker.
@@ -294,7 +294,9 @@ def report(results: list[tuple[Lesson, Score]], options: SpeakerOptions) -> str:
             f"{tp / said:.3f}, recall {tp / true:.3f} (pooled over every lesson's speech).",
             f"CPU time: {cpu / audio * 60:.2f} s per minute of audio, "
             f"{cpu / speech * 60:.2f} s per minute of speech (one BLAS thread; hop "
-            f"{options.hop} s, threshold {options.threshold}); load average at the end "
+            f"{options.hop} s, at most {options.windows or 'every'} window(s) per segment, "
+            f"threshold "
+            f"{options.threshold}); load average at the end "
             f"{load[0]:.1f}.",
         ]
     )
@@ -346,8 +348,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--hop", type=float, default=SpeakerOptions.hop)
     parser.add_argument("--threshold", type=float, default=SpeakerOptions.threshold)
+    parser.add_argument("--segment", type=float, default=SpeakerOptions.segment)
+    parser.add_argument(
+        "--windows", type=int, default=SpeakerOptions.windows, help="per segment; 0: every one"
+    )
     args = parser.parse_args()
-    options = SpeakerOptions(hop=args.hop, threshold=args.threshold)
+    options = SpeakerOptions(
+        hop=args.hop, threshold=args.threshold, windows=args.windows or None, segment=args.segment
+    )
     text = report(run(options), options)
     with tempfile.TemporaryDirectory() as tmp:
         text += "\n\n" + through_the_pipeline(Path(tmp))

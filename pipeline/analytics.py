@@ -183,6 +183,49 @@ def of_lesson(
     )
 
 
+def of_clip(
+    shown: Transcript,
+    start: float,
+    end: float,
+    speech: Mapping[str, Any] | None = None,
+    speakers: Mapping[str, Any] | None = None,
+    options: AnalyticsOptions = AnalyticsOptions(),
+) -> TalkAnalytics:
+    """`of_lesson` over a clip's span, timed from its start like its captions: `shown` is the
+    clip's transcript as its viewers may read it (`pipeline.redact.shown_clip_transcript`), and
+    the lesson's speech regions and speaker turns are cut to [start, end] and shifted the same
+    way. How sure the split is becomes the speech-time-weighted confidence of the turns inside
+    the clip, not the whole lesson's."""
+    length = max(end - start, 0.0)
+
+    def inside(a: float, b: float) -> tuple[float, float] | None:
+        a, b = max(a, start) - start, min(b, end) - start
+        return (round(a, 3), round(b, 3)) if b > a else None
+
+    cut_speech = None
+    if speech is not None:
+        spans = (inside(float(a), float(b)) for a, b in speech.get("regions", ()))
+        cut_speech = {"regions": [list(span) for span in spans if span]}
+    cut_speakers = None
+    if speakers is not None:
+        turns = []
+        for turn in speakers.get("turns", ()):
+            span = inside(float(turn["start"]), float(turn["end"]))
+            if span:
+                turns.append({**turn, "start": span[0], "end": span[1]})
+        weight = sum(t["end"] - t["start"] for t in turns if "confidence" in t)
+        sure = (
+            sum(
+                (t["end"] - t["start"]) * float(t["confidence"]) for t in turns if "confidence" in t
+            )
+            / weight
+            if weight
+            else speakers.get("confidence")
+        )
+        cut_speakers = {"turns": turns, "confidence": sure}
+    return of_lesson(shown, length, cut_speech, cut_speakers, options)
+
+
 # --- Question rules ------------------------------------------------------------------------------
 
 WH_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which"}

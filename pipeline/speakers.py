@@ -11,10 +11,12 @@ runs) and run the network in numpy, with the preprocessing written after its `au
     (40 Slaney mel bands, 25 ms Hann window, 10 ms hop; not log) -> 1.6 s windows (160 frames) over
     the speech -> LSTM 3 x 256 -> last hidden state -> linear 256 + ReLU -> L2 norm
 
-    speech stretches (from word timings) cut into ~3 s segments -> a segment's voice is the mean
-    of its 1.6 s windows' embeddings (every 0.8 s) -> agglomerative clustering on cosine distance
-    (scikit-learn) -> the cluster with the most speech time is the teacher, every other cluster
-    a pupil -> neighbouring segments of one side joined into turns (start, end, label, confidence)
+    speech stretches (from word timings) cut into ~3 s segments -> a segment's voice is the
+    embedding of the 1.6 s window in its middle (`SpeakerOptions.windows`; or the mean of its
+    windows every 0.8 s, three times the CPU for no better split) -> agglomerative clustering
+    on cosine distance (scikit-learn) -> the cluster with the most speech time is the teacher,
+    every other cluster a pupil -> neighbouring segments of one side joined into turns (start,
+    end, label, confidence)
 
 The speech comes from the transcript's word timings (`speech_regions`), so silence and room noise
 are never labelled. Confidence is the margin by which a segment is closer to its own side's voice
@@ -80,6 +82,10 @@ class SpeakerOptions:
     """Stretches of speech are labelled in parts of about this many seconds."""
     merge_gap: float = 0.3
     """Words closer than this form one stretch of speech."""
+    windows: int | None = 1
+    """Most windows embedded per segment (None: every one `hop` apart). The network is nine
+    tenths of the split's CPU; one window in the middle of each ~3 s segment costs a third of
+    the three that overlap there, for the accuracy measured in benchmarks/speakers.py."""
     threshold: float = 0.4
     """Cosine distance (average linkage) above which two groups of segments are different voices:
     two real speakers here are 0.45-0.6 apart, one speaker's 3 s parts mostly under 0.35."""
@@ -390,28 +396,51 @@ def volume_gain(samples: Array, target_dbfs: float = TARGET_DBFS) -> float:
     return float(10 ** (change / 20)) if change > 0 else 1.0
 
 
-def mel_frames(samples: Array, gain: float = 1.0, block: int = 4096) -> Array:
+def mel_frames(
+    samples: Array,
+    gain: float = 1.0,
+    block: int = 4096,
+    *,
+    only: Sequence[tuple[int, int]] | None = None,
+) -> Array:
     """Mel power spectrogram of `gain` x `samples`, (frames, 40), one frame per 10 ms, frame k
     centred on sample 160 k (zero padding at the edges): librosa.feature.melspectrogram's
     defaults, as Resemblyzer uses. Made `block` frames at a time from the samples in place, so
-    an hour's audio needs tens of MB beside it, not gigabytes."""
+    an hour's audio needs tens of MB beside it, not gigabytes. With `only` (frame ranges
+    first..end), just those frames are made and the rest left zero: the split needs the frames
+    of the windows it embeds, not the hour's."""
     count = 1 + len(samples) // HOP
     out = np.zeros((count, N_MELS), np.float32)
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     filters = mel_filters().T * np.float32(gain * gain)
     half = N_FFT // 2
-    for first in range(0, count, block):
-        n = min(block, count - first)
-        lo = first * HOP - half  # the block's samples, zero-padded where they run off either end
-        piece = samples[max(0, lo) : max(0, lo + (n - 1) * HOP + N_FFT)].astype(np.float32)
-        y = np.pad(piece, (max(0, -lo), (n - 1) * HOP + N_FFT - len(piece) - max(0, -lo)))
-        frames = np.lib.stride_tricks.as_strided(
-            y, shape=(n, N_FFT), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False
-        )
-        spectrum = np.fft.rfft(frames * window, axis=1)
-        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-        out[first : first + n] = power @ filters
+    wanted = [(0, count)] if only is None else _joined(only, count)
+    for start, stop in wanted:
+        for first in range(start, stop, block):
+            n = min(block, stop - first)
+            lo = first * HOP - half  # the block's samples, zero-padded where they run off an end
+            piece = samples[max(0, lo) : max(0, lo + (n - 1) * HOP + N_FFT)].astype(np.float32)
+            y = np.pad(piece, (max(0, -lo), (n - 1) * HOP + N_FFT - len(piece) - max(0, -lo)))
+            frames = np.lib.stride_tricks.as_strided(
+                y, shape=(n, N_FFT), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False
+            )
+            spectrum = np.fft.rfft(frames * window, axis=1)
+            power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+            out[first : first + n] = power @ filters
     return out
+
+
+def _joined(ranges: Sequence[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    """Frame ranges cut to 0..count, overlapping ones joined, in order."""
+    out: list[list[int]] = []
+    for a, b in sorted((max(0, a), min(count, b)) for a, b in ranges):
+        if b <= a:
+            continue
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 # where the speech is
@@ -443,10 +472,13 @@ def segments_of(regions: Sequence[tuple[float, float]], length: float) -> list[t
     return out
 
 
-def windows_over(segment: tuple[float, float], hop: float) -> list[tuple[float, float]]:
+def windows_over(
+    segment: tuple[float, float], hop: float, most: int | None = None
+) -> list[tuple[float, float]]:
     """1.6 s windows along a segment every `hop` seconds, the last ending at its end; a segment
     shorter than a window is its own window (its frames repeated to 1.6 s by `_window`, so a
-    one-word answer is judged on its own voice, not on the teacher's around it)."""
+    one-word answer is judged on its own voice, not on the teacher's around it). With `most`,
+    at most that many of them, spread evenly (one: the middle one)."""
     start, end = segment
     if end - start <= WINDOW:
         return [(start, end)] if end > start else []
@@ -456,6 +488,12 @@ def windows_over(segment: tuple[float, float], hop: float) -> list[tuple[float, 
         out.append((t, t + WINDOW))
         t += hop
     out.append((end - WINDOW, end))
+    if most is not None and len(out) > most:
+        if most == 1:
+            middle = (start + end - WINDOW) / 2
+            return [(middle, middle + WINDOW)]
+        picks = np.linspace(0, len(out) - 1, most).round().astype(int)
+        out = [out[i] for i in picks]
     return out
 
 
@@ -539,6 +577,7 @@ def split_speakers(
     opts = {
         "hop": options.hop,
         "segment": options.segment,
+        "windows": options.windows,
         "threshold": options.threshold,
         "merge_gap": options.merge_gap,
     }
@@ -548,15 +587,17 @@ def split_speakers(
     if not regions:
         return SpeakerSplit(options=opts)
     encoder = encoder or default_encoder()
-    mel = mel_frames(samples, volume_gain(samples))
     segments = segments_of(regions, options.segment)
     owner: list[int] = []
     frames: list[tuple[int, int]] = []
     for k, segment in enumerate(segments):
-        for start, end in windows_over(segment, options.hop):
+        for start, end in windows_over(segment, options.hop, options.windows):
             owner.append(k)
             first = round(start / FRAME)
             frames.append((first, max(first + 1, round(end / FRAME))))
+    mel = mel_frames(
+        samples, volume_gain(samples), only=[(a, min(b, a + WINDOW_FRAMES)) for a, b in frames]
+    )
     from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
     size = options.batch_size

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
+from api.analytics import public as analytics_public
 from api.deps import (
     AuthDep,
     ClipViewer,
@@ -21,7 +22,14 @@ from api.deps import (
 )
 from api.errors import responses
 from api.media import MEDIA_RESPONSES, NO_STORE, audit_content, serve_object
-from api.schemas import ClipCreate, ClipPublic, ClipUpdate, MediaLinks, TranscriptPublic
+from api.schemas import (
+    AnalyticsPublic,
+    ClipCreate,
+    ClipPublic,
+    ClipUpdate,
+    MediaLinks,
+    TranscriptPublic,
+)
 from api.services.clips import (
     change_range,
     check_consent_view,
@@ -31,7 +39,7 @@ from api.services.clips import (
     require_ready_lesson,
     word_range,
 )
-from api.services.lessons import no_transcript
+from api.services.lessons import clip_analytics, no_transcript
 from models import audit
 from models.access import (
     clip_filter,
@@ -215,6 +223,24 @@ def get_clip_transcript(
     )
     audit_content(session, request, user.id, "clip.transcript", "clip", clip.id)
     return shown.to_dict()
+
+
+@router.get("/{clip_id}/analytics", response_model=AnalyticsPublic, responses=responses(404, 409))
+def get_clip_analytics(
+    clip_id: str, request: Request, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> AnalyticsPublic:
+    """The lesson's talk analytics over the clip's span, timed from its start: for whoever may
+    read the clip's transcript (its ECT through a share too), under the same consent rule, and
+    audited like it (the questions are its words). Evidence for a conversation, never a score."""
+    clip = visible_clip(session, user, clip_id)
+    lesson = session.get(Lesson, clip.lesson_id)
+    assert lesson is not None  # noqa: S101 - the foreign key cascades
+    check_consent_view(session, user, clip)
+    result = clip_analytics(
+        storage, lesson, lesson_blanks(session, lesson.id), clip.start, clip.end
+    )
+    audit_content(session, request, user.id, "clip.analytics", "clip", clip.id)
+    return analytics_public(result)
 
 
 @router.get("/{clip_id}/media-links", response_model=MediaLinks, responses=responses(404))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -30,8 +31,9 @@ from models.queue import TaskQueue
 from models.settings import Settings
 from models.storage import Storage
 from models.upload import read_head, sha256_file
-from pipeline.analytics import TalkAnalytics, of_lesson
-from pipeline.lesson import ANALYTICS, SPEECH_REGIONS
+from pipeline.analytics import TalkAnalytics, of_clip, of_lesson
+from pipeline.lesson import ANALYTICS, SPEAKERS, SPEECH_REGIONS
+from pipeline.redact import Range, shown_clip_transcript
 from pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,27 @@ def lesson_analytics(storage: Storage, lesson: Lesson) -> TalkAnalytics:
     if result is None:
         raise no_transcript(lesson)
     return result
+
+
+def clip_analytics(
+    storage: Storage, lesson: Lesson, blanks: list[Range], start: float, end: float
+) -> TalkAnalytics:
+    """The talk analytics of a clip's span, from the same words its viewers may read (blanked
+    moments left out) and the lesson's stored speech regions and speaker turns; 409 without a
+    transcript. Made on each read (a clip is minutes long: milliseconds), never stored."""
+
+    def read(name: str) -> Any:
+        key = lesson.artefact_key(name)
+        return json.loads(storage.get_bytes(key)) if storage.exists(key) else None
+
+    data = read("transcript.json")
+    if data is None:
+        raise no_transcript(lesson)
+    shown = shown_clip_transcript(Transcript.from_dict(data), blanks, start, end)
+    speakers = read(SPEAKERS)
+    return of_clip(
+        shown, start, end, read(SPEECH_REGIONS), speakers if isinstance(speakers, dict) else None
+    )
 
 
 def stored_analytics(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from models.audit import AuditEvent
@@ -111,5 +112,57 @@ def test_without_a_transcript_the_answer_says_why(world: World) -> None:
     storage = open_storage(world.settings.storage_url)
     storage.delete(_key(world, "transcript.json"))
     r = world.client.get(_url(world), headers=world.auth("ect_a"))
+    assert r.status_code == 404
+    assert r.json()["detail"] == "This lesson has no transcript."
+
+
+def test_a_shared_clip_has_the_talk_of_its_span_timed_from_its_start(world: World) -> None:
+    """clip_shared is 1.0-3.0 s of lesson_a, shared with ect_a: its figures are the clip's,
+    not the lesson's, and how sure the split is comes from the turns inside it."""
+    words = (Word(0.2, 0.5, "Hello."), Word(1.2, 1.4, "Why"), Word(1.5, 1.7, "is"),
+             Word(1.8, 2.0, "it?"), Word(2.6, 2.9, "Because."),
+             Word(4.0, 4.5, "Later?"))  # fmt: skip
+    transcript = Transcript("en", 6.0, (
+        Segment(0.2, 0.5, "Hello.", words[:1]), Segment(1.2, 2.0, "Why is it?", words[1:4]),
+        Segment(2.6, 2.9, "Because.", words[4:5]), Segment(4.0, 4.5, "Later?", words[5:]),
+    ))  # fmt: skip
+    speakers = {
+        "turns": [
+            {"start": 0.0, "end": 2.2, "label": "teacher", "confidence": 0.9},
+            {"start": 2.4, "end": 3.5, "label": "pupil", "confidence": 0.5},
+        ],
+        "confidence": 0.2,
+    }
+    storage = open_storage(world.settings.storage_url)
+    storage.put_bytes(_key(world, "transcript.json"), json.dumps(transcript.to_dict()).encode())
+    storage.put_bytes(_key(world, "speakers.json"), json.dumps(speakers).encode())
+    storage.put_bytes(
+        _key(world, "speech.json"), json.dumps({"regions": [[1.15, 2.0], [2.65, 2.9]]}).encode()
+    )
+    clip = world.ids["clip_shared"]
+
+    r = world.client.get(f"{V1}/clips/{clip}/analytics", headers=world.auth("ect_a"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "never a score" in body["note"] and body["duration"] == 2.0
+    (question,) = body["questions"]  # "Later?" is after the clip, "Hello." before it
+    assert (question["text"], question["answered_by"]) == ("Why is it?", "pupil")
+    assert (question["start"], question["wait"]) == (0.15, 0.65)  # voice edges, clip time
+    # 1.2 s of the teacher's turn at 0.9, 0.6 s of the pupil's at 0.5 (not the lesson's 0.2)
+    assert body["speaker_confidence"] == pytest.approx((1.2 * 0.9 + 0.6 * 0.5) / 1.8)
+    assert "(77%)" in body["how_sure"]
+    assert [run["label"] for run in body["timeline"]] == [
+        "silence", "teacher", "silence", "pupil", "silence",
+    ]  # fmt: skip
+    with session_scope(world.settings.database_url) as s:
+        seen = s.scalars(
+            select(AuditEvent.actor_id).where(
+                AuditEvent.action == "clip.analytics", AuditEvent.object_id == clip
+            )
+        ).all()
+    assert seen == [world.users["ect_a"]]
+
+    storage.delete(_key(world, "transcript.json"))
+    r = world.client.get(f"{V1}/clips/{clip}/analytics", headers=world.auth("ect_a"))
     assert r.status_code == 404
     assert r.json()["detail"] == "This lesson has no transcript."

@@ -291,6 +291,7 @@ for path in (
     f"{C}/media",
     f"{C}/captions.vtt",
     f"{C}/transcript",
+    f"{C}/analytics",
     f"{C}/media-links",
     f"{C}/tags",
     f"{C}/suggested-strands",

@@ -58,7 +58,9 @@ CHROMIUM_ARGS = [
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PASSWORD = "correct-horse-battery"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0
+"""Seconds for uvicorn and the worker to answer: a shared 2-core machine at load 25-30 took over
+60 s just to import the app."""
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,18 @@ def test_windows_cover_a_segment_to_its_end() -> None:
     assert wins[-1] == pytest.approx((4.0 - WINDOW, 4.0))
     assert all(b - a == pytest.approx(WINDOW) for a, b in wins)
     assert windows_over((2.0, 2.5), 0.5) == [(2.0, 2.5)]  # a short answer is its own window
+    assert windows_over((1.0, 4.0), 0.5, most=1) == [pytest.approx((1.7, 1.7 + WINDOW))]
+    spread = windows_over((1.0, 4.0), 0.5, most=2)
+    assert spread == [wins[0], wins[-1]]
+
+
+def test_mel_frames_of_some_ranges_are_those_of_the_whole(jfk: np.ndarray) -> None:
+    """The split makes only the frames its windows need: the same numbers, zero elsewhere."""
+    whole = mel_frames(jfk)
+    some = mel_frames(jfk, only=[(0, 50), (40, 120), (300, 460), (len(whole) - 5, len(whole) + 9)])
+    for a, b in ((0, 120), (300, 460), (len(whole) - 5, len(whole))):
+        np.testing.assert_allclose(some[a:b], whole[a:b], rtol=1e-5, atol=1e-7)
+    assert not some[120:300].any() and not some[460:-5].any()
 
 
 def test_neighbouring_segments_of_one_side_merge() -> None:

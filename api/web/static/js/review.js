@@ -1,9 +1,11 @@
 // Reviewing a clip: the clip video with captions, what was said (unsure words marked), its strand
-// tags, comments at their moments.
+// tags, comments at their moments, and the talk in the clip (the studio's timeline and figures,
+// timed from the clip's start).
 
 import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
 import { MediaLinks, anyUnsure, commentMarks, followLinks, playRenderedClip, transcriptView } from "./media.js";
 import { commentList, consentNotice, items, strandLabel } from "./coaching.js";
+import { talkPanel } from "./talk.js";
 
 const clipId = document.body.dataset.clipId;
 const $ = (id) => document.getElementById(id);
@@ -82,7 +84,12 @@ onReady(async () => {
     await comments.refresh();
   });
 
-  await Promise.all([comments.refresh(), loadMedia(video, clip), showTranscript(video)]);
+  await Promise.all([
+    comments.refresh(),
+    loadMedia(video, clip),
+    showTranscript(video),
+    talkPanel($("talk-strip"), $("talk-card"), video, `clips/${clipId}`).catch(() => null),
+  ]);
 });
 
 // The clip's words, timed from its start: a 409 (no sound, switched off, consent) says why there
