@@ -50,6 +50,9 @@ class ClipOptions:
     crf: int = 20
     """Re-encoded ends use a slightly higher quality than the lesson so the joins do not show."""
     long_end_preset: str = "ultrafast"
+    long_end_crf: int = 23
+    """ultrafast at CRF 23 keeps the source as well as veryfast at CRF 20 (43.8 against 43.4 dB
+    PSNR, SSIM 0.971 both, 10 s of noisy 720p) in 0.64 of the bytes; CRF 20 made 13 Mb/s."""
     long_end_seconds: float = 2.0
     """Ends longer than this (sparse keyframes) use `long_end_preset` to stay quick."""
     audio_bitrate: str = "128k"
@@ -213,7 +216,7 @@ def encode_args(probe: ProbeResult, options: ClipOptions, seconds: float) -> dic
     args: dict[str, Any] = {
         "c:v": "libx264",
         "preset": options.long_end_preset if long_end else options.preset,
-        "crf": options.crf,
+        "crf": options.long_end_crf if long_end else options.crf,
         "pix_fmt": "yuv420p",
         "profile:v": H264_PROFILES.get(v.profile, "high"),
         "s": f"{v.width}x{v.height}",

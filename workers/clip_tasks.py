@@ -106,10 +106,7 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
     try:
         from pipeline.clip import render_clip
 
-        source = storage.local_path(job.media_key)
-        if source is None:
-            source = workdir / PurePosixPath(job.media_key).name
-            storage.get_file(job.media_key, source)
+        source = storage.local_path(job.media_key) or _clip_window(storage, job, workdir)
         dst = workdir / "clip.mp4"
         result = render_clip(source, dst, job.start, job.end)
         dst = _blanked(dst, job, video=result.frames > 0)
@@ -147,6 +144,25 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
     if stale:
         storage.delete(media_key)
         storage.delete(captions_key)
+
+
+def _clip_window(storage: Storage, job: ClipJob, workdir: Path) -> Path:
+    """The bytes of the stored lesson the clip needs, by range (pipeline.window), not all of it:
+    a 60 s clip of an hour-long lesson fetches about 3 % of the file."""
+    from pipeline.window import fetch_window
+
+    key = job.media_key
+    window = fetch_window(
+        lambda first, last: storage.open_range(key, first, last),
+        storage.size(key),
+        workdir / PurePosixPath(key).name,
+        job.start,
+        job.end,
+    )
+    log.info(
+        "clip %s: fetched %d of %d bytes of the lesson", job.clip_id, window.fetched, window.size
+    )
+    return window.path
 
 
 def _blanked(plain: Path, job: ClipJob, *, video: bool) -> Path:

@@ -304,3 +304,38 @@ def test_mid_group_clip_of_a_long_sparse_lesson_is_exact_in_sync_and_reads_only_
     # copied AAC packets: within half of one (11 ms) of the picture, well inside a frame
     assert max(abs(a - b) for a, b in zip(onsets, want, strict=True)) < 0.015
     assert read < beeping_gop10_lesson.stat().st_size
+
+
+def stream_durations(path: Path) -> tuple[float, float]:
+    """(video, audio) stream durations as the container states them."""
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-show_entries",
+        "stream=codec_type,duration",
+        "-of",
+        "csv=p=0",
+    ]
+    rows = subprocess.run([*cmd, str(path)], capture_output=True, check=True).stdout.decode()
+    found = dict(line.split(",")[:2] for line in rows.split())
+    return float(found["video"]), float(found["audio"])
+
+
+def test_clip_one_frame_after_a_keyframe_of_a_10s_gop_lesson_is_exact_and_plays(
+    gop10_counter: mf.VideoSpec, tmp_path: Path
+) -> None:
+    """The worst start on a 10 s GOP: 249 frames before the next IDR re-encoded (the long-end
+    preset and CRF), then copied. Every frame there, none extra, no decode error, the sound as
+    long as the picture to a frame."""
+    lesson = tmp_path / "lesson.mp4"
+    assert normalise(gop10_counter.path, lesson, probe(gop10_counter.path)).plan.is_remux
+    dst = tmp_path / "clip.mp4"
+    result = render_clip(lesson, dst, 10.04, 25.0)
+    assert counters(dst) == list(range(251, 625))
+    # 10.04-19.96 s re-encoded (249 frames), 20-24.92 s copied, 24.96 s (a B-frame) re-encoded
+    assert (result.frames, result.copied_frames) == (374, 124)
+    assert decode_errors(dst) == ""
+    video, audio = stream_durations(dst)
+    assert video == pytest.approx(374 / 25, abs=0.04)
+    assert audio == pytest.approx(video, abs=0.04)
