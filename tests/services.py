@@ -62,6 +62,8 @@ from benchmarks.loopback import (  # noqa: F401 - re-exported: the services' hel
 )
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from models.settings import Settings
 
 
@@ -113,6 +115,28 @@ def redis_broker_url() -> Iterator[str]:
 
 
 # -- `clipcoach serve` as a real subprocess --------------------------------------------------
+
+
+@contextlib.contextmanager
+def uvicorn_thread(config: uvicorn.Config) -> Iterator[int]:
+    """Serve `config`'s app with a real uvicorn on a daemon thread; yields the port it listens
+    on (the chosen one when `config.port` is 0) once it has started, and stops it after."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield int(server.servers[0].sockets[0].getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def free_port() -> int:

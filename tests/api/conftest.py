@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import threading
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,7 +41,10 @@ from models.storage import open_storage
 from pipeline.transcribe import Transcriber
 from tests.fakes import always, script_transcript
 from tests.mediafactory import ffmpeg, make_video
-from tests.services import postgres_url  # noqa: F401 - search runs on PostgreSQL too
+from tests.services import (
+    postgres_url,  # noqa: F401 - search runs on PostgreSQL too
+    uvicorn_thread,
+)
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 MAX_UPLOAD = 6 * 1024 * 1024
@@ -477,29 +479,14 @@ class LiveServer:
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     """The app under uvicorn on 127.0.0.1, for real connections (ranges, dropped uploads)."""
-    import socket
-    import time
-
     import uvicorn
 
     from api.app import create_app
 
     app = create_app()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, app)
-    server.should_exit = True
-    thread.join(10)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    with uvicorn_thread(config) as port:
+        yield LiveServer(f"http://127.0.0.1:{port}", "127.0.0.1", port, app)
 
 
 def asgi_request(

@@ -8,7 +8,6 @@ redirected there.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,6 +24,7 @@ from models.accounts import decode_token, issue_media_token
 from models.audit import VIEW_WINDOW, AuditEvent
 from models.db import session_scope, utcnow
 from tests.api.conftest import World
+from tests.services import uvicorn_thread
 
 
 def links(world: World, who: str, kind: str, key: str) -> dict[str, Any]:
@@ -300,16 +300,9 @@ def test_the_redaction_filter_hides_tokens_in_messages_and_arguments(
 @pytest.fixture
 def uvicorn_with_access_log(world: World) -> Iterator[tuple[str, list[str]]]:
     """The app under a real uvicorn whose access log is on, as `clipcoach serve` runs it."""
-    import socket
-
     import uvicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        world.app, host="127.0.0.1", port=port, log_level="info", lifespan="off"
-    )
+    config = uvicorn.Config(world.app, host="127.0.0.1", port=0, log_level="info", lifespan="off")
     lines: list[str] = []
 
     class Collect(logging.Handler):
@@ -319,18 +312,10 @@ def uvicorn_with_access_log(world: World) -> Iterator[tuple[str, list[str]]]:
     handler = Collect()
     access = logging.getLogger("uvicorn.access")
     access.addHandler(handler)  # after uvicorn's dictConfig, which replaces handlers
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", lines
+        with uvicorn_thread(config) as port:
+            yield f"http://127.0.0.1:{port}", lines
     finally:
-        server.should_exit = True
-        thread.join(10)
         access.removeHandler(handler)
 
 

@@ -4,13 +4,11 @@ half; the per-account limit is not done yet)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import httpx
 import uvicorn
 
 from tests.api.conftest import World
+from tests.services import uvicorn_thread
 from workers.cli import proxy_options
 
 
@@ -19,15 +17,7 @@ def test_invented_forwarded_addresses_do_not_dodge_the_sign_in_limit(world: Worl
         world.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
         **proxy_options(world.settings),
     )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
+    with uvicorn_thread(config) as port:
         codes = []
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for i in range(12):
@@ -40,8 +30,5 @@ def test_invented_forwarded_addresses_do_not_dodge_the_sign_in_limit(world: Worl
             audit = client.get(
                 "/api/v1/admin/audit?action=auth.failed", headers=world.auth("admin")
             ).json()
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert 429 in codes[:10], codes
     assert audit and {event["client"] for event in audit} == {"127.0.0.1"}

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +22,7 @@ from models.lesson import Lesson
 from models.storage import LocalStorage, StorageKeyError, check_key
 from tests.api.conftest import PASSWORD, SECRET, Media, World
 from tests.mediafactory import write_pdf
+from tests.services import uvicorn_thread
 
 KEY_ALPHABET = st.sampled_from([*list("ab./\\_-é\x00\n%~:"), "..", "../", "/..", "%2e%2e"])
 keys = st.lists(KEY_ALPHABET, min_size=0, max_size=12).map("".join)
@@ -289,41 +289,32 @@ def test_signed_media_links_stay_out_of_uvicorn_access_logs(
 ) -> None:
     """Media links carry a token in their query (a <video> cannot send headers): the access log
     of a real uvicorn, and an httpx client's request log, must show the request without it."""
-    import threading
-
     import httpx
     import uvicorn
 
     caplog.set_level(logging.INFO)
     config = uvicorn.Config(world.app, host="127.0.0.1", port=0, log_level="info", lifespan="off")
-    server = uvicorn.Server(config)
     access_logger = logging.getLogger("uvicorn.access")  # configured above; does not propagate
     access_logger.addHandler(caplog.handler)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        auth = world.auth("ect_a")
-        with httpx.Client(base_url=base, timeout=10) as client:
-            links = client.get(f"/api/v1/lessons/{world.ids['lesson_a']}/media-links", headers=auth)
-            assert links.status_code == 200, links.text
-            media_token = links.json()["token"]
-            r = client.get(links.json()["media"], headers={"Range": "bytes=0-99"})
-            assert r.status_code == 206
-            client.get(links.json()["captions"])
-            # spellings the server decodes to `token` (issue 21 point 9): accepted, never logged
-            media = f"/api/v1/lessons/{world.ids['lesson_a']}/media"
-            for name in ("%74oken", "tok%65n"):
-                r = client.get(f"{media}?{name}={media_token}", headers={"Range": "bytes=0-9"})
-                assert r.status_code == 206, (name, r.status_code)
+        with uvicorn_thread(config) as port:
+            base = f"http://127.0.0.1:{port}"
+            auth = world.auth("ect_a")
+            with httpx.Client(base_url=base, timeout=10) as client:
+                links = client.get(
+                    f"/api/v1/lessons/{world.ids['lesson_a']}/media-links", headers=auth
+                )
+                assert links.status_code == 200, links.text
+                media_token = links.json()["token"]
+                r = client.get(links.json()["media"], headers={"Range": "bytes=0-99"})
+                assert r.status_code == 206
+                client.get(links.json()["captions"])
+                # spellings the server decodes to `token` (issue 21 point 9): accepted, never logged
+                media = f"/api/v1/lessons/{world.ids['lesson_a']}/media"
+                for name in ("%74oken", "tok%65n"):
+                    r = client.get(f"{media}?{name}={media_token}", headers={"Range": "bytes=0-9"})
+                    assert r.status_code == 206, (name, r.status_code)
     finally:
-        server.should_exit = True
-        thread.join(10)
         access_logger.removeHandler(caplog.handler)
     access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
     assert any("/media" in line for line in access), access

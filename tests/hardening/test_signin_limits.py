@@ -4,7 +4,6 @@ X-Forwarded-For as a school's reverse proxy would."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import uvicorn
 
 from models.settings import get_settings
 from tests.api.conftest import PASSWORD, World
+from tests.services import uvicorn_thread
 from workers.cli import proxy_options
 
 TOKEN = "/api/v1/auth/token"
@@ -37,20 +37,11 @@ def behind_proxy(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[httpx.
         create_app(), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
         **proxy_options(settings),
     )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with (
+        uvicorn_thread(config) as port,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        yield client
 
 
 def sign_in(client: httpx.Client, email: str, password: str, address: str) -> httpx.Response:
