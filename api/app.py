@@ -27,6 +27,7 @@ from api.routes import (
     lessons,
     notifications,
     progress,
+    pupil_names,
     retention,
     search,
     shares,
@@ -107,7 +108,7 @@ def create_app(task_queue: TaskQueue | None = None) -> FastAPI:
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, tags, comments, shares,
         feed, frameworks, action_steps, progress, retention, suggestions, exports, blanks,
-        notifications, collections,
+        notifications, collections, pupil_names,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import (
@@ -1304,3 +1304,27 @@ class CollectionPublic(BaseModel):
     shared_with: list[CollectionSharePublic] = Field(
         description="Who it is live for (shown to its owner only)."
     )
+
+
+# class lists (models/pupilnames.py)
+
+
+class PupilNameCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Aisha", "scope": "mine"}]})
+    name: DisplayText = Field(
+        min_length=1, max_length=60, description="A pupil's first name or nickname."
+    )
+    scope: Literal["mine", "school"] = Field(
+        "mine", description="Your own class list, or the school's (administrators)."
+    )
+
+
+class PupilNameUpdate(BaseModel):
+    name: DisplayText = Field(min_length=1, max_length=60)
+
+
+class PupilNamePublic(Public):
+    id: str
+    name: str
+    scope: Literal["mine", "school"]
+    created_at: AwareDateTime

@@ -14,6 +14,7 @@ from models import (  # noqa: F401 - tables
     framework,
     lesson,
     notifications,
+    pupilnames,
     retention,
     search,
     transcription,

@@ -334,6 +334,18 @@ def mentor_ids(session: Session, ect_id: str) -> list[str]:
     )
 
 
+def sees_pupil_names(session: Session, user: User, lesson: Lesson) -> bool:
+    """Whether `user` reads a lesson's words with the pupils' names in them: its owner, a
+    mentor paired with them, an admin. Everyone else who may read its words (an ECT shown a
+    clip of another teacher's lesson, a coach whose batch holds it) reads [pupil] instead
+    (models/pupilnames.py, pipeline/pupilnames.py)."""
+    return (
+        lesson.owner_id == user.id
+        or user.role == Role.admin
+        or is_mentor_of(session, user, lesson.owner_id)
+    )
+
+
 def require_admin(user: User) -> None:
     if user.role != Role.admin:
         raise NotAllowedError("This needs an administrator.")

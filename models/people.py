@@ -39,6 +39,7 @@ from models.batch import Batch
 from models.coaching import Clip, ClipTag, Comment, Share
 from models.lesson import Lesson
 from models.notifications import NotificationRead, NotificationState
+from models.pupilnames import PupilName, list_of
 from models.retention import DeletionReason, LessonTombstone, delete_lesson
 from models.storage import Storage
 from models.upload import Upload, discard
@@ -118,6 +119,7 @@ def export_records(session: Session, user: User) -> dict[str, list[dict[str, Any
         "shares": [_row(share) for share in shares],
         "deleted_lessons": [_row(t) for t in tombstones],
         "audit_events": [_row(event) for event in events],
+        "class_list": [_row(name, "folded") for name in list_of(session, uid)],
     }
 
 
@@ -161,6 +163,7 @@ def erase(
     session.execute(delete(Batch).where(Batch.owner_id == uid))
     session.execute(delete(NotificationRead).where(NotificationRead.user_id == uid))
     session.execute(delete(NotificationState).where(NotificationState.user_id == uid))
+    session.execute(delete(PupilName).where(PupilName.owner_id == uid))  # their class list
     for upload in list(session.scalars(select(Upload).where(Upload.owner_id == uid))):
         discard(data_dir, upload.id, storage)
         session.delete(upload)

@@ -102,6 +102,30 @@ def blank_ranges(
     return Path(dst)
 
 
+def silence_command(src: Path, dst: Path, ranges: Sequence[Range]) -> list[str]:
+    """ffmpeg copying `src`'s picture (if any) as it is and re-encoding its sound silent inside
+    `ranges` (clip time)."""
+    return [
+        *ffmpeg_command(), "-y", "-i", str(src), "-map", "0:v:0?", "-c:v", "copy",
+        "-map", "0:a:0", "-af", f"volume=0:enable='{_enable(ranges)}'", "-c:a", "aac",
+        "-b:a", "128k", "-movflags", "+faststart", "-f", "mp4", str(dst),
+    ]  # fmt: skip
+
+
+def silence_ranges(
+    src: Path, dst: Path, ranges: Sequence[Range], *, timeout: float = 300.0
+) -> Path:
+    """Write `src` to `dst` with its sound silent inside `ranges` (clip time): where pupils'
+    names are said in a shared clip (`name_silences`). The picture is copied."""
+    with atomic_output(Path(dst)) as tmp:
+        run_tool(
+            silence_command(Path(src), tmp, ranges),
+            timeout=timeout,
+            message="The pupils' names could not be silenced in the clip",
+        )
+    return Path(dst)
+
+
 def hide_words(transcript: Transcript, blanks: Iterable[Range]) -> Transcript:
     """The transcript without the words said inside blanked ranges (lesson time): a word goes
     when any of it is inside one; a segment without word timings goes when it touches one."""

@@ -232,6 +232,10 @@ class TranscribeOptions:
     """Pinned per deployment; None lets the model detect it (multilingual models only)."""
     vocabulary: tuple[str, ...] = ()
     """School terms ("phonics", "SENCO", a pupil's name) passed to the model as hotwords."""
+    pupil_names: tuple[str, ...] = ()
+    """The class lists' names: hotwords like `vocabulary`, so the model writes them as they
+    are spelled, but never recorded in the transcript's options, which readers from whom the
+    names are hidden may see."""
     beam_size: int = 5
     best_of: int = 5
     condition_on_previous_text: bool = True
@@ -257,6 +261,8 @@ class TranscribeOptions:
         # Accept any sequence of terms but keep the options hashable and immutable.
         terms = (t.strip() for t in self.vocabulary)
         object.__setattr__(self, "vocabulary", tuple(dict.fromkeys(t for t in terms if t)))
+        names = (t.strip() for t in self.pupil_names)
+        object.__setattr__(self, "pupil_names", tuple(dict.fromkeys(t for t in names if t)))
         if self.batch_size and self.vad is None:
             raise ValueError("batched transcription needs VAD to find the passages to batch")
 
@@ -264,7 +270,14 @@ class TranscribeOptions:
         """JSON-ready, as stored in `Transcript.options` (lists, not tuples, so it round-trips)."""
         data = asdict(self)
         data["vocabulary"] = list(self.vocabulary)
+        del data["pupil_names"]
         return data
+
+    @property
+    def hotwords(self) -> str | None:
+        """What faster-whisper is given as `hotwords`: the vocabulary, then the pupils' names."""
+        terms = dict.fromkeys((*self.vocabulary, *self.pupil_names))
+        return ", ".join(terms) or None
 
 
 def decode_audio(audio_path: Path | str) -> np.ndarray:
@@ -330,7 +343,7 @@ def _start(
         "word_timestamps": True,
         "vad_filter": options.vad is not None,
         "vad_parameters": options.vad.as_parameters() if options.vad else None,
-        "hotwords": ", ".join(options.vocabulary) or None,
+        "hotwords": options.hotwords,
     }
     try:
         if options.batch_size:
@@ -499,7 +512,7 @@ def _decode_alone(part: np.ndarray, model: WhisperModel, options: TranscribeOpti
             condition_on_previous_text=False,
             word_timestamps=True,
             vad_filter=False,
-            hotwords=", ".join(options.vocabulary) or None,
+            hotwords=options.hotwords,
         )
         return [s for s in fw_segments if s.words]
     except Exception as exc:

@@ -16,11 +16,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from sqlalchemy.orm import Session
+
 from models.blanks import lesson_blanks
 from models.coaching import Clip, RenderStatus, clip_captions_key, clip_media_key
 from models.consent import Rendition, rendition_for
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, lesson_key
+from models.pupilnames import lesson_names
 from models.queue import RENDER_CLIP
 from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
@@ -41,8 +44,10 @@ class ClipJob:
     end: float
     rendition: Rendition
     blanks: tuple[tuple[float, float], ...] = ()
-    has_audio: bool = True
     """The lesson's blanked ranges when the render began (lesson time)."""
+    has_audio: bool = True
+    pupil_names: tuple[str, ...] = ()
+    """The class-list names that applied to the lesson when the render began (silenced)."""
 
 
 def _storage() -> Storage:
@@ -81,8 +86,12 @@ def _claim(db_url: str, clip_id: str) -> ClipJob | None:
         blanks = tuple(lesson_blanks(session, lesson.id))
         return ClipJob(
             clip.id, lesson.id, lesson.media_key, clip.start, clip.end, rendition, blanks,
-            lesson.has_audio is not False,
+            lesson.has_audio is not False, _names_now(session, lesson),
         )  # fmt: skip
+
+
+def _names_now(session: Session, lesson: Lesson) -> tuple[str, ...]:
+    return tuple(sorted(lesson_names(session, lesson)))
 
 
 def _finish_failed(db_url: str, clip_id: str, code: str, message: str) -> None:
@@ -110,6 +119,7 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
         dst = workdir / "clip.mp4"
         result = render_clip(source, dst, job.start, job.end)
         dst = _blanked(dst, job, video=result.frames > 0)
+        dst = _names_silenced(storage, dst, job)
         dst = _as_consent_requires(dst, job.rendition)
         vtt = workdir / "clip.vtt"
         vtt.write_text(_captions(storage, job), encoding="utf-8")
@@ -127,13 +137,16 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
         lesson = session.get(Lesson, job.lesson_id)
         now_wanted = lesson and rendition_for(lesson.consent, has_video=lesson.has_video)
         blanks_now = tuple(lesson_blanks(session, job.lesson_id))
-        if clip is None or (clip.start, clip.end, now_wanted, blanks_now) != (
+        names_now = _names_now(session, lesson) if lesson is not None else ()
+        if clip is None or (clip.start, clip.end, now_wanted, blanks_now, names_now) != (
             job.start,
             job.end,
             job.rendition,
             job.blanks,
+            job.pupil_names,
         ):
-            # deleted, re-ranged, consent or blanked moments changed meanwhile: it answers nothing
+            # deleted, re-ranged, consent, blanked moments or class list changed meanwhile: it
+            # answers nothing
             stale = True
         else:
             stale = False
@@ -174,6 +187,24 @@ def _blanked(plain: Path, job: ClipJob, *, video: bool) -> Path:
         return plain
     blanked = plain.with_name("blanked.mp4")
     return blank_ranges(plain, blanked, ranges, video=video, audio=job.has_audio)
+
+
+def _names_silenced(storage: Storage, plain: Path, job: ClipJob) -> Path:
+    """The rendered clip with its sound silent where a pupil's name on the class lists is said
+    (the rendered clip is the copy that is shared; the lesson itself stays as recorded)."""
+    key = lesson_key(job.lesson_id, "transcript.json")
+    if not job.pupil_names or not job.has_audio or not storage.exists(key):
+        return plain
+    from pipeline.pupilnames import name_list
+    from pipeline.redact import name_silences, silence_ranges
+    from pipeline.transcript import Transcript
+
+    transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
+    names = name_list(job.pupil_names)
+    ranges = name_silences(transcript, job.blanks, names, job.start, job.end)
+    if not ranges:
+        return plain
+    return silence_ranges(plain, plain.with_name("names-silenced.mp4"), ranges)
 
 
 def _as_consent_requires(plain: Path, rendition: Rendition) -> Path:

@@ -22,9 +22,14 @@ def model_spec(settings: Settings, overrides: dict[str, Any] | None = None) -> A
 
 
 def lesson_options(
-    settings: Settings, overrides: dict[str, Any] | None = None, *, transcribe: bool = True
+    settings: Settings,
+    overrides: dict[str, Any] | None = None,
+    *,
+    transcribe: bool = True,
+    pupil_names: tuple[str, ...] = (),
 ) -> LessonOptions:
-    """Options for one lesson: deployment settings, then the lesson's own language/vocabulary."""
+    """Options for one lesson: deployment settings, then the lesson's own language/vocabulary,
+    and the names on the class lists that apply to it (hotwords, not recorded)."""
     from pipeline.probe import ProbeOptions
     from pipeline.transcribe import TranscribeOptions
 
@@ -38,6 +43,7 @@ def lesson_options(
         transcription=TranscribeOptions(
             language=overrides.get("language") or settings.language,
             vocabulary=tuple(vocabulary),
+            pupil_names=pupil_names,
         ),
     )
 

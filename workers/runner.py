@@ -114,7 +114,9 @@ def execute_stage(
     try:
         with Heartbeat(db, lesson_id, stage):  # fetching a large source takes a while too
             _fetch_inputs(storage, ctx, stage, workdir)
-        options = lesson_options(settings, ctx.options, transcribe=ctx.transcribe)
+        options = lesson_options(
+            settings, ctx.options, transcribe=ctx.transcribe, pupil_names=ctx.pupil_names
+        )
 
         def transcriber(
             audio: Path, chosen: TranscribeOptions, *, on_progress: ProgressCallback | None = None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.db import session_scope, utcnow
 from models.lesson import Lesson, LessonStage, LessonStatus, StageStatus
+from models.pupilnames import lesson_names
 from pipeline.lesson import STAGES, StageOutcome, ready_stages
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class StageContext:
     media_key: str | None
     options: dict[str, Any]
     transcribe: bool
+    pupil_names: tuple[str, ...] = ()
+    """The class lists' names that apply to the lesson (hotwords for its transcription)."""
 
 
 def _stage_rows(session: Session, lesson_id: str) -> dict[str, LessonStage]:
@@ -150,6 +153,7 @@ def begin_stage(db_url: str, lesson_id: str, name: str) -> StageContext | None:
             media_key=lesson.media_key,
             options=dict(lesson.options or {}),
             transcribe=lesson.transcribe,
+            pupil_names=tuple(sorted(lesson_names(session, lesson))),
         )
 
 

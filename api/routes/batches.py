@@ -44,6 +44,7 @@ from api.services.batches import (
 )
 from api.services.errors import TooLargeError, UnsupportedError
 from api.services.lessons import make_lesson
+from api.services.pupilnames import hidden_names, redacted_transcript_file
 from models import audit
 from models.access import (
     lesson_filter,
@@ -67,6 +68,7 @@ from models.upload import (
     sha256_file,
     spool_path,
 )
+from pipeline.pupilnames import NameList
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 
@@ -401,10 +403,11 @@ def get_batch_transcripts(
     formats: Annotated[str, Query(description="Comma-separated: vtt, srt, json, txt.")] = "vtt",
 ) -> StreamingResponse:
     """A zip of the ready lessons' transcripts, named after their source files, with
-    `manifest.json` listing every file and why any has no transcript."""
+    `manifest.json` listing every file and why any has no transcript. Pupils' names on the
+    class lists are [pupil] in the lessons you neither teach nor mentor."""
     batch = own_batch(session, user, batch_id)
     wanted = _formats(formats)
-    plan: list[tuple[str, list[tuple[str, str]]]] = []
+    plan: list[tuple[NameList | None, list[tuple[str, str, str]]]] = []
     manifest: dict[str, object] = {"batch": batch.id, "name": batch.name, "formats": wanted}
     included: list[dict[str, object]] = []
     failures: list[dict[str, object]] = []
@@ -424,7 +427,7 @@ def get_batch_transcripts(
             n += 1
             name = f"{stem}-{n}"
         files = [
-            (f"{name}.{fmt}", transcript_key(lesson, fmt))
+            (f"{name}.{fmt}", transcript_key(lesson, fmt), fmt)
             for fmt in wanted
             if storage.exists(transcript_key(lesson, fmt))
         ]
@@ -439,8 +442,11 @@ def get_batch_transcripts(
             failures.append({**entry, "status": "no_transcript", "error_message": reason})
             continue
         taken.add(name.lower())
-        included.append({**entry, "files": [f for f, _ in files]})
-        plan.append((name, files))
+        included.append({**entry, "files": [f for f, _, _ in files]})
+        names = hidden_names(session, user, lesson)
+        plan.append(
+            (names, [(f, transcript_key(lesson, "json") if names else k, t) for f, k, t in files])
+        )
     manifest["lessons"] = included
     manifest["failures"] = failures
     audit.record(
@@ -452,9 +458,12 @@ def get_batch_transcripts(
     def stream() -> Iterator[bytes]:
         sink = ZipSink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for _, files in plan:
-                for arcname, key in files:
-                    archive.writestr(arcname, storage.get_bytes(key))
+            for names, files in plan:
+                for arcname, key, fmt in files:
+                    data = storage.get_bytes(key)
+                    if names is not None:  # from the JSON, with the pupils' names left out
+                        data = redacted_transcript_file(data, fmt, names)
+                    archive.writestr(arcname, data)
                     yield sink.take()
             archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         yield sink.take()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.analytics import public as analytics_public
 from api.deps import (
@@ -40,6 +41,7 @@ from api.services.clips import (
     word_range,
 )
 from api.services.lessons import clip_analytics, no_transcript
+from api.services.pupilnames import hidden_names, shown_analytics
 from models import audit
 from models.access import (
     clip_filter,
@@ -53,6 +55,9 @@ from models.blanks import lesson_blanks
 from models.coaching import Clip
 from models.db import utcnow
 from models.lesson import Lesson
+from models.storage import Storage
+from pipeline.captions import to_vtt
+from pipeline.pupilnames import NameList
 from pipeline.redact import shown_clip_transcript
 from pipeline.transcript import Transcript
 
@@ -187,7 +192,8 @@ def get_clip_captions(
     storage: StorageDep,
     tasks: TaskQueueDep,
 ) -> Response:
-    """The clip's captions as WebVTT, timed from the start of the clip."""
+    """The clip's captions as WebVTT, timed from the start of the clip; pupils' names on the
+    class list are [pupil] for viewers outside the coaching pair (as in its transcript)."""
     user = viewer.user
     clip = visible_clip(session, user, clip_id)
     lesson = session.get(Lesson, clip.lesson_id)
@@ -195,12 +201,29 @@ def get_clip_captions(
         raise HTTPException(409, "This recording has no sound, so the clip has no captions.")
     check_consent_view(session, user, clip)
     key = rendered_or_queue(session, storage, tasks, clip, "captions")
+    names = hidden_names(session, user, lesson) if lesson is not None else None
+    vtt = storage.get_bytes(key)
+    if names is not None and lesson is not None:
+        vtt = _redacted_captions(session, storage, lesson, clip, names)
     audit_content(session, request, user.id, "clip.captions", "clip", clip.id)
     return Response(
-        storage.get_bytes(key),
+        vtt,
         media_type="text/vtt; charset=utf-8",
         headers=NO_STORE if viewer.by_link else {"Cache-Control": "private"},
     )
+
+
+def _redacted_captions(
+    session: Session, storage: Storage, lesson: Lesson, clip: Clip, names: NameList
+) -> bytes:
+    """The clip's captions made from the lesson's transcript by the one rule
+    (`shown_clip_transcript`), for a viewer from whom the names are hidden."""
+    key = lesson.artefact_key("transcript.json")
+    if not storage.exists(key):
+        return b"WEBVTT\n\n"
+    transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
+    blanks = lesson_blanks(session, lesson.id)
+    return to_vtt(shown_clip_transcript(transcript, blanks, clip.start, clip.end, names)).encode()
 
 
 @router.get("/{clip_id}/transcript", response_model=TranscriptPublic, responses=responses(404, 409))
@@ -209,7 +232,7 @@ def get_clip_transcript(
 ) -> dict[str, Any]:
     """What was said in the clip, timed from its start, with each word's probability (the
     review page marks the words the model was unsure of); blanked moments are left out, as
-    in the captions."""
+    in the captions, and pupils' names are [pupil] for viewers outside the coaching pair."""
     clip = visible_clip(session, user, clip_id)
     lesson = session.get(Lesson, clip.lesson_id)
     assert lesson is not None  # noqa: S101 - the foreign key cascades
@@ -219,7 +242,11 @@ def get_clip_transcript(
         raise no_transcript(lesson)
     transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
     shown = shown_clip_transcript(
-        transcript, lesson_blanks(session, lesson.id), clip.start, clip.end
+        transcript,
+        lesson_blanks(session, lesson.id),
+        clip.start,
+        clip.end,
+        hidden_names(session, user, lesson),
     )
     audit_content(session, request, user.id, "clip.transcript", "clip", clip.id)
     return shown.to_dict()
@@ -236,8 +263,9 @@ def get_clip_analytics(
     lesson = session.get(Lesson, clip.lesson_id)
     assert lesson is not None  # noqa: S101 - the foreign key cascades
     check_consent_view(session, user, clip)
-    result = clip_analytics(
-        storage, lesson, lesson_blanks(session, lesson.id), clip.start, clip.end
+    result = shown_analytics(
+        clip_analytics(storage, lesson, lesson_blanks(session, lesson.id), clip.start, clip.end),
+        hidden_names(session, user, lesson),
     )
     audit_content(session, request, user.id, "clip.analytics", "clip", clip.id)
     return analytics_public(result)

@@ -7,8 +7,9 @@ reason. What goes into a lesson's files is what the requester may see through th
 the transcript and talk analytics (for those who may read the transcript, and an admin taking a
 research export), the clips they see with those clips' tags and comments, the lesson's comments
 when they may read them, and the action steps they see that name one of those clips. Adults
-appear by name only, never by email. Every export is audited per lesson (`lesson.export`), and
-a zip also as a whole.
+appear by name only, never by email; pupils' names on the class lists never (each is [pupil]
+in the transcript and the questions). Every export is audited per lesson (`lesson.export`),
+and a zip also as a whole.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from api.deps import CurrentUser, SessionDep, StorageDep, client_of
 from api.errors import CodedHTTPException, responses
 from api.services.batches import ZipSink, batch_items, own_batch, safe_stem
 from api.services.lessons import no_transcript, stored_analytics
+from api.services.pupilnames import lesson_names_list, shown_analytics
 from models import audit
 from models.access import (
     action_step_filter,
@@ -54,6 +56,8 @@ from pipeline.exports import (
     readme_text,
     textgrid_bytes,
 )
+from pipeline.pupilnames import NameList
+from pipeline.redact import shown_transcript
 from pipeline.transcript import Transcript
 
 router = APIRouter(tags=["exports"])
@@ -86,6 +90,9 @@ class _Coaching:
     clips: tuple[ClipRecord, ...]
     comments: tuple[CommentRecord, ...]
     steps: tuple[StepRecord, ...]
+    pupil_names: NameList | None = None
+    """The class-list names replaced by [pupil]: every research export leaves them out, whoever
+    asks, since its files are for reading outside the coaching pair."""
 
 
 def _names(session: Session, ids: set[str | None]) -> dict[str, str]:
@@ -171,6 +178,7 @@ def _coaching(session: Session, user: User, lesson: Lesson) -> _Coaching:
             TagRecord(strand.id, _strand_label(strand), names.get(tag.tagged_by or "", ""))
         )
     return _Coaching(
+        pupil_names=lesson_names_list(session, lesson),
         lesson_id=lesson.id,
         title=lesson.title,
         duration=lesson.duration,
@@ -221,8 +229,10 @@ def _record(storage: Storage, coaching: _Coaching) -> LessonRecord:
     """The lesson's record from storage (transcript, analytics) and what was read of its
     coaching; storage only, so a zip's stream builds it after the session is closed."""
     raw = storage.get_bytes(lesson_key(coaching.lesson_id, "transcript.json"))
-    transcript = Transcript.from_dict(json.loads(raw))
+    transcript = shown_transcript(Transcript.from_dict(json.loads(raw)), (), coaching.pupil_names)
     analytics = stored_analytics(storage, coaching.lesson_id, coaching.duration, transcript)
+    if analytics is not None:
+        analytics = shown_analytics(analytics, coaching.pupil_names)
     duration = coaching.duration or transcript.duration
     return LessonRecord(
         id=coaching.lesson_id,

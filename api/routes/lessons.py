@@ -49,6 +49,12 @@ from api.services.lessons import (
     not_ready,
     requeue_failed,
 )
+from api.services.pupilnames import (
+    hidden_names,
+    redacted_transcript_file,
+    shown_analytics,
+    shown_segments,
+)
 from models import audit
 from models.access import (
     clip_filter,
@@ -392,7 +398,9 @@ def get_transcript(
     """The transcript as JSON (segments with word timings), WebVTT, SRT or plain text.
 
     A media link (`token=`) opens only the WebVTT form, the captions a `<track>` loads.
-    `version=N` reads a transcript kept from before the lesson was transcribed again."""
+    `version=N` reads a transcript kept from before the lesson was transcribed again. A reader
+    outside the coaching pair (a coach whose batch holds it) reads [pupil] for each name on
+    the class lists."""
     if viewer.by_link and format != "vtt":
         raise HTTPException(
             401,
@@ -408,6 +416,10 @@ def get_transcript(
         if kept is not None:
             raise HTTPException(404, f"Version {version} of this transcript has no {format} file.")
         raise no_transcript(lesson)
+    names = hidden_names(session, user, lesson)
+    if names is not None:
+        source = transcript_key(lesson, "json", kept)
+        data = redacted_transcript_file(storage.get_bytes(source), format, names)
     audit.record(
         session, user.id, "lesson.transcript", "lesson", lesson.id,
         client=client_of(request), format=format, version=version,
@@ -449,7 +461,7 @@ def get_segments(
     if data is None:
         raise not_ready(lesson, "segment list")
     audit_content(session, request, user.id, "lesson.segments", "lesson", lesson.id)
-    items: list[Any] = json.loads(data)
+    items: list[Any] = shown_segments(json.loads(data), hidden_names(session, user, lesson))
     return [SegmentPublic.model_validate(item) for item in items]
 
 
@@ -464,7 +476,7 @@ def get_analytics(
     Evidence for a conversation, never a score. Read like the transcript, and audited as a
     transcript view (the questions are the transcript's words)."""
     lesson = _watchable(session, user, lesson_id)
-    result = lesson_analytics(storage, lesson)
+    result = shown_analytics(lesson_analytics(storage, lesson), hidden_names(session, user, lesson))
     audit.record(
         session, user.id, "lesson.transcript", "lesson", lesson.id,
         client=client_of(request), format="analytics",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from api.deps import CurrentUser, SessionDep, client_of
 from api.errors import responses
 from api.schemas import SearchHit
+from api.services.pupilnames import shown_hits
 from models import audit, search
 
 router = APIRouter(tags=["search"])
@@ -35,9 +36,10 @@ def search_transcripts(
     with the lesson and the moment it starts. Audited: who searched for what, and which
     lessons' words they were shown."""
     try:
-        hits = search.search(session, user, q, limit=limit, offset=offset)
+        found = search.search(session, user, q, limit=limit, offset=offset)
     except search.EmptyQueryError as exc:
         raise HTTPException(422, str(exc)) from None
+    hits = shown_hits(session, user, found)
     audit.record(
         session, user.id, "transcript.search", "user", user.id, client=client_of(request),
         query=q[:200], lessons=sorted({h.lesson_id for h in hits}),

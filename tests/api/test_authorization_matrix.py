@@ -375,6 +375,32 @@ collection_route("PUT", f"{CO}/items", owner=200, shared=403)
 collection_route("POST", f"{CO}/shares", owner=201, shared=403)
 collection_route("DELETE", f"{CO}/shares/{{ect_id}}", owner=204, shared=403)
 
+# class lists (models/pupilnames.py): a teacher keeps their own, an admin the school's; only the
+# keeper reads or changes a list. `name_a` is on ect_a's list, `name_b` on ect_b's, `name_school`
+# on the school's (made by `_add_pupil_names`)
+PN = f"{V1}/pupil-names"
+MINE, SCHOOL = (("scope", "mine"),), (("scope", "school"),)
+KEEPERS = {"anonymous": 401, "ect": 200, "mentor": 200, "coach": 200, "admin": 403}
+plain_route("GET", PN, MINE, **KEEPERS)
+plain_route("POST", PN, MINE, **(KEEPERS | {"ect": 201, "mentor": 201, "coach": 201}))
+for method, ok in (("GET", 200), ("POST", 201)):
+    for case, status in {"ect": 403, "mentor": 403, "coach": 403, "admin": ok}.items():
+        ROWS.append(Row(method, PN, f"school_{case}", ACTORS[case], SCHOOL, status))
+for method, ok in (("PATCH", 200), ("DELETE", 204)):
+    for case, actor, name, status in (
+        ("anonymous", "anonymous", "name_a", 401),
+        ("own", "ect_a", "name_a", ok),
+        ("paired_mentor", "mentor", "name_a", 404),
+        ("unrelated_ect", "ect_b", "name_a", 404),
+        ("coach", "coach", "name_a", 404),
+        ("admin_on_teachers_list", "admin", "name_a", 404),
+        ("other_list_own", "ect_b", "name_b", ok),
+        ("school_admin", "admin", "name_school", ok),
+        ("school_ect", "ect_a", "name_school", 404),
+        ("school_mentor", "mentor", "name_school", 404),
+    ):
+        ROWS.append(Row(method, f"{PN}/{{name_id}}", case, actor, (("name_id", name),), status))
+
 # lesson comments: for whoever reads the lesson's transcript (not an admin, not another ECT)
 lesson_route("GET", f"{L}/comments", own=200, paired=200, admin=403)
 lesson_route("POST", f"{L}/comments", own=201, paired=201, admin=403)
@@ -501,6 +527,11 @@ def _mp4_head(world: World, size: int) -> bytes:
 
 
 BODIES: dict[tuple[str, str], Body] = {
+    ("GET", f"{V1}/pupil-names"): lambda w, ids: {"params": {"scope": ids["scope"]}},
+    ("POST", f"{V1}/pupil-names"): lambda w, ids: {
+        "json": {"name": "Jayden", "scope": ids["scope"]}
+    },
+    ("PATCH", f"{V1}/pupil-names/{{name_id}}"): lambda w, ids: {"json": {"name": "Aysha"}},
     ("POST", f"{V1}/auth/token"): lambda w, ids: {
         "data": {"username": "ect_a@school.test", "password": PASSWORD}
     },
@@ -683,6 +714,21 @@ def _add_collections(world: World) -> None:
             world.ids[key] = collection.id
 
 
+def _add_pupil_names(world: World) -> None:
+    """name_a on ect_a's class list, name_b on ect_b's, name_school on the school's."""
+    from models.db import session_scope
+    from models.pupilnames import PupilName
+
+    with session_scope(world.settings.database_url) as s:
+        for key, owner in (("name_a", "ect_a"), ("name_b", "ect_b"), ("name_school", None)):
+            row = PupilName(
+                owner_id=world.users[owner] if owner else None, name="Aisha", folded="aisha"
+            )
+            s.add(row)
+            s.flush()
+            world.ids[key] = row.id
+
+
 def _resolve(world: World, row: Row) -> tuple[str, dict[str, str]]:
     ids: dict[str, str] = {"strand_id": "ecf-2019:4e"}
     for param, key in row.targets:
@@ -705,6 +751,8 @@ def test_route_answers_each_case(
         _add_blank(world)
     if any(key.startswith("collection_") for _, key in row.targets):
         _add_collections(world)
+    if any(key.startswith("name_") for _, key in row.targets):
+        _add_pupil_names(world)
     url, ids = _resolve(world, row)
     body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
     headers = {**world.auth(row.actor), **body.pop("headers", {})}

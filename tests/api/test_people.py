@@ -44,6 +44,7 @@ def test_the_export_holds_everything_about_the_person_and_nothing_of_others(worl
     assert set(files) == {
         "account.json", "lessons.json", "clips.json", "comments.json", "reflections.json",
         "action_steps.json", "shares.json", "deleted_lessons.json", "audit_events.json",
+        "class_list.json",
     }  # fmt: skip
     account = files["account.json"][0]
     assert account["email"] == "ect_a@school.test" and "password_hash" not in account

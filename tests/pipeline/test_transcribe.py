@@ -7,6 +7,7 @@ few seconds in all.
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +195,15 @@ def test_vocabulary_reaches_the_model(model, shared_media: Path) -> None:  # typ
     assert "ComfyUI" not in plain.text
     assert "ComfyUI" in hinted.text
     assert hinted.options["vocabulary"] == ["ComfyUI"]
+
+
+@pytest.mark.model
+def test_pupil_names_reach_the_model_and_stay_out_of_the_options(model, shared_media: Path) -> None:  # type: ignore[no-untyped-def]
+    audio = shared_media / "speech" / "hotwords.mp3"
+    hinted = transcribe(audio, model, TranscribeOptions(pupil_names=("ComfyUI",)))
+    assert "ComfyUI" in hinted.text  # the class list's names are hotwords too
+    assert "pupil_names" not in hinted.options and hinted.options["vocabulary"] == []
+    assert "ComfyUI" not in json.dumps(hinted.options)
 
 
 def test_model_is_loaded_once_per_process() -> None:

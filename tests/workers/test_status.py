@@ -109,3 +109,19 @@ def test_skipped_transcription_is_explained(settings: Settings, lesson_id: str) 
     reason = "This recording has no sound, so it has no transcript."
     assert _run(settings, lesson_id, "audio", StageOutcome(skipped=reason)) == ["transcribe"]
     assert reason in _lesson(settings, lesson_id).warnings
+
+
+def test_a_stage_learns_the_class_list_names_and_gives_them_to_the_model(
+    settings: Settings, lesson_id: str
+) -> None:
+    from models.pupilnames import PupilName
+    from workers.options import lesson_options
+
+    with session_scope(settings.database_url) as session:
+        session.add(PupilName(owner_id=None, name="Siobhan", folded="siobhan"))
+    status.start_lesson(settings.database_url, lesson_id)
+    ctx = status.begin_stage(settings.database_url, lesson_id, "probe")
+    assert ctx is not None and ctx.pupil_names == ("Siobhan",)
+    options = lesson_options(settings, {"vocabulary": ["phonics"]}, pupil_names=ctx.pupil_names)
+    assert options.transcription.hotwords == "phonics, Siobhan"
+    assert "Siobhan" not in str(options.transcription.to_dict())

@@ -3,6 +3,7 @@
 // person's data (export, erase), through the same admin API the CLI's commands mirror.
 
 import { api, downloadFile, el, onReady, requireUser, roleName, toast } from "./api.js";
+import { showClassList } from "./classlist.js";
 import { items } from "./coaching.js";
 import { policyLines } from "./policy.js";
 
@@ -32,6 +33,7 @@ function fail(id, error) {
 
 onReady(async () => {
   const me = await requireUser(["admin"]);
+  showClassList($("class-list"), "school").catch((e) => toast(e.message || String(e), "error"));
   let users = [];
 
   async function refresh() {

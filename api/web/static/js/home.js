@@ -1,6 +1,7 @@
 // Home per role: an ECT's lessons and feed, a mentor's ECTs' lessons and clips, an admin's links.
 
 import { api, el, formatDate, formatTime, onReady, requireUser, roleName, toast } from "./api.js";
+import { showClassList } from "./classlist.js";
 import { items } from "./coaching.js";
 import { englandDay, retentionNotice, statusText } from "./lessons.js";
 import { showSteps } from "./steps.js";
@@ -23,6 +24,7 @@ onReady(async () => {
     $("lessons-heading").textContent = me.role === "mentor" ? "Your ECTs' lessons" : "Your lessons";
     $("upload-link").hidden = me.role === "coach";
     jobs.push(showLessons(me));
+    jobs.push(showClassList($("class-list"), "mine"));
   }
   if (me.role === "ect" || me.role === "mentor") {
     $("steps-section").hidden = false;
