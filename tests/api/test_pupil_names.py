@@ -98,6 +98,8 @@ def test_the_clip_transcript_hides_names_from_an_ect_outside_the_pair(world: Wor
     assert "Will you help" in text  # the verb stays
     words = [x["text"] for s in doc["segments"] for x in s["words"]]
     assert "Aysha." not in words and words.count("[pupil].") == 2
+    talk = _get(w, f"/clips/{clip}/analytics", "ect_b").text  # its questions are its words
+    assert "Jaden" not in talk and "Aysha" not in talk
 
 
 def test_captions_hide_names_from_an_ect_outside_the_pair(
