@@ -24,7 +24,7 @@ def test_an_ect_and_an_admin_keep_their_class_lists(
     card = page.locator("#class-list")
     expect(card).to_be_visible()
     expect(card).to_contain_text("No names yet.")
-    name = page.get_by_label("Pupil's first name or nickname")
+    name = page.get_by_label("Pupil to add")
     for pupil in ("Aisha", "Jayden"):
         name.fill(pupil)
         page.get_by_role("button", name="Add name").click()
@@ -42,7 +42,7 @@ def test_an_ect_and_an_admin_keep_their_class_lists(
     sign_in(admin, live_app.people["admin"], "/admin")
     school = admin.locator("#class-list")
     expect(school).to_contain_text("The school's class list")
-    admin.get_by_label("Pupil's first name or nickname").fill("Siobhán")
+    admin.get_by_label("Pupil to add").fill("Siobhán")
     admin.get_by_role("button", name="Add name").click()
     expect(school.locator(".class-list-names")).to_contain_text("Siobhán")
     expect(school.locator(".class-list-names")).not_to_contain_text("Aisha")  # not theirs
