@@ -206,6 +206,29 @@ def test_pupil_names_reach_the_model_and_stay_out_of_the_options(model, shared_m
     assert "ComfyUI" not in json.dumps(hinted.options)
 
 
+@pytest.mark.model
+def test_a_class_list_makes_the_model_write_the_names_and_redaction_find_them(
+    model, shared_media: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Generated speech (espeak-ng) praising Aisha and calling on Jayden. Without the class
+    list tiny.en writes "Asia", which no matching would take for Aisha; with the names as
+    hotwords it writes both, and both are replaced and silenced."""
+    from pipeline.pupilnames import name_list
+    from pipeline.redact import name_silences, shown_transcript
+
+    audio = shared_media / "speech" / "pupil_names.flac"
+    names = name_list(["Aisha", "Jayden"])
+    plain = transcribe(audio, model)
+    assert "Aisha" not in plain.text
+    hinted = transcribe(audio, model, TranscribeOptions(pupil_names=("Aisha", "Jayden")))
+    assert "Aisha" in hinted.text and "Jayden" in hinted.text
+    shown = shown_transcript(hinted, (), names).text
+    assert "Aisha" not in shown and "Jayden" not in shown and shown.count("[pupil]") == 2
+    silences = name_silences(hinted, (), names, 0.0, hinted.duration)
+    assert len(silences) == 2 and all(0.3 < e - s < 1.2 for s, e in silences)
+    assert 2.0 < silences[0][0] < 3.5 and 4.5 < silences[1][0] < 5.5
+
+
 def test_model_is_loaded_once_per_process() -> None:
     assert load_model(ModelSpec()) is load_model(ModelSpec())
     assert load_model.cache_info().currsize >= 1
