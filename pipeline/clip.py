@@ -26,8 +26,10 @@ efficient for those seconds), which keeps a 60 s clip near a second or two whate
 
 from __future__ import annotations
 
+import functools
 import itertools
 import tempfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -269,6 +271,49 @@ def concat_entry(part: Path, seconds: float) -> list[str]:
     return [f"file '{quoted}'", f"duration {seconds:.6f}"]
 
 
+def render_parts(
+    dst: Path,
+    parts: Sequence[tuple[Callable[[Path], list[str]], float]],
+    sound: Callable[[Path], object] | None,
+    *,
+    timeout: float,
+    message: str,
+    workers: int,
+    on_progress: ProgressCallback | None = None,
+    share: float = 0.8,
+) -> None:
+    """Write the picture `parts` (each: the ffmpeg command writing it to a given MPEG-TS path,
+    and its length in seconds) side by side with the sound (`sound` writes an MP4 to the path it
+    is given), then join them into `dst` (MP4) without encoding anything. Parts too short for
+    the join's MPEG-TS probe are padded (`ts_padding`). `on_progress` goes up to `share`."""
+    with (
+        tempfile.TemporaryDirectory(prefix=".parts-", dir=dst.parent.absolute()) as work,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        jobs: list[Future[Any]] = []
+        audio: Path | None = None
+        if sound is not None:
+            audio = Path(work) / "audio.m4a"
+            jobs.append(pool.submit(sound, audio))
+        lines, files = [], []
+        for i, (command, seconds) in enumerate(parts):
+            part = Path(work) / f"part{i}.ts"
+            jobs.append(pool.submit(run_tool, command(part), timeout=timeout, message=message))
+            lines += concat_entry(part, seconds)
+            files.append(part)
+        for done, job in enumerate(jobs, start=1):
+            job.result()
+            if on_progress:
+                on_progress(share * done / len(jobs))
+        for part in files:
+            with part.open("ab") as fh:
+                fh.write(ts_padding(part.stat().st_size))
+        concat_list = Path(work) / "parts.txt"
+        concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with atomic_output(dst) as tmp:
+            run_tool(join_command(concat_list, audio, tmp), timeout=timeout, message=message)
+
+
 def audio_clip_command(
     src: Path, dst: Path, start: float, duration: float, options: ClipOptions
 ) -> list[str]:
@@ -314,6 +359,17 @@ def copy_sound(src: Path, dst: Path, start: float, seconds: float) -> None:
         raise UnreadableMediaError(message, detail=str(error)) from error
 
 
+def _copy_sound_to(src: Path, start: float, seconds: float, dst: Path) -> None:
+    copy_sound(src, dst, start, seconds)
+
+
+def _encode_sound_to(
+    src: Path, start: float, seconds: float, options: ClipOptions, dst: Path
+) -> None:
+    cmd = audio_clip_command(src, dst, start, seconds, options)
+    run_tool(cmd, timeout=options.timeout, message="The clip's sound could not be cut")
+
+
 def render_clip(
     lesson: Path,
     dst: Path,
@@ -347,37 +403,24 @@ def render_clip(
         encode = encode_args(info, options, plan.tail_frames * fd)
         parts.append((plan.tail_start - eps, plan.tail_frames, encode))
     duration = plan.total_frames * plan.frame_duration
-    with (
-        tempfile.TemporaryDirectory(prefix=".clip-", dir=dst.parent.absolute()) as work,
-        ThreadPoolExecutor(max_workers=len(parts) + 1) as pool,
-    ):
-        # The parts and the sound are independent ffmpeg runs: run them side by side.
-        jobs: list[Future[Any]] = []
-        sound = Path(work) / "audio.m4a" if info.has_audio else None
-        if sound is not None and info.audio is not None and info.audio.codec == "aac":
-            jobs.append(pool.submit(copy_sound, lesson, sound, plan.first_frame, duration))
-        elif sound is not None:
-            cmd = audio_clip_command(lesson, sound, plan.first_frame, duration, options)
-            jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
-        lines, files = [], []
-        for i, (at, frames, codec) in enumerate(parts):
-            part = Path(work) / f"part{i}.ts"
-            cmd = part_command(lesson, part, at, frames, codec)
-            jobs.append(pool.submit(run_tool, cmd, timeout=options.timeout))
-            lines += concat_entry(part, frames * plan.frame_duration)
-            files.append(part)
-        for done, job in enumerate(jobs, start=1):
-            job.result()
-            if on_progress:
-                on_progress(0.8 * done / len(jobs))
-        for part in files:
-            with part.open("ab") as fh:
-                fh.write(ts_padding(part.stat().st_size))
-        concat_list = Path(work) / "parts.txt"
-        concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        with atomic_output(dst) as tmp:
-            cmd = join_command(concat_list, sound, tmp)
-            run_tool(cmd, timeout=options.timeout, message="The clip could not be joined")
+    sound: Callable[[Path], object] | None = None
+    if info.has_audio and info.audio is not None and info.audio.codec == "aac":
+        sound = functools.partial(_copy_sound_to, lesson, plan.first_frame, duration)
+    elif info.has_audio:
+        sound = functools.partial(_encode_sound_to, lesson, plan.first_frame, duration, options)
+    pieces = [
+        (functools.partial(part_command, lesson, at=at, frames=frames, encode=codec), frames * fd)
+        for at, frames, codec in parts
+    ]
+    render_parts(
+        dst,
+        pieces,
+        sound,
+        timeout=options.timeout,
+        message="The clip could not be cut",
+        workers=len(parts) + 1,
+        on_progress=on_progress,
+    )
     if on_progress:
         on_progress(1.0)
     return ClipResult(dst, start, end, round(duration, 3), plan.total_frames, plan.copy_frames)

@@ -12,10 +12,9 @@ Sound is re-encoded whole (AAC is cheap). A recording with no IDR pictures in MP
 
 from __future__ import annotations
 
+import functools
 import itertools
-import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -307,14 +306,7 @@ def blank_recording(
 ) -> BlankResult:
     """Write `src` to `dst` (MP4; sound only when `src` has no picture) with `ranges` (seconds
     of the recording) black and silent and everything else as it was."""
-    from pipeline.clip import (
-        ClipOptions,
-        concat_entry,
-        encode_args,
-        join_command,
-        part_command,
-        read_packets,
-    )
+    from pipeline.clip import ClipOptions, encode_args, part_command, read_packets, render_parts
 
     src, dst = Path(src), Path(dst)
     info = probe if probe is not None else probe_media(src, ProbeOptions(scan_packets=False))
@@ -339,36 +331,37 @@ def blank_recording(
     fd, parts = plan_blank(packets, merged, video.fps)
     eps = fd / 4
     clip_options = ClipOptions(preset=options.preset, crf=options.crf, long_end_seconds=1e9)
-    with (
-        tempfile.TemporaryDirectory(prefix=".blank-", dir=dst.parent.absolute()) as work,
-        ThreadPoolExecutor(max_workers=2) as pool,
-    ):
-        jobs = []
-        sound = Path(work) / "audio.m4a" if info.has_audio else None
-        if sound is not None:
-            cmd = audio_blank_command(src, sound, merged, options)
-            jobs.append(pool.submit(run_tool, cmd, timeout=timeout, message=message))
-        lines: list[str] = []
-        for i, part in enumerate(parts):
-            path = Path(work) / f"part{i}.ts"
-            if part.black is None:
-                cmd = part_command(src, path, part.at + eps, part.frames, None)
-            else:
-                encode = encode_args(info, clip_options, part.frames * fd)
-                # after the input seek to `at - eps`, a frame shown at time T has t = T - at + eps
-                boxes = "+".join(f"between(t,{s:.6f},{e:.6f})" for s, e in part.black)
-                encode["vf"] = f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{boxes}'"
-                cmd = part_command(src, path, max(0.0, part.at - eps), part.frames, encode)
-            jobs.append(pool.submit(run_tool, cmd, timeout=timeout, message=message))
-            lines += concat_entry(path, part.frames * fd)
-        for done, job in enumerate(jobs, start=1):
-            job.result()
-            if on_progress:
-                on_progress(0.9 * done / len(jobs))
-        concat_list = Path(work) / "parts.txt"
-        concat_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        with atomic_output(dst) as tmp:
-            run_tool(join_command(concat_list, sound, tmp), timeout=timeout, message=message)
+    pieces = []
+    for part in parts:
+        if part.black is None:
+            command = functools.partial(
+                part_command, src, at=part.at + eps, frames=part.frames, encode=None
+            )
+        else:
+            encode = encode_args(info, clip_options, part.frames * fd)
+            # after the input seek to `seek`, a frame shown at time T has t = T - seek; a frame
+            # is black when s - eps <= T - at < e - eps (plan_blank's quarter-frame tolerance)
+            seek = max(0.0, part.at - eps)
+            shift = part.at - seek - eps
+            boxes = "+".join(
+                f"between(t,{s + shift:.6f},{e + shift - 1e-6:.6f})" for s, e in part.black
+            )
+            encode["vf"] = f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{boxes}'"
+            command = functools.partial(
+                part_command, src, at=seek, frames=part.frames, encode=encode
+            )
+        pieces.append((command, part.frames * fd))
+    sound = None
+    if info.has_audio:
+
+        def sound(path: Path) -> None:
+            cmd = audio_blank_command(src, path, merged, options)
+            run_tool(cmd, timeout=timeout, message=message)
+
+    render_parts(
+        dst, pieces, sound, timeout=timeout, message=message, workers=2,
+        on_progress=on_progress, share=0.9,
+    )  # fmt: skip
     if on_progress:
         on_progress(1.0)
     copied = sum(p.frames for p in parts if p.black is None)

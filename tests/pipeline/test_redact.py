@@ -101,3 +101,22 @@ def test_a_recording_without_copyable_keyframes_is_blanked_whole(tmp_path: Path)
     frames = frame_lumas(result.path)
     assert max(luma for t, luma in frames if 0.5 <= t < 0.999) < 20
     assert min(luma for t, luma in frames if t < 0.46 or t >= 1.04) > 40
+
+
+def test_a_copied_group_of_one_frame_survives_the_join(tmp_path: Path) -> None:
+    """Groups of pictures can be one frame long (an encoder that starts one at each of two
+    scene changes a frame apart): its copied part is smaller than the join's MPEG-TS probe
+    wants and is padded (pipeline.clip.render_parts, shared with clips), not dropped."""
+    from pipeline.redact import blank_recording
+
+    src = mf.make_counter_video(tmp_path / "lesson.mp4", keyframes_at=(2.0, 2.04)).path
+    result = blank_recording(src, tmp_path / "blanked.mp4", [(0.5, 1.0)])
+    assert not result.whole and result.frames == 100
+    assert result.copied_frames == 50  # the one-frame group at 2.0 s and the rest from 2.04 s
+    frames = mf.decode_gray_frames(result.path)
+    assert len(frames) == 100
+    for i, gray in enumerate(frames):
+        if 13 <= i < 25:  # 0.52 .. 0.96 s
+            assert gray.mean() < 8, i
+        else:
+            assert mf.read_counter(gray) == i, i
