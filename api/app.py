@@ -25,6 +25,7 @@ from api.routes import (
     feed,
     frameworks,
     lessons,
+    model_practice,
     notifications,
     progress,
     pupil_names,
@@ -108,7 +109,7 @@ def create_app(task_queue: TaskQueue | None = None) -> FastAPI:
     routers = (
         auth, uploads, lessons, consent, transcriptions, search, clips, tags, comments, shares,
         feed, frameworks, action_steps, progress, retention, suggestions, exports, blanks,
-        notifications, collections, pupil_names,
+        notifications, collections, pupil_names, model_practice,
     )  # fmt: skip
     for module in (*routers, batches, admin):
         api.include_router(module.router)

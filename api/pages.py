@@ -122,6 +122,12 @@ def lesson(request: Request, settings: SettingsDep, lesson_id: IdParam) -> HTMLR
     return _page(request, settings, "studio.html", "Clipping studio", lesson_id=lesson_id)
 
 
+@router.get("/model-practice", response_class=HTMLResponse)
+def model_practice(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The school's library of model practice, clips shared with the caller, their own."""
+    return _page(request, settings, "model_practice.html", "Model practice")
+
+
 @router.get("/clips/{clip_id}", response_class=HTMLResponse)
 def clip(request: Request, settings: SettingsDep, clip_id: IdParam) -> HTMLResponse:
     """Reviewing a shared clip: video with captions, strand tags, comments and replies."""

@@ -93,6 +93,11 @@ class UserPublic(UserBrief):
     induction_start: date | None = Field(
         None, description="An ECT's first day of induction (sets the observation rhythm)."
     )
+    may_share_model_practice: bool = Field(
+        False,
+        description="A teacher who is not a mentor may mark their own clips as model practice "
+        "(mentors always may, ECTs never).",
+    )
 
 
 class SchoolPolicyPublic(BaseModel):
@@ -169,6 +174,9 @@ class UserUpdate(BaseModel):
     password: str | None = Field(None, min_length=10, max_length=200)
     induction_start: date | None = Field(
         None, description="An ECT's first day of induction; null clears it."
+    )
+    may_share_model_practice: bool | None = Field(
+        None, description="Let a coach or teaching admin mark their own clips as model practice."
     )
 
 
@@ -1328,3 +1336,78 @@ class PupilNamePublic(Public):
     name: str
     scope: Literal["mine", "school"]
     created_at: AwareDateTime
+
+
+# model practice (models/model_practice.py)
+
+
+class ModelClipMark(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Watch how I wait before taking answers."}]}
+    )
+    note: DisplayText = Field("", max_length=2000, description="What to watch for.")
+
+
+class ModelClipPublic(ConsentShown):
+    """A model clip as lists show it; an admin sees this record, never the recording."""
+
+    clip_id: str
+    title: DisplayText
+    lesson_title: DisplayText
+    teacher: UserBrief | None
+    note: DisplayText
+    duration: float
+    tags: list[TagPublic]
+    consented_at: UTCDateTime = Field(description="When its teacher marked it model practice.")
+    published_at: UTCDateTime | None = Field(description="In the school's library since.")
+    mine: bool = Field(description="Of the caller's own lesson.")
+
+
+class ModelShareCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"group_id": "g" * 32}]})
+    ect_id: Annotated[str, ID] | None = Field(None, description="One of your paired ECTs.")
+    group_id: Annotated[str, ID] | None = Field(None, description="A group of ECTs.")
+
+    @model_validator(mode="after")
+    def one_target(self) -> ModelShareCreate:
+        if (self.ect_id is None) == (self.group_id is None):
+            raise ValueError("Give exactly one of `ect_id` and `group_id`.")
+        return self
+
+
+class EctGroupBrief(Public):
+    id: str
+    name: DisplayText
+
+
+class ModelSharePublic(BaseModel):
+    id: str
+    clip_id: str
+    ect: UserBrief | None
+    group: EctGroupBrief | None
+    shared_by: UserBrief | None
+    created_at: UTCDateTime
+    revoked_at: UTCDateTime | None
+    active: bool
+
+
+class EctGroupCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Science ECTs 2026", "ect_ids": ["b" * 32]}]}
+    )
+    name: DisplayText = Field(min_length=1, max_length=200)
+    ect_ids: list[Annotated[str, ID]] = Field(default_factory=list, max_length=500)
+
+
+class EctGroupUpdate(BaseModel):
+    name: DisplayText = Field(min_length=1, max_length=200)
+
+
+class EctGroupMembers(BaseModel):
+    ect_ids: list[Annotated[str, ID]] = Field(max_length=500)
+
+
+class EctGroupPublic(EctGroupBrief):
+    owner: UserBrief | None
+    members: list[UserBrief]
+    created_at: UTCDateTime

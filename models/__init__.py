@@ -13,6 +13,7 @@ from models import (  # noqa: F401 - tables
     collections,
     framework,
     lesson,
+    model_practice,
     notifications,
     pupilnames,
     retention,

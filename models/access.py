@@ -36,13 +36,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from models.account import Pairing, Role, User
 from models.action_steps import ActionStep
 from models.coaching import Clip, Comment, Share
 from models.db import utcnow
 from models.lesson import Lesson
+from models.model_practice import EctGroupMember, ModelClip, ModelShare
 from models.upload import Upload
 
 
@@ -120,6 +122,37 @@ def by_lesson_owner() -> ColumnElement[bool]:
     return and_(Clip.author_id.is_not(None), Clip.author_id == Lesson.owner_id)
 
 
+def model_clip_seen(user: User) -> ColumnElement[bool]:
+    """The condition on `Clip` for a model clip (models.model_practice) shown to `user`: in the
+    school's library, or shared with them or with a group they are in. Never of an ECT's lesson,
+    whatever the rows say: an ECT's lesson reaches no other ECT."""
+    in_group = select(EctGroupMember.group_id).where(EctGroupMember.ect_id == user.id)
+    shared_with_user = (
+        exists()
+        .where(
+            ModelShare.clip_id == ModelClip.clip_id,
+            ModelShare.revoked_at.is_(None),
+            or_(ModelShare.ect_id == user.id, ModelShare.group_id.in_(in_group)),
+        )
+        .correlate(ModelClip)
+    )
+    lesson, owner = aliased(Lesson), aliased(User)
+    not_an_ects_lesson = (
+        exists()
+        .where(lesson.id == Clip.lesson_id, lesson.owner_id == owner.id, owner.role != Role.ect)
+        .correlate(Clip)
+    )
+    return (
+        exists()
+        .where(
+            ModelClip.clip_id == Clip.id,
+            or_(ModelClip.published_at.is_not(None), shared_with_user),
+            not_an_ects_lesson,
+        )
+        .correlate(Clip)
+    )
+
+
 def clip_filter(user: User, now: datetime | None = None) -> ColumnElement[bool]:
     """The condition on `Clip` for clips `user` may see."""
     if user.role == Role.admin:
@@ -137,8 +170,36 @@ def clip_filter(user: User, now: datetime | None = None) -> ColumnElement[bool]:
         on_paired = and_(Lesson.id == Clip.lesson_id, Lesson.owner_id.in_(paired_ect_ids(user)))
         coached = exists().where(on_paired, ~by_lesson_owner())
         reflection_shared = exists().where(on_paired, by_lesson_owner(), shared)
-        return or_(coached, reflection_shared, own_reflection)
-    return or_(shared, own_reflection)
+        return or_(coached, reflection_shared, own_reflection, model_clip_seen(user))
+    return or_(shared, own_reflection, model_clip_seen(user))
+
+
+def _private_from(
+    user: User, comment: type[Comment] | AliasedClass[Comment]
+) -> ColumnElement[bool]:
+    """`comment` is an ECT's on a clip of someone else's lesson (a model clip) and `user` is
+    not among its readers: the ECT, the lesson's owner and the ECT's mentors."""
+    author, clip, lesson = aliased(User), aliased(Clip), aliased(Lesson)
+    return exists().where(
+        author.id == comment.author_id,
+        author.role == Role.ect,
+        clip.id == comment.clip_id,
+        lesson.id == clip.lesson_id,
+        lesson.owner_id != author.id,
+        author.id != user.id,
+        lesson.owner_id != user.id,
+        author.id.not_in(paired_ect_ids(user)),
+    )
+
+
+def comment_filter(user: User) -> ColumnElement[bool]:
+    """The condition on `Comment` for comments `user` may read among those on a clip they see.
+
+    Several ECTs see one model clip; what one of them writes on it (a reflection, a question)
+    stays between them, the clip's teacher and their own mentor, and so do the replies to it."""
+    parent = aliased(Comment)
+    hidden_parent = exists().where(parent.id == Comment.parent_id, _private_from(user, parent))
+    return and_(~_private_from(user, Comment), ~hidden_parent)
 
 
 def visible_lesson(session: Session, user: User, lesson_id: str) -> Lesson:
@@ -164,7 +225,7 @@ def visible_lesson_comments(session: Session, user: User, lesson_id: str) -> Les
 
 def visible_comment(session: Session, user: User, comment_id: str) -> Comment:
     """A comment is visible exactly when the clip or lesson it is on is visible for comments."""
-    comment = session.get(Comment, comment_id)
+    comment = session.scalar(select(Comment).where(Comment.id == comment_id, comment_filter(user)))
     if comment is None:
         raise NotVisibleError("comment")
     try:

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import Base, utcnow
@@ -38,6 +38,10 @@ class User(Base):
     induction_start: Mapped[date | None]
     """An ECT's first day of induction, set by an admin: it sets the rhythm of observations
     (models.action_steps.next_observation_due)."""
+    may_share_model_practice: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set by an admin: a teacher who is not a mentor (a coach, an admin who teaches) may mark
+    clips of their own lessons as model practice (models.model_practice); mentors always may,
+    ECTs never."""
 
 
 class Pairing(Base):

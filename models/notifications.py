@@ -37,7 +37,13 @@ from typing import Protocol
 from sqlalchemy import ForeignKey, String, and_, delete, exists, or_, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from models.access import active_share, clip_filter, lesson_content_filter, paired_ect_ids
+from models.access import (
+    active_share,
+    clip_filter,
+    comment_filter,
+    lesson_content_filter,
+    paired_ect_ids,
+)
 from models.account import Role, User
 from models.action_steps import ActionStep, StepStatus, last_observation, next_observation_due
 from models.coaching import Clip, Comment, Share
@@ -193,7 +199,10 @@ def _comments(session: Session, user: User, now: datetime, since: datetime) -> l
         select(Comment, Clip.title, Clip.author_id == user.id)
         .join(Clip, Clip.id == Comment.clip_id)
         .where(
-            news, clip_filter(user, now), or_(Clip.author_id == user.id, shared_before, in_thread)
+            news,
+            clip_filter(user, now),
+            comment_filter(user),
+            or_(Clip.author_id == user.id, shared_before, in_thread),
         )
     )
     on_lessons = session.execute(

@@ -95,6 +95,8 @@ def update_user(
         set_active(target, body.active)
     if "induction_start" in body.model_fields_set:
         target.induction_start = body.induction_start
+    if body.may_share_model_practice is not None:
+        target.may_share_model_practice = body.may_share_model_practice
     if body.password:
         set_password(target, body.password)
         changes["password"] = "changed"  # noqa: S105 - a marker for the audit, not a secret

@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 from api.schemas import CommentCreate, CommentPublic, UserBrief
 from api.services.errors import ConflictError, InvalidError
 from models import audit
-from models.access import NotVisibleError, require_comment_author, visible_comment
+from models.access import (
+    NotVisibleError,
+    comment_filter,
+    require_comment_author,
+    visible_comment,
+)
 from models.account import User
 from models.coaching import Comment, CommentKind, editable_until
 from models.db import utcnow
@@ -105,6 +110,8 @@ def post_comment(
     kind, target_id = on
     where = {"clip_id": target_id} if kind == "clip" else {"lesson_id": target_id}
     check_moment(body.at, length, kind)
+    if body.parent_id is not None:
+        visible_comment(session, user, body.parent_id)  # no replies to what one may not read
     check_parent(session, body.parent_id, **where)
     comment = Comment(
         **where,
@@ -130,7 +137,7 @@ def thread(
     """The comments on ("clip", id) or ("lesson", id), as `comment_tree` orders them."""
     kind, target_id = on
     column = Comment.clip_id if kind == "clip" else Comment.lesson_id
-    rows = list(session.scalars(select(Comment).where(column == target_id)))
+    rows = list(session.scalars(select(Comment).where(column == target_id, comment_filter(user))))
     return comment_tree(session, user, rows, edit_window(settings))
 
 

@@ -51,7 +51,7 @@ def check_consent(lesson: Lesson) -> None:
     try:
         check_share(lesson.consent, has_audio=lesson.has_audio)
     except ConsentRefusedError as exc:
-        raise ConflictError(str(exc)) from None
+        raise ConflictError(str(exc), exc.code) from None
 
 
 def future(until: datetime | None) -> datetime | None:

@@ -527,3 +527,96 @@ def asgi_request(
     }
     asyncio.run(world.app(scope, receive, send))
     return response["status"], response["body"], pulled
+
+
+def add_model_practice(world: World, media: Media) -> None:
+    """Model practice beside the standard cast: ect_c (an ECT with no mentor) and lesson_m,
+    `mentor`'s own lesson. Of lesson_m `mentor` made clip_model_group (model practice shared with
+    group_g: ect_b and ect_c; ect_b commented on it, comment_model_ect_b, as did `mentor`,
+    comment_model_owner), clip_model_paired (shared with ect_a, share share_model_paired),
+    clip_model_revoked (its share with ect_a revoked), clip_model_library (published to the
+    school's library) and clip_model_unmarked (not model practice). group_admin, the admin's
+    school-wide group, holds ect_a."""
+    from models.account import User
+    from models.model_practice import EctGroup, EctGroupMember, ModelClip, ModelShare
+
+    storage = world.storage
+    with session_scope(world.settings.database_url) as s:
+        ect_c, _ = create_user(s, "ect_c@school.test", "Ect C", Role.ect, PASSWORD)
+        world.users = {**world.users, "ect_c": ect_c.id}  # the template's dict stays as it is
+        lesson = Lesson(
+            owner_id=world.users["mentor"],
+            title="Mentor's model lesson",
+            source_key="",
+            source_filename="m.mp4",
+        )
+        s.add(lesson)
+        s.flush()
+        lesson.source_key = lesson.artefact_key("source.mp4")
+        storage.put_file(lesson.source_key, media.video)
+        store_artefacts(world.settings, lesson, media)
+        world.ids["lesson_m"] = lesson.id
+        groups = {}
+        for key, owner, members in (
+            ("group_g", "mentor", ("ect_b", "ect_c")),
+            ("group_admin", "admin", ("ect_a",)),
+        ):
+            group = EctGroup(owner_id=world.users[owner], name=key)
+            s.add(group)
+            s.flush()
+            for member in members:
+                s.add(EctGroupMember(group_id=group.id, ect_id=world.users[member]))
+            groups[key] = world.ids[key] = group.id
+        now = utcnow()
+        for key, strand in (
+            ("clip_model_group", "ecf-2019:4e"),
+            ("clip_model_paired", "ecf-2019:4e"),
+            ("clip_model_revoked", "ecf-2019:4e"),
+            ("clip_model_library", "ecf-2019:2a"),
+            ("clip_model_unmarked", "ecf-2019:4e"),
+        ):
+            clip = Clip(
+                lesson_id=lesson.id, author_id=world.users["mentor"], title=key, start=1.0, end=3.0
+            )
+            s.add(clip)
+            s.flush()
+            clip.media_key = clip_media_key(lesson.id, clip.id, 1.0, 3.0)
+            clip.captions_key = clip.media_key.removesuffix(".mp4") + ".vtt"
+            storage.put_file(clip.media_key, media.clip)
+            storage.put_bytes(
+                clip.captions_key, b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nmorning everyone\n"
+            )
+            clip.render_status = RenderStatus.ready
+            s.add(ClipTag(clip_id=clip.id, strand_id=strand, tagged_by=world.users["mentor"]))
+            world.ids[key] = clip.id
+            if key == "clip_model_unmarked":
+                continue
+            published = now if key == "clip_model_library" else None
+            s.add(ModelClip(clip_id=clip.id, consented_by=world.users["mentor"],
+                            published_at=published, note=f"Watch {key}"))  # fmt: skip
+            s.flush()
+            targets: dict[str, dict[str, Any]] = {
+                "clip_model_group": {"group_id": groups["group_g"]},
+                "clip_model_paired": {"ect_id": world.users["ect_a"]},
+                "clip_model_revoked": {"ect_id": world.users["ect_a"], "revoked_at": now},
+            }
+            target = targets.get(key)
+            if target is not None:
+                share = ModelShare(clip_id=clip.id, shared_by=world.users["mentor"], **target)
+                s.add(share)
+                s.flush()
+                world.ids[key.replace("clip_", "share_")] = share.id
+        for key, author in (("comment_model_ect_b", "ect_b"), ("comment_model_owner", "mentor")):
+            comment = Comment(
+                clip_id=world.ids["clip_model_group"],
+                author_id=world.users[author],
+                at=0.5,
+                body=f"Written by {author}",
+            )
+            s.add(comment)
+            s.flush()
+            world.ids[key] = comment.id
+        s.flush()
+        user = s.get(User, ect_c.id)
+        assert user is not None
+        world.tokens["ect_c"] = issue_token(world.settings, user).token

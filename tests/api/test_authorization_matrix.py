@@ -24,7 +24,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
-from tests.api.conftest import PASSWORD, Media, World, store_artefacts
+from tests.api.conftest import PASSWORD, Media, World, add_model_practice, store_artefacts
 
 LESSON_CASES = {
     "anonymous": "anonymous",
@@ -86,6 +86,49 @@ COLLECTION_CASES = {
     "unrelated_mentor": ("mentor_b", "collection_shared"),
     "coach": ("coach", "collection_shared"),
     "admin": ("admin", "collection_shared"),
+}
+# model practice (`add_model_practice` in tests/api/conftest.py, added in the row's world):
+# clips of `mentor`'s own lesson_m; ect_b and ect_c are in group_g, ect_a is not (ect_a has
+# clip_model_paired shared directly and clip_model_revoked no longer); clip_model_library is in
+# the school's library; clip_model_unmarked is not model practice
+MODEL_CASES = {
+    "model_anonymous": ("anonymous", "clip_model_group"),
+    "model_owner": ("mentor", "clip_model_group"),
+    "model_group_member": ("ect_b", "clip_model_group"),
+    "model_group_member_c": ("ect_c", "clip_model_group"),
+    "model_not_in_group": ("ect_a", "clip_model_group"),
+    "model_paired_recipient": ("ect_a", "clip_model_paired"),
+    "model_revoked_recipient": ("ect_a", "clip_model_revoked"),
+    "model_library_ect": ("ect_a", "clip_model_library"),
+    "model_library_mentor": ("mentor_b", "clip_model_library"),
+    "model_library_coach": ("coach", "clip_model_library"),
+    "model_other_mentor": ("mentor_b", "clip_model_group"),
+    "model_coach": ("coach", "clip_model_group"),
+    "model_admin": ("admin", "clip_model_group"),
+    "model_admin_library": ("admin", "clip_model_library"),
+    "model_admin_unmarked": ("admin", "clip_model_unmarked"),
+    "model_unmarked_owner": ("mentor", "clip_model_unmarked"),
+    "model_unmarked_ect": ("ect_a", "clip_model_unmarked"),
+}
+MODEL_VIEWERS = (
+    "model_group_member",
+    "model_group_member_c",
+    "model_paired_recipient",
+    "model_library_ect",
+    "model_library_mentor",
+    "model_library_coach",
+)
+# ECT groups: group_g is `mentor`'s (ect_b, ect_c), group_admin the admin's, school-wide
+GROUP_CASES = {
+    "anonymous": ("anonymous", "group_g"),
+    "owner": ("mentor", "group_g"),
+    "admin": ("admin", "group_g"),
+    "other_mentor": ("mentor_b", "group_g"),
+    "member_ect": ("ect_b", "group_g"),
+    "ect": ("ect_a", "group_g"),
+    "coach": ("coach", "group_g"),
+    "school_group_mentor": ("mentor_b", "group_admin"),
+    "school_group_member": ("ect_a", "group_admin"),
 }
 # an ECT's own clip: theirs to change and share; their mentor sees it only once shared
 OWN = {"own_reflection": 200, "own_reflection_shared": 200}
@@ -150,7 +193,11 @@ def clip_route(method: str, path: str, **statuses: int) -> None:
     table = {case: 404 for case in CLIP_CASES} | {"anonymous": 401} | statuses
     for case, status in table.items():
         actor, clip = CLIP_CASES[case]
-        targets = (("clip_id", clip), ("share_id", f"share_{clip}"))
+        targets = (
+            ("clip_id", clip),
+            ("share_id", f"share_{clip}"),
+            ("model_share_id", f"share_{clip}"),  # no such model share: refused before it
+        )
         ROWS.append(Row(method, path, case, actor, targets, status))
 
 
@@ -173,6 +220,43 @@ def collection_route(method: str, path: str, **statuses: int) -> None:
         actor, collection = COLLECTION_CASES[case]
         targets = (("collection_id", collection), ("ect_id", "@ect_a"))
         ROWS.append(Row(method, path, case, actor, targets, status))
+
+
+def model_route(
+    method: str,
+    path: str,
+    *,
+    viewer: int,
+    owner: int,
+    unmarked_owner: int | None = None,
+    **statuses: int,
+) -> None:
+    """Rows for a clip route on model clips: `viewer` for each ECT or adult the clip is shown
+    to, `owner` for its teacher; everyone else 404 unless given."""
+    table = {case: 404 for case in MODEL_CASES} | {"model_anonymous": 401}
+    table |= {case: viewer for case in MODEL_VIEWERS}
+    table |= {"model_owner": owner, "model_unmarked_owner": owner}
+    if unmarked_owner is not None:
+        table["model_unmarked_owner"] = unmarked_owner
+    table |= statuses
+    for case, status in table.items():
+        actor, clip = MODEL_CASES[case]
+        targets = (
+            ("clip_id", clip),
+            ("share_id", f"share_{clip}"),
+            ("model_share_id", clip.replace("clip_", "share_")),
+        )
+        ROWS.append(Row(method, path, case, actor, targets, status))
+
+
+def group_route(method: str, path: str, *, owner: int, school_group_mentor: int) -> None:
+    """Rows for a route about an ECT group: its maker and admins; a mentor also sees an admin's
+    (school-wide) group but may not change it; ECTs and coaches see none."""
+    table = {case: 404 for case in GROUP_CASES} | {"anonymous": 401}
+    table |= {"owner": owner, "admin": owner, "school_group_mentor": school_group_mentor}
+    for case, status in table.items():
+        actor, group = GROUP_CASES[case]
+        ROWS.append(Row(method, path, case, actor, (("group_id", group),), status))
 
 
 def plain_route(
@@ -401,6 +485,79 @@ for method, ok in (("PATCH", 200), ("DELETE", 204)):
     ):
         ROWS.append(Row(method, f"{PN}/{{name_id}}", case, actor, (("name_id", name),), status))
 
+
+# model practice on the existing clip routes: those it is shown to watch it and comment;
+# only its teacher changes, tags or deletes it; it goes to ECTs by model shares, never by /shares
+for path in (
+    C,
+    f"{C}/media",
+    f"{C}/captions.vtt",
+    f"{C}/transcript",
+    f"{C}/analytics",
+    f"{C}/media-links",
+    f"{C}/tags",
+    f"{C}/suggested-strands",
+    f"{C}/comments",
+):
+    model_route("GET", path, viewer=200, owner=200)
+model_route("PATCH", C, viewer=403, owner=200)
+model_route("DELETE", C, viewer=403, owner=204)
+model_route("POST", f"{C}/tags", viewer=403, owner=200)
+model_route("DELETE", f"{C}/tags/{{strand_id}}", viewer=403, owner=204)
+model_route("POST", f"{C}/comments", viewer=201, owner=201)
+model_route("GET", f"{C}/shares", viewer=403, owner=200)
+model_route("POST", f"{C}/shares", viewer=403, owner=403)
+model_route("DELETE", f"{C}/shares/{{share_id}}", viewer=403, owner=404)
+model_route("POST", f"{C}/share-with-mentor", viewer=403, owner=409)
+
+# model practice routes. On the standard world every clip is of an ECT's lesson: marking it or
+# sharing it as model practice is refused (409) for anyone who sees it, whoever they are
+ECT_LESSON = {
+    case: 409
+    for case in (
+        "shared",
+        "paired",
+        "own_reflection",
+        "own_reflection_shared",
+        "reflection_shared_mentor",
+    )
+}
+MARK = f"{C}/model"
+SHARES = f"{C}/model-shares"
+for method, path, owner, unmarked in (
+    ("PUT", MARK, 200, 200),
+    ("DELETE", MARK, 204, 404),
+    ("GET", SHARES, 200, 200),
+    ("POST", SHARES, 201, 409),
+    ("DELETE", f"{SHARES}/{{model_share_id}}", 204, 404),
+):
+    clip_route(method, path, **ECT_LESSON)
+    model_route(method, path, viewer=403, owner=owner, unmarked_owner=unmarked)
+# the library is an admin's: publishing needs the teacher's mark (409 without), never an ECT's
+# (PUT: clip_model_group and clip_model_library are published, clip_model_unmarked refused;
+# DELETE: only clip_model_library is in the library)
+for method, marked, published in (("PUT", 200, 200), ("DELETE", 404, 204)):
+    clip_route(
+        method, f"{C}/library",
+        shared=403, paired=403, own_reflection=403, own_reflection_shared=403,
+        reflection_shared_mentor=403, admin=409, reflection_admin=409,
+    )  # fmt: skip
+    model_route(
+        method, f"{C}/library",
+        viewer=403, owner=403,
+        model_admin=marked, model_admin_library=published, model_admin_unmarked=409,
+    )  # fmt: skip
+plain_route("GET", f"{V1}/model-clips", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+
+# ECT groups
+G = f"{V1}/ect-groups/{{group_id}}"
+plain_route("POST", f"{V1}/ect-groups", anonymous=401, ect=403, mentor=201, coach=403, admin=201)
+plain_route("GET", f"{V1}/ect-groups", anonymous=401, ect=200, mentor=200, coach=200, admin=200)
+group_route("GET", G, owner=200, school_group_mentor=200)
+group_route("PATCH", G, owner=200, school_group_mentor=403)
+group_route("DELETE", G, owner=204, school_group_mentor=403)
+group_route("PUT", f"{G}/members", owner=200, school_group_mentor=403)
+
 # lesson comments: for whoever reads the lesson's transcript (not an admin, not another ECT)
 lesson_route("GET", f"{L}/comments", own=200, paired=200, admin=403)
 lesson_route("POST", f"{L}/comments", own=201, paired=201, admin=403)
@@ -591,6 +748,17 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("PATCH", f"{V1}/comments/{{comment_id}}"): lambda w, ids: {"json": {"body": "Edited"}},
     ("POST", f"{C}/share-with-mentor"): lambda w, ids: {"json": {}},
+    ("PUT", f"{C}/model"): lambda w, ids: {"json": {"note": "Watch the wait"}},
+    ("POST", f"{C}/model-shares"): lambda w, ids: {
+        "json": {"group_id": w.ids.get("group_admin", "none")}
+    },
+    ("POST", f"{V1}/ect-groups"): lambda w, ids: {
+        "json": {"name": "Cohort", "ect_ids": [w.users["ect_a"]]}
+    },
+    ("PATCH", f"{V1}/ect-groups/{{group_id}}"): lambda w, ids: {"json": {"name": "Renamed"}},
+    ("PUT", f"{V1}/ect-groups/{{group_id}}/members"): lambda w, ids: {
+        "json": {"ect_ids": [w.users["ect_b"]]}
+    },
     ("POST", f"{V1}/collections"): lambda w, ids: {
         "json": {"title": "Wait time", "clip_ids": [ids["clip_id"]]}
     },
@@ -753,6 +921,9 @@ def test_route_answers_each_case(
         _add_collections(world)
     if any(key.startswith("name_") for _, key in row.targets):
         _add_pupil_names(world)
+
+    if any(key.startswith(("clip_model_", "group_")) for _, key in row.targets):
+        add_model_practice(world, media)
     url, ids = _resolve(world, row)
     body = BODIES.get((row.method, row.path), lambda w, i: {})(world, ids)
     headers = {**world.auth(row.actor), **body.pop("headers", {})}
@@ -802,6 +973,10 @@ def test_every_object_route_has_each_ownership_case() -> None:
             assert set(COMMENT_CASES) <= cases, (method, path)
         if "{collection_id}" in path:
             assert set(COLLECTION_CASES) <= cases, (method, path)
+        if "{clip_id}" in path:
+            assert set(MODEL_CASES) <= cases, (method, path)
+        if "{group_id}" in path:
+            assert set(GROUP_CASES) <= cases, (method, path)
 
 
 def test_another_ects_things_never_show_up_in_lists(world: World) -> None:
