@@ -23,14 +23,17 @@ Time-aligned scores need word times, which faster-whisper gives only with
 `word_timestamps=True` (its segment times run across pauses), so both peers run with that one
 option added to their defaults; it also changes where the decoder seeks next a little.
 
-Run: `nice -n 10 .venv/bin/python -m benchmarks.longform` (`--minutes 5 15 30`, `--sweep`).
+Run: `nice -n 10 .venv/bin/python -m benchmarks.longform` (`--minutes 5 15 30`; `--sweep` adds
+our candidate options to the same run; `--systems` picks some by name).
 The lessons are cached in benchmarks/work/longform/.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -43,9 +46,9 @@ import numpy as np
 
 from benchmarks import lessonmedia as mf
 from benchmarks.wer import WORK, SpeechCase, _plain_model, _table, load_cases, machine, normalise
-from pipeline.recovery import RecoveryOptions
 from pipeline.transcribe import (
     ModelSpec,
+    SoundSettings,
     TranscribeOptions,
     VadSettings,
     default_model_path,
@@ -220,6 +223,8 @@ class LongResult:
     cpu_seconds: float
     seconds: float
     missed: list[str] = field(default_factory=list)
+    load: str = ""
+    """The 1-minute load average when the system finished (the machine is shared)."""
 
     @property
     def wer(self) -> float:
@@ -277,70 +282,59 @@ def run_system(name: str, system: TimedTranscriber, lesson: Lesson) -> LongResul
     result = score_lesson(name, lesson, words)
     result.cpu_seconds = time.process_time() - cpu
     result.seconds = time.perf_counter() - started
+    result.load = f"{os.getloadavg()[0]:.1f}"
     return result
 
 
-def peers() -> dict[str, TimedTranscriber]:
+def peers() -> dict[str, Callable[[], TimedTranscriber]]:
+    """Ours and both peers, each made only when run (every peer loads its own model)."""
     return {
-        "ours": ours_timed(),
-        "plain faster-whisper": plain_timed(),
-        "faster-whisper vad_filter=True": plain_timed(vad_filter=True),
+        "ours": ours_timed,
+        "plain faster-whisper": plain_timed,
+        "faster-whisper vad_filter=True": lambda: plain_timed(vad_filter=True),
     }
 
 
 def sweep_configs() -> dict[str, TranscribeOptions]:
     """Our options around the defaults, one change at a time (the knobs point 3 names)."""
     base = TranscribeOptions()
-    vad = base.vad or VadSettings()
-    rec = base.recovery or RecoveryOptions()
+    sound = base.sound or SoundSettings()
     return {
-        "defaults": base,
-        "no second look (the first pass alone)": replace(base, recovery=None),
-        "VAD threshold 0.25": replace(base, vad=replace(vad, threshold=0.25)),
-        "VAD threshold 0.5": replace(base, vad=replace(vad, threshold=0.5)),
-        "speech pad 1000 ms": replace(base, vad=replace(vad, speech_pad_ms=1000)),
-        "min silence 1000 ms": replace(base, vad=replace(vad, min_silence_duration_ms=1000)),
-        "window 300 s": replace(base, window_seconds=300.0),
-        "second look: margin 10 dB, min avg logprob -1.0": replace(
-            base, recovery=replace(rec, margin_db=10.0, min_avg_logprob=-1.0)
+        "ours: VAD cut 0.35 / 2000 ms / 600 ms (the previous default)": replace(
+            base, vad=VadSettings()
         ),
+        "ours: condition_on_previous_text off": replace(base, condition_on_previous_text=False),
+        "ours: no second look": replace(base, recovery=None),
+        "ours: sound margin 6 dB": replace(base, sound=replace(sound, margin_db=6.0)),
+        "ours: sound margin 15 dB": replace(base, sound=replace(sound, margin_db=15.0)),
     }
-
-
-def sweep_table(lesson: Lesson, only: Sequence[str] | None = None) -> str:
-    rows = []
-    for name, options in sweep_configs().items():
-        if only and name not in only:
-            continue
-        r = run_system(name, ours_timed(options), lesson)
-        print(f"sweep {name}: {r.wer:.3f} {r.coverage:.1%} {r.silence_words}", flush=True)
-        rows.append(
-            [
-                name,
-                f"{r.wer:.3f}",
-                f"{r.coverage:.1%} ({r.covered}/{r.utterances})",
-                r.silence_words,
-                f"{lesson.duration / r.cpu_seconds:.0f}x",
-            ]
-        )
-    header = ["our options", "WER", "coverage", "words over silence", "audio s per CPU s"]
-    return _table(header, rows)
 
 
 def results_table(results: Sequence[LongResult], lessons: dict[str, Lesson]) -> str:
     rows = [
         [
-            f"{r.lesson} ({lessons[r.lesson].duration / 60:.1f} min, "
-            f"{r.utterances} utt., {r.ref_words} words)",
+            f"{lessons[r.lesson].duration / 60:.1f} min, "
+            f"{r.utterances} utterances, {r.ref_words} words",
             r.system,
             f"{r.wer:.3f}",
             f"{r.coverage:.1%} ({r.covered}/{r.utterances})",
             r.silence_words,
+            f"{r.cpu_seconds:.0f}",
             f"{lessons[r.lesson].duration / r.cpu_seconds:.0f}x" if r.cpu_seconds else "",
+            f"{r.seconds:.0f} s at load {r.load}",
         ]
         for r in results
     ]
-    header = ["lesson", "system", "WER", "coverage", "words over silence", "audio s per CPU s"]
+    header = [
+        "lesson",
+        "system",
+        "WER",
+        "coverage",
+        "words over silence",
+        "CPU s",
+        "audio s per CPU s",
+        "wall",
+    ]
     return _table(header, rows)
 
 
@@ -348,26 +342,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=list(MINUTES))
     parser.add_argument("--systems", nargs="+", default=None, help="subset of the system names")
-    parser.add_argument("--sweep", action="store_true", help="sweep our options instead")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also run our candidate options beside the peers"
+    )
     args = parser.parse_args(argv)
-    if args.sweep:
-        lesson = build_lesson(args.minutes[0])
-        table = sweep_table(lesson)
-        print(f"\n{lesson.path.stem}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-        print(table)
-        return
     lessons = {(lesson := build_lesson(m)).path.stem: lesson for m in args.minutes}
     systems = peers()
+    if args.sweep or args.systems:
+        systems |= {
+            name: functools.partial(ours_timed, options)
+            for name, options in sweep_configs().items()
+        }
     if args.systems:
         systems = {k: v for k, v in systems.items() if k in args.systems}
     results = []
     for lesson in lessons.values():
-        for name, system in systems.items():
-            result = run_system(name, system, lesson)
+        for name, make in systems.items():
+            result = run_system(name, make(), lesson)
             results.append(result)
             print(
                 f"{result.lesson} {name}: WER {result.wer:.3f} coverage {result.coverage:.1%} "
-                f"silence {result.silence_words} cpu {result.cpu_seconds:.0f}s",
+                f"silence {result.silence_words} cpu {result.cpu_seconds:.0f}s "
+                f"wall {result.seconds:.0f}s load {result.load}",
                 flush=True,
             )
             for line in result.missed:

@@ -1,4 +1,5 @@
-"""Speech to text with faster-whisper: word timestamps, VAD, a pinned language, school vocabulary.
+"""Speech to text with faster-whisper: word timestamps, no decoding of silence, a pinned language,
+school vocabulary.
 
 The heavy model is loaded once per process (`load_model`, cached on a frozen `ModelSpec`) and
 passed into `transcribe`, so a worker pays the load cost once and tests can share one model.
@@ -9,20 +10,24 @@ folder.
 Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made by
 `benchmarks/wer.py` on this project's 2-core CPU with the bundled tiny.en):
 
-- VAD is on. Without it tiny.en writes "You" over 30 s of digital silence, over 50 Hz mains hum
-  and over the squirrel video's room sound; with Silero VAD every one of those gives no words.
-  Classroom recordings are full of such stretches (group work, pupils writing), and invented
-  words there mislead a mentor.
-- VAD is tuned looser than faster-whisper's defaults (threshold 0.5 -> 0.35, speech pad
-  400 -> 600 ms, min silence 2000 ms kept) so quiet, narrowband or hesitant speech is not cut.
-  Corpus WER on all of `shared/media/speech`: plain `WhisperModel(path).transcribe(file)` 0.175,
-  faster-whisper's own VAD defaults 0.154, ours 0.135-0.137 (a 27-point grid spanned
-  0.135-0.175; the differences are a handful of words on the disfluent MFA clips, so read them
-  as "no worse").
+- The model hears only sound (`SoundSettings`, `sounding_clips`), not what Silero VAD calls
+  speech. Handed everything, tiny.en writes "You" over 30 s of digital silence, over 50 Hz mains
+  hum and over the squirrel video's room sound; those sit at the noise floor (a low percentile
+  of 0.1 s frame levels), so only stretches 10 dB or more above it are decoded (gaps under 2 s
+  bridged, 0.5 s padding), given to faster-whisper as `clip_timestamps`. Classroom recordings
+  are full of such stretches (group work, pupils writing), and invented words there mislead a
+  mentor; none of them costs decoding time either.
+- VAD in front of the decoder was the default until issue 15 (threshold 0.35, pad 600 ms, min
+  silence 2000 ms, looser than faster-whisper's 0.5 / 400 ms; on the short clips of
+  `shared/media/speech` corpus WER 0.135 vs plain 0.175). On the long-form lessons
+  (`benchmarks/longform.py`) it lost whole passages plain faster-whisper kept: Silero gives
+  hoarse and narrowband speakers a speech probability that peaks at 0.16-0.3, while their level
+  is 20-30 dB above the floor. Figures in `benchmarks/RESULTS.md` ("Long-form transcription").
+  `vad` keeps it one option away (and batched decoding needs it).
 - `SilenceGuard` drops a segment the model itself calls non-speech (no_speech_prob >= 0.9) while
   unsure of its words (avg_logprob <= -0.7). With VAD on it changed no word on the silence and
-  noise files and cost 2 of 371 words on the corpus; it is kept as insurance for room noise that
-  VAD lets through (without VAD it removes the squirrel's "You").
+  noise files and cost 2 of 371 words on the corpus; it is kept as insurance for room sound
+  above the floor that is not speech (a cut-free decode of the squirrel writes "You").
 - Decoding: sequential beam 5 on one CPU thread. Measured on 2.9- and 15.3-minute files of real
   speech with long pauses: beam 5 / 1 thread decodes ~44x real time per CPU-second at WER
   0.010-0.015; 2 threads are less efficient (~38x per CPU-second, and no faster in wall time on
@@ -32,11 +37,11 @@ Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made
   0.135) and gave no speed-up worth its extra memory; `batch_size` keeps it one option away.
   A 60-minute lesson is therefore ~80 s of one core, leaving the other core to the video stages.
 - A second look (`TranscribeOptions.recovery`, `pipeline.recovery`): on long lessons the first
-  pass can drop a whole passage (a hoarse, quieter speaker after a pause) because VAD doubts it
-  or the decoder, carrying the previous text, skips it. Stretches of clear sound with no word
-  written over them are decoded again alone, without VAD or previous text, and segments the
-  model is sure are speech are merged in. Silence, noise and hum sit at the noise floor, so they
-  are never looked at again; the confidence guards keep anything else that is not speech out.
+  pass can drop a whole passage (a hoarse, quieter speaker after a pause) because the decoder,
+  carrying the previous text, skips it (or VAD, when on, doubts it). Stretches of clear sound
+  with no word written over them are decoded again alone, without VAD or previous text, and
+  segments the model is sure are speech are merged in. Silence, noise and hum sit at the noise
+  floor, so they are never looked at again; the confidence guards keep anything else out.
 - Vocabulary goes in as faster-whisper `hotwords`, which are put in the prompt of every 30 s
   window, unlike `initial_prompt`, which only reaches the first window (and later ones only
   while the previous text is carried over). On `hotwords.mp3` either turns "comfy eye" into
@@ -210,6 +215,46 @@ class VadSettings:
 
 
 @dataclass(frozen=True)
+class SoundSettings:
+    """Hand the model every stretch of sound above the room's own level, and nothing else.
+
+    The alternative to VAD in front of the decoder (`TranscribeOptions.vad`): Silero gives a
+    hoarse or narrowband speaker a speech probability of 0.2-0.3 at most, so any threshold that
+    keeps noise out cuts such a passage, while its level is still 20-30 dB above a classroom's
+    floor. Silence, steady noise and hum sit at the floor (a low percentile of the frame levels,
+    `pipeline.recovery.noise_floor`), so they are never decoded: no invented words there and no
+    CPU spent on them. Measured in `benchmarks/longform_results.md`.
+    """
+
+    margin_db: float = 10.0
+    """A 0.1 s frame is sound when it is this far above the window's floor."""
+    bridge_seconds: float = 2.0
+    """Quieter gaps up to this long inside speech are decoded with it (pauses between phrases)."""
+    min_sound_seconds: float = 0.3
+    """Less sound than this in a stretch is a click or a knock, not a word."""
+    pad_seconds: float = 0.5
+    """Decoded either side of a stretch, so the soft starts and ends of words are whole."""
+
+    def recovery_view(self) -> RecoveryOptions:
+        """The same stretch finder the second look uses, with these thresholds."""
+        return RecoveryOptions(
+            margin_db=self.margin_db,
+            bridge_seconds=self.bridge_seconds,
+            min_sound_seconds=self.min_sound_seconds,
+            context_seconds=self.pad_seconds,
+        )
+
+
+def sounding_clips(audio: np.ndarray, settings: SoundSettings) -> list[float]:
+    """faster-whisper `clip_timestamps` (start, end, start, end, ... seconds) of the stretches
+    of `audio` above its noise floor; empty when nothing is."""
+    view = settings.recovery_view()
+    levels = recovery.frame_levels(audio, SAMPLE_RATE, view.frame_seconds)
+    stretches = recovery.unheard_stretches(levels, [], len(audio) / SAMPLE_RATE, view)
+    return [t for s in stretches for t in (s.start, s.end)]
+
+
+@dataclass(frozen=True)
 class SilenceGuard:
     """Drop a decoded segment the model itself marks as non-speech with unsure words.
 
@@ -239,8 +284,12 @@ class TranscribeOptions:
     beam_size: int = 5
     best_of: int = 5
     condition_on_previous_text: bool = True
-    vad: VadSettings | None = field(default_factory=VadSettings)
-    """None turns VAD off (not recommended: words appear in silence)."""
+    vad: VadSettings | None = None
+    """Silero VAD cutting the audio before decoding (faster-whisper's `vad_filter`). Off by
+    default: on long lessons it cut whole hoarse and narrowband passages (`sound` instead)."""
+    sound: SoundSettings | None = field(default_factory=SoundSettings)
+    """Used when `vad` is None: decode only the stretches above the noise floor. With both None
+    the model hears everything and writes words into silence."""
     guard: SilenceGuard | None = field(default_factory=SilenceGuard)
     pause_split_seconds: float | None = 1.5
     """Split a model segment where its words pause this long. With VAD on, Whisper sees the
@@ -342,11 +391,18 @@ def _start(
         "condition_on_previous_text": options.condition_on_previous_text,
         "word_timestamps": True,
         "vad_filter": options.vad is not None,
+        "clip_timestamps": "0",
         "vad_parameters": options.vad.as_parameters() if options.vad else None,
         "hotwords": options.hotwords,
     }
+    if options.vad is None and options.sound is not None:
+        clips = sounding_clips(audio, options.sound)
+        if not clips:
+            return options.language or "", iter(())
+        kwargs["clip_timestamps"] = clips
     try:
         if options.batch_size:
+            kwargs.pop("clip_timestamps")
             from faster_whisper import BatchedInferencePipeline
 
             fw_segments, info = BatchedInferencePipeline(model).transcribe(
@@ -608,6 +664,7 @@ __all__ = [
     "BUNDLED_MODEL_NAME",
     "ModelSpec",
     "SilenceGuard",
+    "SoundSettings",
     "TranscribeOptions",
     "Transcriber",
     "VadSettings",
@@ -615,6 +672,7 @@ __all__ = [
     "default_model_path",
     "iter_segments",
     "load_model",
+    "sounding_clips",
     "split_at_pauses",
     "transcribe",
     "vocabulary_from_lines",
