@@ -54,7 +54,7 @@ onReady(async () => {
   function card(clip) {
     const strands = el(
       "ul",
-      { class: "chips", "aria-label": "Framework strands" },
+      { class: "chips", "aria-label": "Strands it shows" },
       ...clip.tags.map((t) => el("li", { class: "chip", title: t.title }, `${t.code} ${t.title}`)),
     );
     const badges = [];
