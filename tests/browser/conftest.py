@@ -33,6 +33,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -236,6 +237,7 @@ def browser_context(
     def make() -> BrowserContext:
         context = browser.new_context(viewport=DESKTOP, base_url=live_app.url)
         context.set_default_timeout(15_000)
+        expect.set_options(timeout=15_000)  # assertions wait as long as actions (loaded CI)
         context.on("request", lambda request: requests_seen.urls.append(request.url))
         context.on("weberror", lambda error: requests_seen.errors.append(str(error.error)))
 
