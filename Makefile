@@ -15,7 +15,8 @@ run: setup
 	$(VENV)/clipcoach serve
 
 ## Set up (including test tools and services) and run lint, types (mypy: strict on the code and
-## benchmarks, relaxed on tests/, see pyproject.toml), the JS tests and the whole suite
+## benchmarks, relaxed on tests/, see pyproject.toml), the JS tests and the whole suite, one test
+## file at a time on each core (pytest-xdist; module fixtures such as a live app stay per file)
 test: setup-dev
 	scripts/services.sh
 	$(VENV)/ruff check .
@@ -23,7 +24,7 @@ test: setup-dev
 	$(VENV)/mypy
 	npx --no-install eslint .
 	node --test tests/js/
-	$(VENV)/pytest -m "not slow" --cov --cov-report=term $(PYTEST_ARGS)
+	$(VENV)/pytest -m "not slow" -n auto --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 ## The long fault and load tests, kept out of the default run for time
 test-slow: setup-dev
