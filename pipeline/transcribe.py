@@ -10,20 +10,19 @@ folder.
 Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made by
 `benchmarks/wer.py` on this project's 2-core CPU with the bundled tiny.en):
 
-- The model hears only sound (`SoundSettings`, `sounding_clips`), not what Silero VAD calls
-  speech. Handed everything, tiny.en writes "You" over 30 s of digital silence, over 50 Hz mains
-  hum and over the squirrel video's room sound; those sit at the noise floor (a low percentile
-  of 0.1 s frame levels), so only stretches 10 dB or more above it are decoded (gaps under 2 s
-  bridged, 0.5 s padding), given to faster-whisper as `clip_timestamps`. Classroom recordings
-  are full of such stretches (group work, pupils writing), and invented words there mislead a
-  mentor; none of them costs decoding time either.
-- VAD in front of the decoder was the default until issue 15 (threshold 0.35, pad 600 ms, min
-  silence 2000 ms, looser than faster-whisper's 0.5 / 400 ms; on the short clips of
-  `shared/media/speech` corpus WER 0.135 vs plain 0.175). On the long-form lessons
-  (`benchmarks/longform.py`) it lost whole passages plain faster-whisper kept: Silero gives
-  hoarse and narrowband speakers a speech probability that peaks at 0.16-0.3, while their level
-  is 20-30 dB above the floor. Figures in `benchmarks/RESULTS.md` ("Long-form transcription").
-  `vad` keeps it one option away (and batched decoding needs it).
+- VAD is on (Silero, threshold 0.35, pad 600 ms, min silence 2000 ms, looser than
+  faster-whisper's 0.5 / 400 ms; on the short clips of `shared/media/speech` corpus WER 0.135 vs
+  plain 0.175). Handed everything, tiny.en writes "You" over 30 s of digital silence, over 50 Hz
+  mains hum and over the squirrel video's room sound; invented words there mislead a mentor.
+- The sound cut (`SoundSettings`, `sounding_clips`, chosen with `vad=None`) is the measured
+  alternative: only stretches 10 dB or more above the noise floor (a low percentile of 0.1 s
+  frame levels) are decoded, as faster-whisper `clip_timestamps`. On the long-form lessons
+  (`benchmarks/longform.py`) it keeps the hoarse and narrowband passages VAD cuts (Silero gives
+  them a speech probability of 0.16-0.3 while their level is 20-30 dB above the floor): 5 min
+  WER 0.065 / coverage 89.5 % against VAD's 0.153 / 68.4 %. It is not the default yet because
+  on short exchanges it lost a pupil's one-word answer ("Six.") and let the last word of a
+  passage run 1-2 s into the pause after it, which breaks wait times and clip edges. Figures
+  in `benchmarks/RESULTS.md` ("Long-form transcription").
 - `SilenceGuard` drops a segment the model itself calls non-speech (no_speech_prob >= 0.9) while
   unsure of its words (avg_logprob <= -0.7). With VAD on it changed no word on the silence and
   noise files and cost 2 of 371 words on the corpus; it is kept as insurance for room sound
@@ -284,9 +283,12 @@ class TranscribeOptions:
     beam_size: int = 5
     best_of: int = 5
     condition_on_previous_text: bool = True
-    vad: VadSettings | None = None
-    """Silero VAD cutting the audio before decoding (faster-whisper's `vad_filter`). Off by
-    default: on long lessons it cut whole hoarse and narrowband passages (`sound` instead)."""
+    vad: VadSettings | None = field(default_factory=VadSettings)
+    """Silero VAD cutting the audio before decoding (faster-whisper's `vad_filter`). Still the
+    default: the sound cut (`sound`, used when this is None) keeps hoarse and narrowband passages
+    VAD cuts on long lessons, but on short exchanges it lost a pupil's one-word answer after a
+    question and let word ends run into the pause after them (`tests/pipeline/test_analytics.py`
+    wait times, `tests/sample_media`); see `benchmarks/RESULTS.md`, long-form, 2026-12-03."""
     sound: SoundSettings | None = field(default_factory=SoundSettings)
     """Used when `vad` is None: decode only the stretches above the noise floor. With both None
     the model hears everything and writes words into silence."""

@@ -161,8 +161,8 @@ def hoarse_passage_lesson(speech: Path, dst: Path) -> tuple[float, float]:
 def test_a_quiet_muffled_passage_between_clear_ones_is_not_lost(
     model, shared_media: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    """The hoarse speaker's words appear (VAD cut them; the sound cut hands them to the model,
-    and the second look re-decodes any stretch still left wordless).
+    """The hoarse speaker's words appear: VAD cuts them, and the second look re-decodes the
+    stretch of clear sound left wordless.
 
     Reference: "the invention of movable metal letters in the middle of the fifteenth century
     may justly be considered as the invention of the art of printing. Printing, then, for our
@@ -299,8 +299,8 @@ def test_options_keep_vocabulary_immutable_and_refuse_batching_without_vad() -> 
     hash(options)
     with pytest.raises(ValueError, match="needs VAD"):
         TranscribeOptions(vad=None, batch_size=8)
-    assert TranscribeOptions().vad is None
-    assert TranscribeOptions().sound == SoundSettings()
+    assert TranscribeOptions().vad == VadSettings()
+    assert TranscribeOptions().sound == SoundSettings()  # used only when vad is None
     assert TranscribeOptions(vad=VadSettings(), batch_size=8).batch_size == 8
 
 
@@ -430,8 +430,7 @@ def test_windowed_transcription_keeps_lesson_times(
     rate = transcribe_module.SAMPLE_RATE
     assert len(given) >= 2, "the model should see the recording in windows"
     assert all(n <= window * rate for n in given)
-    # A window holding only the pause is not decoded at all (nothing above the noise floor).
-    assert sum(given) <= windowed.duration * rate
+    assert abs(sum(given) - windowed.duration * rate) <= rate // 1000  # duration is in ms
     said = windowed.text.lower()
     assert all(word in said for word in ("books", "page", "partner")), said
     late = [w for w in windowed.words if "partner" in w.text.lower()]
