@@ -308,11 +308,13 @@ def test_retry_processes_only_the_failed_lessons_again_once(
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["retried"] == 1
-    assert [(i["status"], i["error_code"]) for i in body["items"]] == [
-        ("failed", "not_a_recording"),
-        ("queued", None),
-        ("ready", None),
-    ]
+    states = [(i["status"], i["error_code"]) for i in body["items"]]
+    # the in-process queue may already have run the retried lesson by the time the answer is
+    # built, so it reads queued, processing or ready; it no longer reads failed
+    assert states[0] == ("failed", "not_a_recording")
+    assert states[1][0] in {"queued", "processing", "ready"}
+    assert states[1][1] is None
+    assert states[2] == ("ready", None)
     assert inline_queue.sent[sent_before:] == [(queue.PROCESS_LESSON, (failed,))]
     # a second click while the first is under way, or after it: nothing changes
     again = world.client.post(url, headers=world.auth("coach"))
