@@ -7,7 +7,7 @@
     409  a state conflict: wrong upload offset, lesson not ready, recording without sound
     413  too large (a body, a recording, a quota); 415 not a recording (by content)
     422  invalid input; 429 too many attempts or uploads; 507 no room on the server's disk
-    503  storage or queue unavailable for a moment (with Retry-After)
+    503  storage, queue or database unavailable for a moment (with Retry-After)
 
 Processing failures are data on the lesson (status, error_code, error_message), never a 5xx.
 """
@@ -24,6 +24,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.errors import ServiceError
@@ -43,6 +45,7 @@ ERROR_CODES = (
     "upload_quota_in_flight (429)",
     "sign_in_limited_account (429)",
     "sign_in_limited_client (429)",
+    "database_busy (503)",
 )
 """The codes of the limits every client can meet (body, upload quotas, sign-in), for the schema;
 each is raised where it is named, and tests/api/test_openapi.py checks this list against them."""
@@ -175,6 +178,19 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled connection busy past the pool's timeout (many readers on a loaded machine),
+    or the database briefly unreachable or locked: a moment's unavailability, not a fault of
+    the request, so 503 with Retry-After rather than a 500 the client cannot act on."""
+    log.warning("database busy during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "The database is busy for a moment; try again shortly.",
+         "code": "database_busy"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )  # fmt: skip
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A body the framework cannot parse (bad UTF-8 JSON, a malformed multipart form) is 400 in
     FastAPI and Starlette; here every invalid input is 422, with the parser's reason."""
@@ -221,3 +237,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _refused)
     app.add_exception_handler(ObjectMissingError, _missing)
     app.add_exception_handler(StorageUnavailableError, _unavailable)
+    app.add_exception_handler(PoolTimeoutError, _database_busy)
+    app.add_exception_handler(OperationalError, _database_busy)

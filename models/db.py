@@ -76,6 +76,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SQLITE_POOL_SIZE = 40
+"""Connections an SQLite engine may open: anyio's default thread-pool size (see make_engine)."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; the only place that treats SQLite and PostgreSQL differently."""
     if url.startswith("sqlite"):
@@ -84,7 +88,15 @@ def make_engine(url: str) -> Engine:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # As many connections as the API's thread pool has threads (anyio's default, 40), so a
+        # request that got a thread never also queues for a connection and times out there:
+        # SQLite connections are cheap file handles, and WAL lets the readers run together.
+        engine = create_engine(
+            url,
+            pool_size=SQLITE_POOL_SIZE // 2,
+            max_overflow=SQLITE_POOL_SIZE - SQLITE_POOL_SIZE // 2,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     for plain in ("postgresql://", "postgres://"):
