@@ -104,7 +104,8 @@ DESCRIPTIONS = {
     "the account was changed (deactivated, reactivated, password changed or reset, role "
     "changed): sign in again.",
     403: "Visible to you, but your role may not do this.",
-    404: "Not found, or not yours to see.",
+    404: "Not found, or not yours to see: the same answer either way (`code` names what, "
+    "e.g. clip_not_found, lesson_not_found, collection_not_found).",
     409: "Conflicts with the current state (the detail says which).",
     413: "Too large: a body over its limit (`code` body_too_large: 1 MB for JSON, the upload "
     "limit for recordings), a recording or chunk over the size limit, or over a storage quota "
@@ -150,7 +151,8 @@ def public_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 async def _not_visible(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
+    assert isinstance(exc, NotVisibleError)  # noqa: S101 - registered for NotVisibleError only
+    return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=404)
 
 
 async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:

@@ -740,9 +740,15 @@ class FeedItem(BaseModel):
         None, description="When the school's share period removes it from you (null: it does not)."
     )
     shared_by: UserBrief | None
+    model_practice: bool = Field(
+        False,
+        description="A model clip (a teacher's own lesson) shared with you or a group you are "
+        "in, rather than a clip of your lesson shared for coaching; `share_id` is then the "
+        "model share's.",
+    )
     clip: FeedClip
     tags: list[TagPublic]
-    comment_count: int
+    comment_count: int = Field(description="The comments on the clip you can read.")
 
 
 class AuditEventPublic(Public):

@@ -53,11 +53,14 @@ class AccessError(Exception):
 
 
 class NotVisibleError(AccessError):
-    """The thing does not exist or the caller may not know that it does."""
+    """The thing does not exist or the caller may not know that it does. `code` names what was
+    not found (`clip_not_found`), the same whichever of the two it is, so a page can say so in
+    plain words without learning which."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(f"{kind} not found")
         self.kind = kind
+        self.code = "_".join(kind.lower().split()) + "_not_found"
 
 
 class NotAllowedError(AccessError):
@@ -122,18 +125,23 @@ def by_lesson_owner() -> ColumnElement[bool]:
     return and_(Clip.author_id.is_not(None), Clip.author_id == Lesson.owner_id)
 
 
+def model_share_reaches(user: User) -> ColumnElement[bool]:
+    """The condition on `ModelShare` for a live model share that reaches `user`: made to them,
+    or to a group they are in now. Whether its clip may be seen is `model_clip_seen`'s."""
+    in_group = select(EctGroupMember.group_id).where(EctGroupMember.ect_id == user.id)
+    return and_(
+        ModelShare.revoked_at.is_(None),
+        or_(ModelShare.ect_id == user.id, ModelShare.group_id.in_(in_group)),
+    )
+
+
 def model_clip_seen(user: User) -> ColumnElement[bool]:
     """The condition on `Clip` for a model clip (models.model_practice) shown to `user`: in the
     school's library, or shared with them or with a group they are in. Never of an ECT's lesson,
     whatever the rows say: an ECT's lesson reaches no other ECT."""
-    in_group = select(EctGroupMember.group_id).where(EctGroupMember.ect_id == user.id)
     shared_with_user = (
         exists()
-        .where(
-            ModelShare.clip_id == ModelClip.clip_id,
-            ModelShare.revoked_at.is_(None),
-            or_(ModelShare.ect_id == user.id, ModelShare.group_id.in_(in_group)),
-        )
+        .where(ModelShare.clip_id == ModelClip.clip_id, model_share_reaches(user))
         .correlate(ModelClip)
     )
     lesson, owner = aliased(Lesson), aliased(User)
@@ -151,6 +159,22 @@ def model_clip_seen(user: User) -> ColumnElement[bool]:
         )
         .correlate(Clip)
     )
+
+
+def model_shares_to(session: Session, user: User) -> list[tuple[ModelShare, Clip]]:
+    """The live model shares that reach `user` and whose clip they may see, one per clip (its
+    newest share: a clip shared with them and with their group is one thing to them), newest
+    first. What the feed lists and the notifications announce."""
+    rows = session.execute(
+        select(ModelShare, Clip)
+        .join(Clip, Clip.id == ModelShare.clip_id)
+        .where(model_share_reaches(user), model_clip_seen(user))
+        .order_by(ModelShare.created_at.desc(), ModelShare.id)
+    )
+    newest: dict[str, tuple[ModelShare, Clip]] = {}
+    for share, clip in rows:
+        newest.setdefault(clip.id, (share, clip))
+    return list(newest.values())
 
 
 def clip_filter(user: User, now: datetime | None = None) -> ColumnElement[bool]:
@@ -200,6 +224,13 @@ def comment_filter(user: User) -> ColumnElement[bool]:
     parent = aliased(Comment)
     hidden_parent = exists().where(parent.id == Comment.parent_id, _private_from(user, parent))
     return and_(~_private_from(user, Comment), ~hidden_parent)
+
+
+def readable_comment(user: User) -> ColumnElement[bool]:
+    """The condition on `Comment` for a comment `user` reads (on a clip or lesson they see):
+    `comment_filter`, less those removed by their author (kept only as a stand-in for their
+    replies). Every comment count shown counts exactly these."""
+    return and_(comment_filter(user), Comment.deleted_at.is_(None))
 
 
 def visible_lesson(session: Session, user: User, lesson_id: str) -> Lesson:

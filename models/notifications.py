@@ -6,8 +6,10 @@ revoked or expired share, a comment removed by its author, a clip its ECT stoppe
 ended pairing simply takes its notification with it. What is kept per user is only what they
 have read: a "read up to" time (mark all read) and a read mark per item (`NotificationRead`).
 
-    share            a clip shared with me (any Share row, whatever feature made it), or a
-                     collection of clips shared with me (one item for its shares)
+    share            a clip shared with me (any Share row, whatever feature made it), a
+                     collection of clips shared with me (one item for its shares), or a model
+                     clip shared with me or a group I am in (one item per clip, its newest
+                     model share; `models.access.model_shares_to`)
     comment          a comment or reply by someone else on a clip I made, on my lesson, in a
                      thread I am in (I wrote the comment it answers, or another reply to it), or
                      on a clip shared with me, written after it was shared
@@ -42,6 +44,7 @@ from models.access import (
     clip_filter,
     comment_filter,
     lesson_content_filter,
+    model_shares_to,
     paired_ect_ids,
 )
 from models.account import Role, User
@@ -171,6 +174,14 @@ def _shares(session: Session, user: User, now: datetime, since: datetime) -> lis
         on = "a collection" if collection_id else ""
         subject = collection_title if collection_id else title
         items.append(Notification(f"share:{share_id}", Kind.share, at, by, subject, about, on=on))
+    for model_share, clip in model_shares_to(session, user):
+        if model_share.created_at >= since:
+            items.append(
+                Notification(
+                    f"model_share:{model_share.id}", Kind.share, model_share.created_at,
+                    model_share.shared_by, clip.title, f"/clips/{clip.id}", on="a model clip",
+                )
+            )  # fmt: skip
     return items
 
 

@@ -99,7 +99,7 @@ def create_clip(
     audit.record(session, user.id, "clip.create", "clip", clip.id, client=client_of(request))
     session.commit()
     response.headers["Location"] = f"/api/v1/clips/{clip.id}"
-    return clip_public(session, [clip])[0]
+    return clip_public(session, user, [clip])[0]
 
 
 @router.get("", response_model=list[ClipPublic], responses=responses())
@@ -115,7 +115,7 @@ def list_clips(
     if lesson_id is not None:
         stmt = stmt.where(Clip.lesson_id == lesson_id)
     stmt = stmt.order_by(Clip.created_at.desc(), Clip.id).limit(limit).offset(offset)
-    return clip_public(session, list(session.scalars(stmt)))
+    return clip_public(session, user, list(session.scalars(stmt)))
 
 
 @router.get("/{clip_id}", response_model=ClipPublic, responses=responses(404))
@@ -123,7 +123,7 @@ def get_clip(clip_id: str, request: Request, user: CurrentUser, session: Session
     clip = visible_clip(session, user, clip_id)
     if audit.record_view(session, user.id, "clip.view", "clip", clip.id, client=client_of(request)):
         session.commit()
-    return clip_public(session, [clip])[0]
+    return clip_public(session, user, [clip])[0]
 
 
 @router.patch("/{clip_id}", response_model=ClipPublic, responses=responses(403, 404))
@@ -140,7 +140,7 @@ def update_clip(
     if body.start is not None or body.end is not None:
         change_range(session, storage, clip, body.start, body.end)
     session.commit()
-    return clip_public(session, [clip])[0]
+    return clip_public(session, user, [clip])[0]
 
 
 @router.delete("/{clip_id}", status_code=204, responses=responses(403, 404))

@@ -65,7 +65,7 @@ def collection_public(session: Session, user: User, collection: Collection) -> C
         note=collection.note,
         owner=user_brief(session, collection.owner_id),
         created_at=collection.created_at,
-        clips=clip_public(session, shown_clips(session, user, collection)),
+        clips=clip_public(session, user, shown_clips(session, user, collection)),
         shared_with=list(shared.values()),
     )
 

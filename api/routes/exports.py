@@ -34,7 +34,7 @@ from models import audit
 from models.access import (
     action_step_filter,
     clip_filter,
-    comment_filter,
+    readable_comment,
     require_admin,
     require_lesson_content,
     visible_lesson,
@@ -133,8 +133,7 @@ def _coaching(session: Session, user: User, lesson: Lesson) -> _Coaching:
             select(Comment)
             .where(
                 or_(Comment.clip_id.in_(clip_ids), on_lesson),
-                Comment.deleted_at.is_(None),
-                comment_filter(user),
+                readable_comment(user),
             )
             .order_by(Comment.created_at, Comment.id)
         )

@@ -61,6 +61,7 @@ from models.access import (
     lesson_content_filter,
     lesson_filter,
     own_upload,
+    readable_comment,
     require_lesson_content,
     require_lesson_delete,
     require_uploader,
@@ -285,7 +286,7 @@ def list_lessons(
     if lesson_of:
         for (clip_id,) in session.execute(
             select(Comment.clip_id).where(
-                Comment.clip_id.in_(list(lesson_of)), Comment.deleted_at.is_(None)
+                Comment.clip_id.in_(list(lesson_of)), readable_comment(user)
             )
         ):
             if clip_id is not None:
@@ -293,9 +294,7 @@ def list_lessons(
     # comments on the whole lesson, for those who read it (models.access.visible_lesson_comments)
     on_lessons = select(Comment.lesson_id).join(Lesson, Lesson.id == Comment.lesson_id)
     for (lesson_id,) in session.execute(
-        on_lessons.where(
-            Lesson.id.in_(ids), lesson_content_filter(user), Comment.deleted_at.is_(None)
-        )
+        on_lessons.where(Lesson.id.in_(ids), lesson_content_filter(user), readable_comment(user))
     ):
         if lesson_id is not None:
             comment_counts[lesson_id] += 1

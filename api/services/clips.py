@@ -13,7 +13,7 @@ from api.schemas import ClipPublic, UserBrief
 from api.services.errors import ConflictError, InvalidError, UnavailableError
 from api.services.tags import tags_of
 from models import queue
-from models.access import is_mentor_of
+from models.access import is_mentor_of, readable_comment
 from models.account import User
 from models.coaching import (
     MAX_CLIP_SECONDS,
@@ -41,10 +41,12 @@ def user_brief(session: Session, user_id: str | None) -> UserBrief | None:
     return UserBrief.model_validate(user) if user else None
 
 
-def comment_counts(session: Session, clip_ids: Sequence[str]) -> dict[str, int]:
+def comment_counts(session: Session, user: User, clip_ids: Sequence[str]) -> dict[str, int]:
+    """Per clip, the comments `user` would read in its thread (`models.access.comment_filter`):
+    a count must not tell one ECT that another wrote on a model clip they both see."""
     rows = session.execute(
         select(Comment.clip_id, func.count())
-        .where(Comment.clip_id.in_(clip_ids), Comment.deleted_at.is_(None))
+        .where(Comment.clip_id.in_(clip_ids), readable_comment(user))
         .group_by(Comment.clip_id)
     )
     counts = {cid: 0 for cid in clip_ids}
@@ -52,9 +54,10 @@ def comment_counts(session: Session, clip_ids: Sequence[str]) -> dict[str, int]:
     return counts
 
 
-def clip_public(session: Session, clips: Sequence[Clip]) -> list[ClipPublic]:
+def clip_public(session: Session, user: User, clips: Sequence[Clip]) -> list[ClipPublic]:
+    """The clips as `user` reads them (their comment counts are of what `user` may read)."""
     ids = [c.id for c in clips]
-    tags, counts = tags_of(session, ids), comment_counts(session, ids)
+    tags, counts = tags_of(session, ids), comment_counts(session, user, ids)
     lesson_ids = {c.lesson_id for c in clips}
     lessons = {
         lid: (title, consent, owner)

@@ -75,7 +75,7 @@ def test_unknown_ids_are_404_with_a_detail(world: World, method: str, path: str,
         method, path, headers=world.auth("admin" if "admin" in path else "mentor")
     )
     assert r.status_code == 404
-    assert r.json() == {"detail": what}
+    assert r.json() == {"detail": what, "code": what.replace(" ", "_")}
 
 
 def test_clip_of_an_unknown_lesson_is_404(world: World) -> None:
@@ -85,7 +85,7 @@ def test_clip_of_an_unknown_lesson_is_404(world: World) -> None:
         json={"lesson_id": "nope", "start": 1, "end": 2},
     )
     assert r.status_code == 404
-    assert r.json() == {"detail": "lesson not found"}
+    assert r.json() == {"detail": "lesson not found", "code": "lesson_not_found"}
 
 
 # clip ranges

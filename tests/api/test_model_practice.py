@@ -283,3 +283,108 @@ def test_groups_are_made_by_mentors_and_admins_and_hold_ects(practice: World) ->
                    json={"name": "Mine"}) == 403  # fmt: skip
     assert _status(w, "admin", "DELETE", f"/ect-groups/{ids['group_g']}") == 204
     assert _status(w, "ect_b", "GET", f"/clips/{ids['clip_model_group']}") == 404
+
+
+def _feed(world: World, who: str) -> list[dict[str, Any]]:
+    return [i for i in _get(world, who, "/feed") if i["model_practice"]]
+
+
+def _share_news(world: World, who: str) -> list[dict[str, Any]]:
+    listing = _get(world, who, "/notifications")
+    return [i for i in listing["items"] if i["kind"] == "share" and i["key"].startswith("model_")]
+
+
+def test_a_model_clip_shared_with_an_ect_is_in_their_feed_and_is_news_to_them(
+    practice: World,
+) -> None:
+    """Issue 22 point 8: a model share (to the ECT, or to a group they are in) reaches the home
+    feed and the unread counts like any share; one who is reached by no live share gets none."""
+    w, ids = practice, practice.ids
+    group_clip, paired_clip = ids["clip_model_group"], ids["clip_model_paired"]
+    for member in ("ect_b", "ect_c"):
+        [item] = _feed(w, member)
+        assert item["clip"]["id"] == group_clip
+        assert item["share_id"] == ids["share_model_group"]
+        assert item["shared_by"]["id"] == w.users["mentor"]
+        assert item["clip"]["lesson_title"] == "Mentor's model lesson"
+        assert (item["until"], item["deletes_on"]) == (None, None)
+        [news] = _share_news(w, member)
+        assert (news["href"], news["read"]) == (f"/clips/{group_clip}", False)
+        assert news["text"] == "Mentor shared a model clip with you"
+        assert news["subject"] == "clip_model_group"
+    # ect_a: the clip shared with them directly; the revoked one and the library's are not news
+    assert [i["clip"]["id"] for i in _feed(w, "ect_a")] == [paired_clip]
+    assert [n["href"] for n in _share_news(w, "ect_a")] == [f"/clips/{paired_clip}"]
+    before = _get(w, "ect_a", "/notifications", limit=0)["counts"]["shares"]
+    # shared again through a group ect_a is in: still one thing to them, told by the newer share
+    response = w.client.post(
+        f"{V1}/clips/{paired_clip}/model-shares",
+        headers=w.auth("mentor"),
+        json={"group_id": ids["group_admin"]},
+    )
+    assert response.status_code == 201, response.text
+    [item] = _feed(w, "ect_a")
+    assert (item["clip"]["id"], item["share_id"]) == (paired_clip, response.json()["id"])
+    [news] = _share_news(w, "ect_a")
+    assert news["key"] == f"model_share:{response.json()['id']}"
+    assert _get(w, "ect_a", "/notifications", limit=0)["counts"]["shares"] == before
+    # marked read, it stops counting; revoked, it leaves the feed and the list
+    unread = _get(w, "ect_b", "/notifications", limit=0)["counts"]["shares"]
+    [mine] = _share_news(w, "ect_b")
+    response = w.client.post(
+        f"{V1}/notifications/read", headers=w.auth("ect_b"), json={"keys": [mine["key"]]}
+    )
+    assert response.status_code == 200
+    assert _share_news(w, "ect_b")[0]["read"] is True
+    assert _get(w, "ect_b", "/notifications", limit=0)["counts"]["shares"] == unread - 1
+    response = w.client.delete(
+        f"{V1}/clips/{group_clip}/model-shares/{ids['share_model_group']}", headers=w.auth("mentor")
+    )
+    assert response.status_code == 204
+    assert _feed(w, "ect_b") == _share_news(w, "ect_b") == []
+    # adults are never sent model practice this way, and the mentor's own feed has none of it
+    for adult in ("mentor", "mentor_b", "coach", "admin"):
+        assert _feed(w, adult) == [] and _share_news(w, adult) == [], adult
+
+
+def test_comment_counts_count_only_the_comments_the_viewer_reads(practice: World) -> None:
+    """ect_b wrote on the group's model clip: ect_c, who also sees the clip, neither reads that
+    comment nor is told by a count that it exists; ect_b and the clip's teacher count it."""
+    w, ids = practice, practice.ids
+    clip = ids["clip_model_group"]
+
+    def counts(who: str) -> tuple[int, int, int]:
+        [item] = [i for i in _get(w, who, "/feed") if i["clip"]["id"] == clip] or [{}]
+        listed = [c for c in _get(w, who, "/clips") if c["id"] == clip]
+        return (
+            _get(w, who, f"/clips/{clip}")["comment_count"],
+            listed[0]["comment_count"] if listed else -1,
+            item.get("comment_count", -1),
+        )
+
+    assert counts("ect_b") == (2, 2, 2)
+    assert counts("ect_c") == (1, 1, 1)
+    # the teacher sees the clip in their lists (not in a feed) and counts both
+    assert counts("mentor")[:2] == (2, 2)
+    lesson = next(x for x in _get(w, "mentor", "/lessons") if x["id"] == ids["lesson_m"])
+    assert lesson["comment_count"] == 2
+    # a removed comment is counted by no one
+    response = w.client.delete(
+        f"{V1}/comments/{ids['comment_model_ect_b']}", headers=w.auth("ect_b")
+    )
+    assert response.status_code == 204, response.text
+    assert counts("ect_b") == (1, 1, 1)
+
+
+def test_an_ect_outside_the_share_gets_the_stable_not_found_answer(practice: World) -> None:
+    """The clip's address answers an ECT it was not shared with exactly as an id that never
+    existed: 404 with the code `clip_not_found`, which the review page turns into words."""
+    w, ids = practice, practice.ids
+    for path in (f"/clips/{ids['clip_model_group']}", "/clips/" + "0" * 32):
+        response = w.client.get(f"{V1}{path}", headers=w.auth("ect_a"))
+        assert response.status_code == 404
+        assert response.json() == {"detail": "clip not found", "code": "clip_not_found"}
+    response = w.client.get(
+        f"{V1}/clips/{ids['clip_model_group']}/comments", headers=w.auth("ect_a")
+    )
+    assert (response.status_code, _code(response)) == (404, "clip_not_found")
