@@ -1,8 +1,11 @@
-"""One coaching cycle in the pages: the mentor comments on the ECT's lesson and sets an action
-step from a clip; the ECT sees it on their home page, marks it practised with a note and a clip
-of their own as evidence; the mentor reviews the evidence and closes the step."""
+"""One coaching cycle in the pages: the mentor observes the ECT's lesson, comments on it, clips
+a moment, tags it, comments on the clip and sets an action step from it; the ECT answers, clips
+their practice in a later lesson, sees the step on their home page, marks it practised with a
+note and that clip as evidence; the mentor reviews the evidence and closes the step."""
 
 from __future__ import annotations
+
+import re
 
 import httpx
 import pytest
@@ -59,13 +62,6 @@ def test_mentor_sets_a_step_the_ect_practises_it_the_mentor_closes_it(
         headers=_token(live_app, live_app.people["admin"]),
     )
     assert answer.status_code == 200, answer.text
-    # the ECT clipped a moment of the later lesson for their own reflection
-    answer = httpx.post(
-        f"{live_app.url}/api/v1/clips",
-        json={"lesson_id": later, "start": 2.0, "end": 6.0, "title": "Waiting after my question"},
-        headers=_token(live_app, ect_person),
-    )
-    assert answer.status_code == 201, answer.text
 
     mentor = browser_context().new_page()
     sign_in(mentor, mentor_person, f"/lessons/{observed}")
@@ -97,7 +93,11 @@ def test_mentor_sets_a_step_the_ect_practises_it_the_mentor_closes_it(
     expect(mentor.locator("#clip-panel-title")).to_have_text("Answering my own question")
     mentor.get_by_label("Search strands").fill("questioning")
     mentor.locator("#strand-results button").first.click()
-    expect(mentor.locator("#step-strands input:checked")).to_have_count(1)
+    expect(mentor.locator("#clip-tags .chip")).to_have_count(1)  # the clip is tagged...
+    expect(mentor.locator("#step-strands input:checked")).to_have_count(1)  # ...and the step too
+    mentor.get_by_label(re.compile("^Comment at")).fill("You answered it yourself after a second.")
+    mentor.get_by_role("button", name="Add comment").click()
+    expect(mentor.locator("#comments .comment")).to_have_count(1)
     mentor.get_by_label("Action step").fill(STEP)
     mentor.get_by_role("button", name="Set action step").click()
     expect(mentor.locator(".toast")).to_contain_text("Action step set for Eli Early")
@@ -122,6 +122,18 @@ def test_mentor_sets_a_step_the_ect_practises_it_the_mentor_closes_it(
     expect(comment.locator(".reply")).to_contain_text("I planned the first minute")
     comment.scroll_into_view_if_needed()
     shots.take(mentor, "mentor-lesson-comment-removed", full_page=False)
+
+    # the ECT practises in a later lesson and clips the moment for their own reflection
+    ect.goto(f"/lessons/{later}")
+    expect(ect.locator("#clip-form-heading")).to_have_text("Save a clip for your reflection")
+    ect.locator("#segments button").nth(1).click()
+    ect.get_by_label("Title").fill("Waiting after my question")
+    ect.get_by_role("button", name="Save clip").click()
+    expect(ect.locator("#clip-panel-title")).to_have_text("Waiting after my question")
+    expect(ect.locator("#reflection-note")).to_contain_text("private to you")
+    expect(ect.locator("#lesson-clips")).to_contain_text("Your reflection")
+    expect(ect.locator("#strand-results .result").first).to_be_visible()  # the picker loaded
+    shots.take(ect, "ect-clips-the-practice")
 
     ect.goto("/")
     card = ect.locator("#steps .step")

@@ -101,3 +101,42 @@ def test_a_mentor_shares_a_collection_and_the_ect_plays_it_in_order(
     )
     expect(other.locator("#clip-title")).to_have_text("")
     shots.take(other, "other-ect-sees-nothing")
+
+    # the ECT answers a comment where it plays
+    ect.goto(collection_url)
+    first = ect.locator("#comments .comment").first
+    expect(first).to_contain_text("You waited three seconds here.")
+    first.get_by_role("button", name="Reply", exact=True).click()
+    first.get_by_label(re.compile("^Reply to the comment at")).fill("I counted to three first.")
+    first.get_by_role("button", name="Send reply").click()
+    expect(first.locator(".reply")).to_contain_text("I counted to three first.")
+    shots.take(ect, "ect-replies-in-the-collection")
+
+    # the mentor reads the reply, renames the collection, puts the second clip first and then
+    # stops sharing it; the ECT follows each change
+    mentor.goto(collection_url)
+    manage = mentor.locator("#collection-manage")
+    expect(manage).to_be_visible()
+    expect(mentor.locator("#comments .reply")).to_contain_text("I counted to three first.")
+    expect(manage.locator("#share-list")).to_contain_text("Eli Early")
+    expect(manage.locator("#order-list li")).to_have_count(2)
+    manage.get_by_label("Title").fill("Wait time: the better moment first")
+    manage.get_by_role("button", name="Save title and note").click()
+    expect(mentor.locator("#page-title")).to_have_text("Wait time: the better moment first")
+    manage.get_by_role("button", name="Move “Second wait” earlier").click()
+    expect(mentor.locator("#clip-title")).to_have_text("Second wait")
+    expect(manage.locator("#order-list li").first).to_contain_text("Second wait")
+    manage.scroll_into_view_if_needed()
+    shots.take(mentor, "mentor-manages-the-collection")
+    ect.reload()
+    expect(ect.locator("#page-title")).to_have_text("Wait time: the better moment first")
+    expect(ect.locator("#clip-title")).to_have_text("Second wait")
+    expect(ect.locator("#collection-manage")).to_be_hidden()  # the mentor's part only
+    mentor.once("dialog", lambda dialog: dialog.accept())
+    manage.get_by_role("button", name="Stop sharing with Eli Early").click()
+    expect(manage.locator("#share-list")).to_have_text("Not shared: only you see it.")
+    expect(manage.get_by_label("Share with")).to_have_value(live_app.people["ect"].id)
+    ect.reload()
+    expect(ect.locator("#collection-empty")).to_have_text(
+        "This collection is not shared with you, or no longer exists."
+    )

@@ -89,6 +89,24 @@ def test_a_model_clip_reaches_the_two_ects_of_a_group_and_no_one_else(
     expect(card.locator(".mp-shared")).to_have_text("Shared with group Year 1 ECTs")
     shots.take(mentor, "mentor-shares-with-a-group")
 
+    # both members are told: it is on their home page's feed and counts as a new share
+    for key, person in (("eli", people["ect"]), ("tia", third_ect)):
+        home = browser_context().new_page()
+        sign_in(home, person, "/")
+        item = home.locator("#feed .feed-item", has_text=TITLE)
+        expect(item).to_be_visible()
+        expect(item.locator(".kind-label")).to_have_text("Model practice")
+        expect(item).to_contain_text("Shared by Morgan Mentor")
+        expect(item).to_contain_text("From the lesson “Y9 forces”")
+        if key == "tia":  # a new account: this share is all there is to tell
+            expect(home.locator("#bell-count")).to_have_text("1")
+        home.locator("#bell-button").click()
+        expect(home.locator("#bell-panel .nt-item.unread")).to_contain_text(
+            "Morgan Mentor shared a model clip with you"
+        )
+        shots.take(home, f"{key}-home-feed-with-the-model-clip")
+        home.close()
+
     # both members find it and watch it
     for key, person in (("eli", people["ect"]), ("tia", third_ect)):
         page = browser_context().new_page()
@@ -109,13 +127,24 @@ def test_a_model_clip_reaches_the_two_ects_of_a_group_and_no_one_else(
         if key == "tia":
             shots.take(page, "second-ect-watches-it")
 
-    # a third ECT, in no group: nothing on the page (the clip's own address answers 404 to them:
-    # tests/api/test_model_practice.py)
+    # a third ECT, in no group: nothing on the page, nothing in their feed, and the clip's own
+    # address (a link passed on) says plainly it is not theirs to watch
     other = browser_context().new_page()
     sign_in(other, people["other_ect"], "/model-practice")
     expect(other.locator("#mp-empty")).to_be_visible()
     expect(other.locator(".mp-card")).to_have_count(0)
     shots.take(other, "ect-outside-the-group-sees-nothing")
+    other.goto("/")
+    expect(other.locator("#feed-empty")).to_be_visible()
+    requests_seen.expected_errors.append(re.compile(r"status of 404"))
+    other.goto(f"/clips/{model_clip}")
+    expect(other.locator("#page-title")).to_have_text("This clip is not available to you")
+    expect(other.locator("#clip-missing")).to_contain_text(
+        "This clip is not shared with you, or it no longer exists."
+    )
+    expect(other.locator("#video")).to_be_hidden()
+    expect(other.locator("main .error")).to_have_count(0)  # not the raw "clip not found"
+    shots.take(other, "ect-outside-the-group-opens-the-link")
 
     # the admin publishes it to the library (they see the record, not the recording)
     admin.reload()

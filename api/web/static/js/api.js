@@ -7,10 +7,12 @@ const TOKEN_KEY = "clipcoach.token";
 export const API = "/api/v1";
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  // `code`: the stable name some errors carry (`clip_not_found`, `comment_not_author`).
+  constructor(status, detail, code = null) {
     super(typeof detail === "string" ? detail : describeDetail(detail, status));
     this.status = status;
     this.detail = detail;
+    this.code = code;
   }
 }
 
@@ -50,12 +52,15 @@ export async function api(path, { method = "GET", json, body, headers = {}, raw 
   }
   if (!response.ok) {
     let detail = response.statusText;
+    let code = null;
     try {
-      detail = (await response.json()).detail ?? detail;
+      const body = await response.json();
+      detail = body.detail ?? detail;
+      code = body.code ?? null;
     } catch {
       /* not JSON */
     }
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, code);
   }
   if (raw) return response;
   if (response.status === 204) return null;

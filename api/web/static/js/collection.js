@@ -1,7 +1,8 @@
 // A collection: its clips played in order (the next starts when one ends, or on "Next clip"),
-// each clip's comments beside it while it plays.
+// each clip's comments beside it while it plays, answered in place. Its mentor also edits its
+// title and note, changes the order, removes clips, shares it, stops sharing it or deletes it.
 
-import { ApiError, api, el, formatDate, formatTime, onReady, requireUser } from "./api.js";
+import { ApiError, api, el, formatDate, formatTime, onReady, requireUser, toast } from "./api.js";
 import { MediaLinks, playRenderedClip, swapSource } from "./media.js";
 import { commentList, consentNotice } from "./coaching.js";
 
@@ -9,7 +10,7 @@ const collectionId = document.body.dataset.collectionId;
 const $ = (id) => document.getElementById(id);
 
 onReady(async () => {
-  await requireUser();
+  const me = await requireUser();
   const collection = await api(`collections/${collectionId}`).catch((error) => {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
     return null;
@@ -30,6 +31,7 @@ onReady(async () => {
   ].filter(Boolean).join(" · ");
   $("collection-note").textContent = collection.note || "";
   const clips = collection.clips;
+  if (collection.owner?.id === me.id) manage(collection, me);
   if (!clips.length) {
     document.querySelector(".review").hidden = true;
     $("collection-empty").hidden = false;
@@ -43,6 +45,14 @@ onReady(async () => {
     seek: (at) => {
       video.currentTime = at;
       video.focus();
+    },
+    // A reply answers the comment at its moment, as on the clip's own page.
+    reply: async (comment, body) => {
+      await api(`clips/${player.clip.id}/comments`, {
+        method: "POST",
+        json: { body, parent_id: comment.id, at: comment.at, kind: "note" },
+      });
+      toast("Reply sent.");
     },
   });
   video.addEventListener("timeupdate", () => comments.follow(video.currentTime));
@@ -84,6 +94,83 @@ onReady(async () => {
   });
   await show(0, false);
 });
+
+// The mentor's part of the page. Every change goes through the API and the page is drawn again
+// from its answer, so what is shown is what the ECT now gets.
+function manage(collection, me) {
+  $("collection-manage").hidden = false;
+  const done = (message) => {
+    toast(message);
+    setTimeout(() => location.reload(), 600);
+  };
+  $("edit-title").value = collection.title;
+  $("edit-note").value = collection.note || "";
+  $("collection-edit").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const title = $("edit-title").value.trim();
+    if (!title) return $("edit-title").focus();
+    await api(`collections/${collection.id}`, { method: "PATCH", json: { title, note: $("edit-note").value } });
+    done("Title and note saved.");
+  });
+
+  const ids = collection.clips.map((c) => c.id);
+  const saveOrder = async (next, message) => {
+    await api(`collections/${collection.id}/items`, { method: "PUT", json: { clip_ids: next } });
+    done(message);
+  };
+  $("order-list").replaceChildren(...collection.clips.map((clip, i) => {
+    const name = clip.title || `Clip ${i + 1}`;
+    const move = (to) => {
+      const next = [...ids];
+      next.splice(i, 1);
+      next.splice(to, 0, clip.id);
+      return saveOrder(next, "Order saved.");
+    };
+    const up = el("button", { type: "button", class: "small-button", "aria-label": `Move “${name}” earlier`, disabled: i === 0 }, "Earlier");
+    const down = el("button", { type: "button", class: "small-button", "aria-label": `Move “${name}” later`, disabled: i === ids.length - 1 }, "Later");
+    const remove = el("button", { type: "button", class: "small-button danger", "aria-label": `Remove “${name}” from the collection` }, "Remove");
+    up.addEventListener("click", () => move(i - 1));
+    down.addEventListener("click", () => move(i + 1));
+    remove.addEventListener("click", () => {
+      if (!confirm(`Remove “${name}” from the collection? Your ECT stops seeing it here.`)) return;
+      void saveOrder(ids.filter((id) => id !== clip.id), "Clip removed.");
+    });
+    return el("li", {},
+      el("span", { class: "order-title" }, name, el("span", { class: "muted small" }, ` · ${formatTime(clip.duration)} · ${clip.lesson_title}`)),
+      el("span", { class: "actions" }, up, down, remove));
+  }));
+  if (!ids.length) $("order-list").append(el("li", { class: "muted" }, "No clips left in this collection."));
+
+  const shared = collection.shared_with;
+  $("share-list").replaceChildren(...shared.map((s) => {
+    const stop = el("button", { type: "button", class: "small-button danger", "aria-label": `Stop sharing with ${s.recipient.name}` }, "Stop sharing");
+    stop.addEventListener("click", async () => {
+      if (!confirm(`Stop sharing this collection with ${s.recipient.name}? They lose it at once.`)) return;
+      await api(`collections/${collection.id}/shares/${s.recipient.id}`, { method: "DELETE" });
+      done(`No longer shared with ${s.recipient.name}.`);
+    });
+    return el("li", {},
+      el("span", {}, s.recipient.name, el("span", { class: "muted small" }, ` · since ${formatDate(s.created_at)}${s.until ? ` · until ${formatDate(s.until)}` : ""}`)),
+      stop);
+  }));
+  if (!shared.length) $("share-list").append(el("li", { class: "muted" }, "Not shared: only you see it."));
+  const others = (me.paired_with || []).filter((e) => !shared.some((s) => s.recipient.id === e.id));
+  if (others.length && ids.length) {
+    $("collection-share").hidden = false;
+    $("share-ect").replaceChildren(...others.map((e) => el("option", { value: e.id }, e.name)));
+    $("collection-share").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await api(`collections/${collection.id}/shares`, { method: "POST", json: { ect_id: $("share-ect").value } });
+      done("Collection shared.");
+    });
+  }
+  $("delete-collection").addEventListener("click", async () => {
+    if (!confirm(`Delete “${collection.title}”? ${shared.length ? "It stops being shared at once. " : ""}The clips themselves stay.`)) return;
+    await api(`collections/${collection.id}`, { method: "DELETE" });
+    toast("Collection deleted.");
+    location.assign("/");
+  });
+}
 
 // One <video> for every clip: each clip keeps its own signed links (renewed in the background);
 // a renewal swaps the source only while its clip is the one playing.

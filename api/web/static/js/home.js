@@ -126,18 +126,20 @@ async function showFeed() {
     const clip = entry.clip || entry;
     const tags = items(entry.tags);
     const count = entry.comment_count ?? 0;
-    // The poster of the lesson the clip comes from (the ECT's own lesson, so theirs to see).
+    // The poster of the lesson the clip comes from when it is the ECT's own lesson; a model
+    // clip is of another teacher's lesson, whose poster is not theirs to see.
     const poster = el("img", { class: "poster", alt: "", loading: "lazy" });
-    void posterOf({ id: clip.lesson_id }, poster);
+    if (!entry.model_practice) void posterOf({ id: clip.lesson_id }, poster);
     list.append(
       el(
         "li",
-        { class: "card lesson feed-item" },
+        { class: `card lesson feed-item${entry.model_practice ? " model-practice" : ""}` },
         el("a", { class: "poster-link", href: `/clips/${clip.id}`, tabindex: "-1", "aria-hidden": "true" }, poster),
+        entry.model_practice ? el("p", { class: "kind-label small" }, "Model practice") : null,
         el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
         clip.lesson_title ? el("p", { class: "small" }, `From the lesson “${clip.lesson_title}” · ${formatTime(clip.duration ?? clip.end - clip.start)}`) : null,
         el("p", { class: "muted small" }, [
-          entry.shared_by && `From ${entry.shared_by.name}`,
+          entry.shared_by && (entry.model_practice ? `Shared by ${entry.shared_by.name}` : `From ${entry.shared_by.name}`),
           formatDate(entry.shared_at),
           `${count} comment${count === 1 ? "" : "s"}`,
           entry.until && `until ${formatDate(entry.until)}`,
@@ -159,7 +161,12 @@ async function showClips() {
     list.append(
       el("li", { class: "card" },
         el("h3", {}, el("a", { href: `/clips/${clip.id}` }, clip.title || "Untitled clip")),
-        el("p", { class: "muted small" }, [`${formatTime(clip.end - clip.start)} long`, formatDate(clip.created_at)].join(" · "))),
+        el("p", { class: "muted small" }, [
+          // an ECT's own clip reaches their mentor only when they share it: say whose it is
+          clip.reflection && clip.author ? `${clip.author.name}'s own clip, shared with you` : clip.lesson_title,
+          `${formatTime(clip.end - clip.start)} long`,
+          formatDate(clip.created_at),
+        ].filter(Boolean).join(" · "))),
     );
   }
   $("clips-empty").hidden = clips.length > 0;

@@ -12,7 +12,16 @@ const $ = (id) => document.getElementById(id);
 
 onReady(async () => {
   await requireUser();
-  const clip = await api(`clips/${clipId}`);
+  const clip = await api(`clips/${clipId}`).catch((error) => {
+    // 404 clip_not_found: not shared with this person (any more), or deleted; one answer for
+    // both, so a clip's address tells nobody it exists.
+    if (!(error instanceof ApiError) || error.code !== "clip_not_found") throw error;
+    return null;
+  });
+  if (!clip) {
+    showMissing();
+    return;
+  }
   $("page-title").textContent = clip.title || "Clip";
   document.title = `${$("page-title").textContent} · clipcoach`;
   $("clip-meta").textContent = [
@@ -91,6 +100,13 @@ onReady(async () => {
     talkPanel($("talk-strip"), $("talk-card"), video, `clips/${clipId}`).catch(() => null),
   ]);
 });
+
+function showMissing() {
+  $("page-title").textContent = "This clip is not available to you";
+  document.title = `${$("page-title").textContent} · clipcoach`;
+  for (const part of document.querySelectorAll(".review, #clip-consent, #clip-meta")) part.hidden = true;
+  $("clip-missing").hidden = false;
+}
 
 // The clip's words, timed from its start: a 409 (no sound, switched off, consent) says why there
 // are none, in the server's words.
