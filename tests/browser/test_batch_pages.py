@@ -136,8 +136,11 @@ def test_a_coach_transcribes_a_batch_downloads_the_zip_and_retries_a_damaged_fil
     assert answer.value.status == 202
     retried = answer.value.json()
     assert retried["retried"] == 1
-    # queued again; only the worker can fail it again, so the 'failed' below is a second run
-    assert [i["status"] for i in retried["items"] if i["source_name"] == damaged.name] == ["queued"]
+    # queued again (the worker, a separate process, may already have picked it up when the
+    # answer is read back, as tests/api/test_batches.py allows); only the worker can fail it
+    # again, so the 'failed' below is a second run
+    [state] = [i["status"] for i in retried["items"] if i["source_name"] == damaged.name]
+    assert state in {"queued", "processing"}, state
     expect(page.locator("#toast")).to_contain_text("Processing the recording again.")
     expect(detail).to_have_attribute("data-finished", "true", timeout=DONE_TIMEOUT)
     expect(_row(page, damaged.name)).to_contain_text("incomplete or damaged")
