@@ -12,7 +12,8 @@ have read: a "read up to" time (mark all read) and a read mark per item (`Notifi
                      model share; `models.access.model_shares_to`)
     comment          a comment or reply by someone else on a clip I made, on my lesson, in a
                      thread I am in (I wrote the comment it answers, or another reply to it), or
-                     on a clip shared with me, written after it was shared
+                     on a clip shared with me (a model clip too, shared with me or my group),
+                     written after it was shared, and that I may read (`comment_filter`)
     step_due         (ECT) one of my open action steps is due within DUE_SOON_DAYS
     step_overdue     (ECT, their mentors) an open step's target date has passed
     step_practised   (mentor) my ECT marked a step practised: it waits for my review
@@ -44,6 +45,7 @@ from models.access import (
     clip_filter,
     comment_filter,
     lesson_content_filter,
+    model_share_reaches,
     model_shares_to,
     paired_ect_ids,
 )
@@ -53,6 +55,7 @@ from models.coaching import Clip, Comment, Share
 from models.collections import Collection
 from models.db import Base, utcnow
 from models.lesson import Lesson
+from models.model_practice import ModelShare
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -201,6 +204,11 @@ def _comments(session: Session, user: User, now: datetime, since: datetime) -> l
         Share.created_at < Comment.created_at,
         active_share(now),
     )
+    model_shared_before = exists().where(
+        ModelShare.clip_id == Comment.clip_id,
+        model_share_reaches(user),
+        ModelShare.created_at < Comment.created_at,
+    )
     news = and_(
         Comment.created_at >= since,
         Comment.deleted_at.is_(None),
@@ -213,7 +221,7 @@ def _comments(session: Session, user: User, now: datetime, since: datetime) -> l
             news,
             clip_filter(user, now),
             comment_filter(user),
-            or_(Clip.author_id == user.id, shared_before, in_thread),
+            or_(Clip.author_id == user.id, shared_before, model_shared_before, in_thread),
         )
     )
     on_lessons = session.execute(

@@ -388,3 +388,33 @@ def test_an_ect_outside_the_share_gets_the_stable_not_found_answer(practice: Wor
         f"{V1}/clips/{ids['clip_model_group']}/comments", headers=w.auth("ect_a")
     )
     assert (response.status_code, _code(response)) == (404, "clip_not_found")
+
+
+def test_the_teachers_new_comment_on_a_model_clip_is_news_to_the_ects_it_reaches(
+    practice: World,
+) -> None:
+    """Like a comment on any clip shared with them, written after the share: the group's ECTs
+    are told, an ECT outside it is not, and the revoked share takes the news with it."""
+    w, ids = practice, practice.ids
+    clip = ids["clip_model_group"]
+    response = w.client.post(
+        f"{V1}/clips/{clip}/comments",
+        headers=w.auth("mentor"),
+        json={"at": 1.0, "body": "Watch where my eyes go here."},
+    )
+    assert response.status_code == 201, response.text
+    key = f"comment:{response.json()['id']}"
+
+    def told(who: str) -> list[dict[str, Any]]:
+        return [i for i in _get(w, who, "/notifications")["items"] if i["key"] == key]
+
+    for member in ("ect_b", "ect_c"):
+        [item] = told(member)
+        assert item["text"] == "Mentor commented on a clip shared with you"
+        assert (item["href"], item["read"]) == (f"/clips/{clip}", False)
+    assert told("ect_a") == told("mentor_b") == told("mentor") == []
+    response = w.client.delete(
+        f"{V1}/clips/{clip}/model-shares/{ids['share_model_group']}", headers=w.auth("mentor")
+    )
+    assert response.status_code == 204
+    assert told("ect_b") == told("ect_c") == []
