@@ -156,7 +156,7 @@ def test_a_model_clip_reaches_the_two_ects_of_a_group_and_no_one_else(
 
     # now the third ECT finds it in the library, by its strand
     other.goto("/model-practice")
-    other.get_by_label("Show").select_option("library")
+    other.get_by_label("Show", exact=True).select_option("library")
     other.get_by_label("Framework strand").select_option("ecf-2019:4e")
     expect(other.locator(".mp-card", has_text=TITLE)).to_be_visible()
     expect(other.locator("#mp-count")).to_have_text("1 model clip")
