@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import math
@@ -88,6 +89,7 @@ class Run:
     uploaded_bytes: int
     upload_failures: int
     clip_answers: dict[int, int]
+    failed_reads: collections.Counter[str]
     load_before: str
     load_after: str
 
@@ -211,6 +213,7 @@ async def loaded_read(
     mentor: dict[str, str],
     clips: Sequence[str],
     args: argparse.Namespace,
+    reasons: collections.Counter[str],
 ) -> tuple[tuple[list[float], int, float], int, int, dict[int, int]]:
     """The read load while the pending viewers (the mentor) and the upload (the ECT) run."""
     stop = asyncio.Event()
@@ -226,7 +229,7 @@ async def loaded_read(
         await asyncio.sleep(2.0)  # the render requests are queued and the upload is streaming
         try:
             result = await api_part.load(
-                base, paths, headers, args.clients, args.requests, READ_TIMEOUT
+                base, paths, headers, args.clients, args.requests, READ_TIMEOUT, reasons
             )
         finally:
             stop.set()
@@ -260,20 +263,23 @@ def measure(label: str, source: Path, args: argparse.Namespace) -> Run:
             mentor = sign_in(base, seed["mentor"], seed["password"])
             asyncio.run(api_part.load(base, paths, headers, args.clients, args.clients * 2))  # warm
             load_before = loadavg()
+            reasons: collections.Counter[str] = collections.Counter()
             idle = asyncio.run(
-                api_part.load(base, paths, headers, args.clients, args.requests, READ_TIMEOUT)
+                api_part.load(
+                    base, paths, headers, args.clients, args.requests, READ_TIMEOUT, reasons
+                )
             )
             try:
                 loaded, sent, failed, answers = asyncio.run(
-                    loaded_read(base, paths, headers, mentor, seed["clips"], args)
+                    loaded_read(base, paths, headers, mentor, seed["clips"], args, reasons)
                 )
             except httpx.HTTPError as exc:
                 log = (scratch / "serve.log").read_text()[-3000:]
                 raise RuntimeError(f"{label}: {exc}\n{log}") from exc
             load_after = loadavg()
     return Run(
-        label, source, git_commit(source), idle, loaded, sent, failed, answers, load_before,
-        load_after,
+        label, source, git_commit(source), idle, loaded, sent, failed, answers, reasons,
+        load_before, load_after,
     )  # fmt: skip
 
 
@@ -298,10 +304,12 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
     lines.append("")
     for run in runs:
         answers = ", ".join(f"{code}: {n}" for code, n in sorted(run.clip_answers.items()))
+        failed = ", ".join(f"{why}: {n}" for why, n in sorted(run.failed_reads.items()))
         lines.append(
             f"- {run.label}: the upload streamed {run.uploaded_bytes / MIB:.0f} MiB "
             f"({run.upload_failures} chunks failed) during the "
-            f"loaded run; pending clip media answered {answers or 'nothing'}; load average "
+            f"loaded run; pending clip media answered {answers or 'nothing'}; failed reads "
+            f"(status or error, both rows): {failed or 'none'}; load average "
             f"(1/5/15 min) {run.load_before} before, {run.load_after} after."
         )
     lines += [

@@ -199,6 +199,13 @@ def migrate() -> None:
     console.print("database is up to date")
 
 
+KEEP_ALIVE_SECONDS = 75
+"""How long an idle client connection stays open. uvicorn's 5 s closes connections that
+clients (and proxies, whose idle timeouts are often 60 s) are about to reuse, and a request
+sent into that close fails with no answer (seen as RemoteProtocolError in
+benchmarks.latency_load); the server's keep-alive must outlast the proxy's."""
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
@@ -219,6 +226,7 @@ def serve(
         port=port or settings.port,
         log_level="info",
         timeout_graceful_shutdown=bound,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         **proxy_options(settings),
     )
     server = _BoundedServer(config, on_exit=children.terminate)

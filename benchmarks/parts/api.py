@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import math
@@ -74,9 +75,11 @@ async def load(
     clients: int,
     requests: int,
     timeout: float = 60,
+    reasons: collections.Counter[str] | None = None,
 ) -> tuple[list[float], int, float]:
     """`clients` tasks share `requests` GETs cycling through `paths`: latencies, failures and
-    wall time. A request not answered in `timeout` is a failure, and its wait still a latency."""
+    wall time. A request not answered in `timeout` is a failure, and its wait still a latency;
+    `reasons` counts each failure's status code or exception name."""
     import httpx
 
     latencies: list[float] = []
@@ -91,11 +94,15 @@ async def load(
             for i in counter:
                 started = time.perf_counter()
                 try:
-                    ok = (await client.get(paths[i % len(paths)])).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    status = (await client.get(paths[i % len(paths)])).status_code
+                    reason = str(status)
+                except httpx.HTTPError as exc:
+                    status, reason = 0, type(exc).__name__
                 latencies.append(time.perf_counter() - started)
-                failures += not ok
+                if status != 200:
+                    failures += 1
+                    if reasons is not None:
+                        reasons[reason] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
