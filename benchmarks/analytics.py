@@ -16,6 +16,15 @@ hour's analytics beside the hour's transcription.
 
 Run: `nice -n 10 .venv/bin/python -m benchmarks.analytics` (about two minutes on 2 cores);
 writes benchmarks/analytics_results.md.
+
+`--hour` instead measures, in one process and one run, what the worker does with a speech-dense
+60-minute lesson (`hour_lesson`: LJSpeech's reader teaching, JFK answering 6 dB quieter, short
+pauses): the transcription (tiny.en, its VAD pass included), then the analytics the worker adds
+from the transcript and that pass: speech.json, the teacher/pupil split (`write_speakers`) and
+`analytics_of`; CPU seconds of each (process time, every thread) beside wall, and the ratio
+(goal at most 0.1). For the record it also times the separate Silero pass the analytics ran
+before they read the transcription's. Writes benchmarks/analytics_hour.md (about 10 minutes of
+CPU; `--minutes` for a shorter lesson).
 """
 
 from __future__ import annotations
@@ -33,14 +42,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks import lessonmedia as mf
 from pipeline.analytics import analyse, is_question, kind_of
+from pipeline.lesson import AUDIO, analytics_of, speech_regions_of, write_speakers
+from pipeline.speakers import SpeakerSplit, default_encoder
 from pipeline.transcribe import load_model, transcribe
 from pipeline.transcript import Segment, Transcript
 from pipeline.voice import speech_regions
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "analytics"
 RESULTS = Path(__file__).resolve().parent / "analytics_results.md"
+HOUR_RESULTS = Path(__file__).resolve().parent / "analytics_hour.md"
+SPEECH = Path(__file__).resolve().parents[1] / "tests" / "data" / "speech"
 RESULTS_TRANSCRIBE_60_MIN = 96.0
 """The 60-minute transcribe stage in benchmarks/RESULTS.md (1.60 min, 720p H.264/AAC)."""
 
@@ -282,10 +297,153 @@ def write(scores: list[dict[str, Any]], waits: list[dict[str, Any]], t: dict[str
     return "\n".join(out)
 
 
+def hour_lesson(path: Path, minutes: float = 60.0) -> list[mf.Turn]:
+    """A speech-dense lesson written to `path` (16 kHz WAV): LJSpeech's reader (15 clips, 2-10 s)
+    teaching, JFK's 11 s answering 6 dB quieter after every third clip, 0.6 s pauses, repeated
+    to `minutes`. Returns the turns (speaker "teacher" or "pupil")."""
+    teacher = [mf.trim_silence(mf.read_samples(SPEECH / f"LJ001-{k:04d}.flac")) for k in range(1, 16)]
+    pupil = mf.trim_silence(mf.read_samples(SPEECH / "jfk.flac")) * np.float32(10 ** (-6 / 20))
+    turns: list[tuple[str, np.ndarray]] = []
+    total = 0.0
+    while total < minutes * 60:
+        for k, clip in enumerate(teacher):
+            turns.append(("teacher", clip))
+            if k % 3 == 2:
+                turns.append(("pupil", pupil))
+        total = sum(len(c) for _, c in turns) / mf.LESSON_RATE + 0.6 * len(turns)
+    samples, spans = mf.join_turns(turns, gap=0.6)
+    samples = samples[: int(minutes * 60 * mf.LESSON_RATE)]
+    mf.write_wav(path, samples)
+    end = len(samples) / mf.LESSON_RATE
+    return [mf.Turn(t.speaker, t.start, min(t.end, end)) for t in spans if t.start < end]
+
+
+def labelled_right(turns: list[mf.Turn], split: SpeakerSplit, duration: float) -> float:
+    """Share of the true speech time (10 ms steps) that the split labels with its speaker."""
+    steps = int(duration * 100)
+    truth = np.full(steps, "", dtype=object)
+    found = np.full(steps, "", dtype=object)
+    for t in turns:
+        truth[int(t.start * 100) : int(t.end * 100)] = t.speaker
+    for turn in split.turns:
+        found[int(turn.start * 100) : int(turn.end * 100)] = turn.label
+    speech = truth != ""
+    return float(np.mean(found[speech] == truth[speech]))
+
+
+def hour_costs(work: Path, minutes: float) -> dict[str, Any]:
+    """The worker's transcribe-stage work on `hour_lesson`, step by step, in this process."""
+    audio = work / AUDIO
+    turns = hour_lesson(audio, minutes)
+    # What a worker loads once per process, not per lesson, loaded before the clocks start.
+    model = load_model()
+    default_encoder()
+    import sklearn.cluster  # noqa: F401 - imported once per worker, on its first split
+
+    t_wall, t_cpu, transcript = _cpu(lambda: transcribe(audio, model))
+    s_wall, s_cpu, speech = _cpu(lambda: speech_regions_of(transcript, audio))
+    k_wall, k_cpu, _ = _cpu(lambda: write_speakers(work, transcript))
+    split = SpeakerSplit.from_dict(json.loads((work / "speakers.json").read_text()))
+    (work / "speech.json").write_text(json.dumps(speech))
+    a_wall, a_cpu, result = _cpu(lambda: analytics_of(work, transcript, transcript.duration))
+    v_wall, v_cpu, separate = _cpu(lambda: speech_regions(audio))
+    stored = speech["regions"]
+    return {
+        "minutes": transcript.duration / 60,
+        "speech minutes": sum(t.end - t.start for t in turns) / 60,
+        "words": len(transcript.words),
+        "questions": len(result.get("questions", [])),
+        "transcribe wall": t_wall,
+        "transcribe cpu": t_cpu,
+        "speech.json wall": s_wall,
+        "speech.json cpu": s_cpu,
+        "split wall": k_wall,
+        "split cpu": k_cpu,
+        "analyse wall": a_wall,
+        "analyse cpu": a_cpu,
+        "separate vad wall": v_wall,
+        "separate vad cpu": v_cpu,
+        "regions stored": len(stored),
+        "regions separate pass": len(separate),
+        "speech s stored": sum(b - a for a, b in stored),
+        "speech s separate pass": sum(b - a for a, b in separate),
+        "voices": split.voices,
+        "labelled right": labelled_right(turns, split, transcript.duration),
+        "load at end": os.getloadavg(),
+    }
+
+
+def write_hour(t: dict[str, Any], started: str, took: float, command: str) -> str:
+    analytics_cpu = t["speech.json cpu"] + t["split cpu"] + t["analyse cpu"]
+    analytics_wall = t["speech.json wall"] + t["split wall"] + t["analyse wall"]
+    ratio = analytics_cpu / t["transcribe cpu"]
+    load = "/".join(f"{x:.1f}" for x in t["load at end"])
+    return "\n".join(
+        [
+            "# An hour's talk analytics beside its transcription (issue 18)",
+            "",
+            f"`{command}` at {started} UTC, took {took / 60:.1f} min, commit "
+            f"{_commit()}; load average at the end {load} on {os.cpu_count()} cores, shared "
+            "with other engineers' work (wall times are a rough guide; CPU seconds are process "
+            "time over every thread).",
+            "",
+            f"The lesson: {t['minutes']:.1f} min, {t['speech minutes']:.1f} min of it speech "
+            f"(LJSpeech's reader teaching, JFK answering 6 dB quieter), {t['words']} words "
+            f"transcribed, {t['questions']} questions found.",
+            "",
+            "| step | wall | CPU |",
+            "|---|---|---|",
+            f"| transcription (tiny.en, one thread, with its Silero VAD pass) | "
+            f"{_f(t['transcribe wall'], 1)} s | {_f(t['transcribe cpu'], 1)} s |",
+            f"| speech.json from that pass | {_f(t['speech.json wall'], 3)} s | "
+            f"{_f(t['speech.json cpu'], 3)} s |",
+            f"| teacher/pupil split (`write_speakers`) | {_f(t['split wall'], 1)} s | "
+            f"{_f(t['split cpu'], 1)} s |",
+            f"| `analytics_of` | {_f(t['analyse wall'], 2)} s | {_f(t['analyse cpu'], 2)} s |",
+            f"| **analytics, all** | {_f(analytics_wall, 1)} s | **{_f(analytics_cpu, 1)} s** |",
+            f"| (not run by the worker any more) a separate Silero pass | "
+            f"{_f(t['separate vad wall'], 1)} s | {_f(t['separate vad cpu'], 1)} s |",
+            "",
+            f"Analytics CPU over transcription CPU: **{ratio:.3f}** (goal at most 0.1: "
+            f"**{'met' if ratio <= 0.1 else 'not met'}**).",
+            "",
+            f"Speech regions stored from the transcription's pass: {t['regions stored']} "
+            f"({t['speech s stored']:.1f} s of speech); a separate pass over the whole file: "
+            f"{t['regions separate pass']} ({t['speech s separate pass']:.1f} s). They differ "
+            "only where a 10-minute transcription window's cut falls (Silero starts afresh "
+            "there). The split found "
+            f"{t['voices']} voices and labelled {t['labelled right']:.3f} of the speech time "
+            "right.",
+            "",
+        ]
+    )
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--hour", action="store_true", help="the hour's costs, nothing else")
+    parser.add_argument("--minutes", type=float, default=60.0, help="with --hour")
     args = parser.parse_args()
+    if args.hour:
+        started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            costs = hour_costs(Path(tmp), args.minutes)
+        command = "python -m benchmarks.analytics --hour" + (
+            f" --minutes {args.minutes:g}" if args.minutes != 60 else ""
+        )
+        text = write_hour(costs, started, time.perf_counter() - t0, command)
+        (args.out or HOUR_RESULTS).write_text(text)
+        print(text)
+        print(json.dumps(costs, indent=1))
+        return
+    args.out = args.out or RESULTS
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     t0 = time.perf_counter()
     scores = [

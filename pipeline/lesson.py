@@ -260,7 +260,7 @@ def _transcribe(
         workdir / AUDIO, options.transcription or TranscribeOptions(), on_progress=progress
     )
     files = write_transcript_files(transcript, workdir)
-    _write_json(workdir / SPEECH_REGIONS, _speech_regions(workdir / AUDIO))
+    _write_json(workdir / SPEECH_REGIONS, speech_regions_of(transcript, workdir / AUDIO))
     warnings = write_speakers(workdir, transcript, options.speakers)
     return StageOutcome(
         outputs=[*(p.name for p in files.values()), SPEECH_REGIONS, SPEAKERS],
@@ -291,10 +291,14 @@ def write_speakers(workdir: Path, transcript: Transcript, options: Any = None) -
     return warnings
 
 
-def _speech_regions(audio: Path) -> dict[str, Any]:
+def speech_regions_of(transcript: Transcript, audio: Path) -> dict[str, Any]:
+    """speech.json: the regions the transcription's own VAD pass found, or, when it ran none
+    (the sound cut, another transcriber), those of a pass over `audio` made now."""
     from pipeline.voice import VoiceOptions, regions_to_dict, speech_regions
 
     options = VoiceOptions()
+    if transcript.speech is not None:
+        return regions_to_dict(transcript.speech, options)
     return regions_to_dict(speech_regions(audio, options), options)
 
 

@@ -382,22 +382,61 @@ def _to_segment(fw_segment: Any, duration: float, floor: float) -> Segment:
     return Segment(start=start, end=end, text=fw_segment.text.strip(), words=tuple(words))
 
 
+def _cuts_by_vad(options: TranscribeOptions) -> bool:
+    """Whether we run Silero in front of the decoder ourselves (the batched pipeline runs its own)."""
+    return options.vad is not None and not options.batch_size
+
+
+def _vad_chunks(
+    audio: np.ndarray, vad: VadSettings, probabilities: np.ndarray | None
+) -> list[dict[str, int]]:
+    """faster-whisper's `vad_filter` speech chunks of `audio`, from Silero's probabilities."""
+    from pipeline.voice import speech_probabilities, speech_spans
+
+    if probabilities is None:
+        probabilities = speech_probabilities(audio)
+    spans = speech_spans(
+        probabilities,
+        len(audio),
+        threshold=vad.threshold,
+        min_speech_ms=vad.min_speech_duration_ms,
+        min_silence_ms=vad.min_silence_duration_ms,
+        pad_ms=vad.speech_pad_ms,
+    )
+    return [{"start": a, "end": b} for a, b in spans]
+
+
 def _start(
-    audio: np.ndarray, model: WhisperModel, options: TranscribeOptions
+    audio: np.ndarray,
+    model: WhisperModel,
+    options: TranscribeOptions,
+    probabilities: np.ndarray | None = None,
 ) -> tuple[str, Iterator[Any]]:
-    """Start decoding; return the language and faster-whisper's lazy segment generator."""
+    """Start decoding; return the language and faster-whisper's lazy segment generator.
+
+    With VAD, the cut is faster-whisper's own `vad_filter` done here (the same speech chunks,
+    joined, decoded, and the times mapped back), so that Silero's `probabilities` of `audio`,
+    when the caller has them, serve the analytics' speech edges too (`pipeline.voice`).
+    """
     kwargs: dict[str, Any] = {
         "language": options.language,
         "beam_size": options.beam_size,
         "best_of": options.best_of,
         "condition_on_previous_text": options.condition_on_previous_text,
         "word_timestamps": True,
-        "vad_filter": options.vad is not None,
+        "vad_filter": options.vad is not None and not _cuts_by_vad(options),
         "clip_timestamps": "0",
         "vad_parameters": options.vad.as_parameters() if options.vad else None,
         "hotwords": options.hotwords,
     }
-    if options.vad is None and options.sound is not None:
+    chunks: list[dict[str, int]] = []
+    if options.vad is not None and _cuts_by_vad(options):
+        from faster_whisper.vad import collect_chunks
+
+        chunks = _vad_chunks(audio, options.vad, probabilities)
+        audio = np.concatenate(collect_chunks(audio, chunks, SAMPLE_RATE)[0])
+        kwargs["vad_parameters"] = None
+    elif options.vad is None and options.sound is not None:
         clips = sounding_clips(audio, options.sound)
         if not clips:
             return options.language or "", iter(())
@@ -412,6 +451,10 @@ def _start(
             )
         else:
             fw_segments, info = model.transcribe(audio, **kwargs)
+            if chunks:
+                from faster_whisper.transcribe import restore_speech_timestamps
+
+                fw_segments = restore_speech_timestamps(fw_segments, chunks, SAMPLE_RATE)
     except Exception as exc:
         raise TranscriptionError(
             "the speech model failed on this recording", detail=f"{type(exc).__name__}: {exc}"
@@ -499,16 +542,37 @@ def window_cuts(audio: np.ndarray, window_seconds: float | None) -> list[int]:
 
 
 def _windowed(
-    audio: np.ndarray, model: WhisperModel, options: TranscribeOptions
+    audio: np.ndarray,
+    model: WhisperModel,
+    options: TranscribeOptions,
+    speech: list[tuple[float, float]] | None = None,
 ) -> tuple[str, Iterator[Segment]]:
-    """Transcribe window by window, shifting each window's times back onto the whole audio."""
+    """Transcribe window by window, shifting each window's times back onto the whole audio.
+
+    With VAD, each window's Silero probabilities also give its speech regions for the analytics
+    (`pipeline.voice.VoiceOptions`), added to `speech` as the window is decoded."""
+    from pipeline.voice import regions_of
+
     cuts = window_cuts(audio, options.window_seconds)
-    language, first = _start(audio[cuts[0] : cuts[1]], model, options)
+
+    def start(a: int, b: int) -> tuple[str, Iterator[Any]]:
+        part = audio[a:b]
+        if not _cuts_by_vad(options):
+            return _start(part, model, options)
+        from pipeline.voice import speech_probabilities
+
+        probabilities = speech_probabilities(part)
+        if speech is not None:
+            offset = a / SAMPLE_RATE
+            speech.extend((s + offset, e + offset) for s, e in regions_of(probabilities, b - a))
+        return _start(part, model, options, probabilities)
+
+    language, first = start(cuts[0], cuts[1])
 
     def segments() -> Iterator[Segment]:
         for index, (a, b) in enumerate(itertools.pairwise(cuts)):
             part = audio[a:b]
-            stream = first if index == 0 else _start(part, model, options)[1]
+            stream = first if index == 0 else start(a, b)[1]
             offset = a / SAMPLE_RATE
             for segment in _convert(stream, len(part) / SAMPLE_RATE, options):
                 yield shift_segment(segment, offset)
@@ -632,13 +696,16 @@ def transcribe(
 
     Progress is the end of the latest segment over the audio's duration, then 1.0 at the end.
     """
+    from pipeline.voice import joined
+
     audio = decode_audio(audio_path)
     duration = len(audio) / SAMPLE_RATE
     language = options.language or ""
     segments: list[Segment] = []
     stream: Iterator[Segment] = iter(())
+    speech: list[tuple[float, float]] | None = [] if _cuts_by_vad(options) else None
     if duration > 0:
-        language, stream = _windowed(audio, model, options)
+        language, stream = _windowed(audio, model, options, speech)
     for segment in stream:
         segments.append(segment)
         if on_progress and duration > 0:
@@ -653,6 +720,7 @@ def transcribe(
         segments=tuple(segments),
         model=_MODEL_LABELS.get(model, ""),
         options=options.to_dict(),
+        speech=None if speech is None else tuple(joined(speech)),
     )
 
 

@@ -35,6 +35,10 @@ class Transcript:
     segments: tuple[Segment, ...] = ()
     model: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    speech: tuple[tuple[float, float], ...] | None = field(default=None, compare=False)
+    """Where the VAD pass that cut the audio for the model found speech, with the analytics'
+    tight edges (`pipeline.voice`), so they need no second pass; None when no such pass ran (the
+    sound cut, a batched or a stand-in transcriber). Kept in speech.json, not in `to_dict`."""
 
     @property
     def words(self) -> list[Word]:
@@ -45,7 +49,9 @@ class Transcript:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["speech"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:

@@ -1,4 +1,4 @@
-"""Teacher talk and pupil talk: the numpy voice encoder against Resemblyzer with torch, the pure
+"""Teacher talk and pupil talk: the voice encoder against Resemblyzer with torch, the pure
 steps of the split, and the split itself on a generated two-voice lesson of real speakers.
 
 The reference figures below were computed once with resemblyzer 0.1.4 and torch 2.13 in a
@@ -85,7 +85,7 @@ def test_volume_is_raised_to_minus_30_dbfs_never_lowered() -> None:
     assert volume_gain(np.zeros(10, np.float32)) == 1.0
 
 
-def test_numpy_encoder_matches_resemblyzer_with_torch(jfk: np.ndarray) -> None:
+def test_encoder_matches_resemblyzer_with_torch(jfk: np.ndarray) -> None:
     mel = mel_frames(jfk)
     first, second = default_encoder().embed(np.stack([mel[0:160], mel[300:460]]))
     assert list(np.argsort(-second)[:8]) == REF_TOP
