@@ -301,7 +301,9 @@ def hour_lesson(path: Path, minutes: float = 60.0) -> list[mf.Turn]:
     """A speech-dense lesson written to `path` (16 kHz WAV): LJSpeech's reader (15 clips, 2-10 s)
     teaching, JFK's 11 s answering 6 dB quieter after every third clip, 0.6 s pauses, repeated
     to `minutes`. Returns the turns (speaker "teacher" or "pupil")."""
-    teacher = [mf.trim_silence(mf.read_samples(SPEECH / f"LJ001-{k:04d}.flac")) for k in range(1, 16)]
+    teacher = [
+        mf.trim_silence(mf.read_samples(SPEECH / f"LJ001-{k:04d}.flac")) for k in range(1, 16)
+    ]
     pupil = mf.trim_silence(mf.read_samples(SPEECH / "jfk.flac")) * np.float32(10 ** (-6 / 20))
     turns: list[tuple[str, np.ndarray]] = []
     total = 0.0

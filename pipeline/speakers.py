@@ -30,8 +30,9 @@ pupil's one-word answer is judged on its own frames repeated to 1.6 s.
 The encoder matches Resemblyzer with torch to 5e-7 on every window tried (tests keep
 reference figures); see benchmarks/speakers_results.md for the split's accuracy and CPU time.
 
-Pure parts (`encoder_graph`, `mel_filters`, `mel_frames`, `speech_regions`, `segments_of`, `windows_over`,
-`label_segments`, `merge_turns`) are separate from the one I/O function, `read_wav`.
+Pure parts (`encoder_graph`, `mel_filters`, `mel_frames`, `speech_regions`, `segments_of`,
+`windows_over`, `label_segments`, `merge_turns`) are separate from the one I/O function,
+`read_wav`.
 """
 
 from __future__ import annotations

@@ -383,7 +383,7 @@ def _to_segment(fw_segment: Any, duration: float, floor: float) -> Segment:
 
 
 def _cuts_by_vad(options: TranscribeOptions) -> bool:
-    """Whether we run Silero in front of the decoder ourselves (the batched pipeline runs its own)."""
+    """Whether we run Silero before the decoder ourselves (the batched pipeline runs its own)."""
     return options.vad is not None and not options.batch_size
 
 

@@ -300,7 +300,11 @@ def test_wait_time_on_a_generated_lesson_is_within_0_2_s(tmp_path: Path) -> None
     audio = tmp_path / "lesson.wav"
     spans = mf.make_dialogue(audio, DIALOGUE, SILENCES)
     transcript = transcribe(audio, load_model())
-    result = analyse(transcript, speech=speech_regions(audio))
+    # The edges the worker stores come from the transcription's own VAD pass: for a file
+    # shorter than a transcription window, the very regions a separate pass finds.
+    assert transcript.speech is not None
+    assert list(transcript.speech) == speech_regions(audio)
+    result = analyse(transcript, speech=transcript.speech)
     truth = {i: SILENCES[i] for i, (_, text) in enumerate(DIALOGUE) if text.endswith("?")}
     assert len(truth) == 3
     for i, wait in truth.items():
@@ -345,3 +349,36 @@ def test_the_segment_stage_stores_analytics_from_the_files_beside_the_transcript
     (tmp_path / ANALYTICS).unlink()
     assert run_stage("segment", tmp_path, LessonOptions()).outputs == ["segments.json"]
     assert not (tmp_path / ANALYTICS).exists()
+
+
+class _StandIn:
+    """A transcriber that returns a set transcript, as another engine might."""
+
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+
+    def __call__(
+        self, audio_path: Path, options: object, /, *, on_progress: object = None
+    ) -> Transcript:
+        return self.transcript
+
+
+def test_the_transcribe_stage_stores_the_transcriptions_speech_regions_without_a_second_pass(
+    tmp_path: Path,
+) -> None:
+    """speech.json holds the regions the transcription's VAD pass brought; only a transcript
+    without them (the sound cut, another engine) costs a pass of its own over the audio."""
+    from pipeline.lesson import AUDIO, SPEECH_REGIONS, LessonOptions, run_stage
+
+    mf.make_dialogue(tmp_path / AUDIO, DIALOGUE[:2], [1.0])
+    words = (Word(0.6, 1.0, "Good"), Word(1.0, 1.4, "morning"))
+    told = Transcript("en", 8.0, (Segment(0.6, 1.4, "Good morning", words),), speech=((0.5, 1.5),))
+    run_stage("transcribe", tmp_path, LessonOptions(), transcriber=_StandIn(told))
+    stored = json.loads((tmp_path / SPEECH_REGIONS).read_text())
+    assert stored["regions"] == [[0.5, 1.5]]  # not what the audio itself holds
+    assert "speech" not in json.loads((tmp_path / "transcript.json").read_text())
+
+    untold = Transcript("en", 8.0, told.segments)
+    run_stage("transcribe", tmp_path, LessonOptions(), transcriber=_StandIn(untold))
+    regions = json.loads((tmp_path / SPEECH_REGIONS).read_text())["regions"]
+    assert len(regions) >= 2 and regions != [[0.5, 1.5]]  # found in the audio: both lines

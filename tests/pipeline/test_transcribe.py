@@ -293,6 +293,46 @@ def test_a_missing_file_is_a_transcription_error(model, tmp_path: Path) -> None:
         transcribe(tmp_path / "gone.wav", model)
 
 
+@pytest.mark.model
+def test_the_vad_cut_is_faster_whispers_own_and_its_pass_gives_the_speech_regions(
+    model,
+    jfk: tuple[Transcript, list[float]],
+    shared_media: Path,
+) -> None:
+    """We run Silero once and cut as `vad_filter` does, so the same pass also gives the
+    analytics' speech edges (`Transcript.speech`): the words must be what faster-whisper writes
+    with its own cut, and the regions what a separate pass finds."""
+    from pipeline.voice import speech_regions
+
+    path = shared_media / "speech" / "jfk.flac"
+    ours, _ = jfk
+    fw_segments, _info = model.transcribe(
+        transcribe_module.decode_audio(path),
+        language="en",
+        beam_size=5,
+        best_of=5,
+        word_timestamps=True,
+        vad_filter=True,
+        vad_parameters=VadSettings().as_parameters(),
+    )
+    theirs = [w for s in fw_segments for w in s.words]
+    assert [w.text for w in ours.words] == [w.word.strip() for w in theirs]
+    assert [w.start for w in ours.words] == pytest.approx([w.start for w in theirs], abs=0.011)
+    assert ours.speech is not None and list(ours.speech) == speech_regions(path)
+    assert "speech" not in ours.to_dict()
+
+    # Window by window (here 4 s windows), each window's regions land at their own times.
+    windowed = transcribe(path, model, TranscribeOptions(window_seconds=4.0, recovery=None))
+    assert windowed.speech is not None
+    whole = sum(b - a for a, b in ours.speech)
+    assert sum(b - a for a, b in windowed.speech) == pytest.approx(whole, abs=0.5)
+    starts = [a for a, _ in windowed.speech]
+    assert starts == sorted(starts) and windowed.speech[-1][1] <= windowed.duration
+    assert all(any(a < e and s < b for s, e in ours.speech) for a, b in windowed.speech)
+
+    assert transcribe(path, model, TranscribeOptions(vad=None, recovery=None)).speech is None
+
+
 def test_options_keep_vocabulary_immutable_and_refuse_batching_without_vad() -> None:
     options = TranscribeOptions(vocabulary=[" phonics ", "SENCO", "", "  ", "phonics"])  # type: ignore[arg-type]
     assert options.vocabulary == ("phonics", "SENCO")
