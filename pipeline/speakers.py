@@ -380,9 +380,13 @@ class VoiceEncoder:
         return unit
 
 
-@functools.cache
 def default_encoder(threads: int = 1) -> VoiceEncoder:
-    """The packaged model, loaded once per process (about 0.2 s)."""
+    """The packaged model, loaded once per process and thread count (about 0.1 s)."""
+    return _packaged_encoder(threads)
+
+
+@functools.cache
+def _packaged_encoder(threads: int) -> VoiceEncoder:
     return VoiceEncoder.from_path(weights_path(), threads)
 
 

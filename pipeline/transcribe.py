@@ -14,6 +14,10 @@ Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made
   faster-whisper's 0.5 / 400 ms; on the short clips of `shared/media/speech` corpus WER 0.135 vs
   plain 0.175). Handed everything, tiny.en writes "You" over 30 s of digital silence, over 50 Hz
   mains hum and over the squirrel video's room sound; invented words there mislead a mentor.
+  We run Silero ourselves and cut exactly as faster-whisper's `vad_filter` does (the same
+  chunks, joined, decoded, times mapped back; a test holds the words to its own), so that its
+  probabilities give the analytics' tight speech edges too (`Transcript.speech`,
+  `pipeline.voice`) instead of a second pass over the audio.
 - The sound cut (`SoundSettings`, `sounding_clips`, chosen with `vad=None`) is the measured
   alternative: only stretches 10 dB or more above the noise floor (a low percentile of 0.1 s
   frame levels) are decoded, as faster-whisper `clip_timestamps`. On the long-form lessons
