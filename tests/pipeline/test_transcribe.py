@@ -463,14 +463,26 @@ def test_windowed_transcription_keeps_lesson_times(
         return real(audio, **kwargs)
 
     monkeypatch.setattr(model, "transcribe", spy)
+    # Each window goes through Silero once, whole (the model then gets its speech only).
+    from pipeline import voice
+
+    windows: list[int] = []
+    real_vad = voice.speech_probabilities
+
+    def vad_spy(audio: np.ndarray) -> np.ndarray:
+        windows.append(len(audio))
+        return real_vad(audio)
+
+    monkeypatch.setattr(voice, "speech_probabilities", vad_spy)
     window = spans[1].start - 0.5
     # No second look: its re-decodes are extra calls that are not windows.
     options = TranscribeOptions(window_seconds=window, recovery=None)
     windowed = transcribe(speech, model, options)
     rate = transcribe_module.SAMPLE_RATE
     assert len(given) >= 2, "the model should see the recording in windows"
-    assert all(n <= window * rate for n in given)
-    assert abs(sum(given) - windowed.duration * rate) <= rate // 1000  # duration is in ms
+    assert len(windows) == len(given)
+    assert all(n <= window * rate for n in windows) and all(n <= window * rate for n in given)
+    assert abs(sum(windows) - windowed.duration * rate) <= rate // 1000  # duration is in ms
     said = windowed.text.lower()
     assert all(word in said for word in ("books", "page", "partner")), said
     late = [w for w in windowed.words if "partner" in w.text.lower()]
