@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -161,19 +162,34 @@ def model_clip_seen(user: User) -> ColumnElement[bool]:
     )
 
 
-def model_shares_to(session: Session, user: User) -> list[tuple[ModelShare, Clip]]:
-    """The live model shares that reach `user` and whose clip they may see, one per clip (its
-    newest share: a clip shared with them and with their group is one thing to them), newest
-    first. What the feed lists and the notifications announce."""
+class ModelShareReach(NamedTuple):
+    share: ModelShare
+    clip: Clip
+    reached_at: datetime
+    """When it became news to the user: when it was shared, or, for a group's share, when they
+    joined the group if that was later."""
+
+
+def model_shares_to(session: Session, user: User) -> list[ModelShareReach]:
+    """The live model shares that reach `user` and whose clip they may see, one per clip (the
+    one that reached them last: a clip shared with them and with their group is one thing to
+    them), newest first. What the feed lists and the notifications announce. Joining a group
+    is news of its current shares; one who leaves it is reached by none of them."""
+    member = aliased(EctGroupMember)
     rows = session.execute(
-        select(ModelShare, Clip)
+        select(ModelShare, Clip, member.added_at)
         .join(Clip, Clip.id == ModelShare.clip_id)
+        .outerjoin(member, and_(member.group_id == ModelShare.group_id, member.ect_id == user.id))
         .where(model_share_reaches(user), model_clip_seen(user))
-        .order_by(ModelShare.created_at.desc(), ModelShare.id)
     )
-    newest: dict[str, tuple[ModelShare, Clip]] = {}
-    for share, clip in rows:
-        newest.setdefault(clip.id, (share, clip))
+    reached = [
+        ModelShareReach(share, clip, max(share.created_at, joined or share.created_at))
+        for share, clip, joined in rows
+    ]
+    reached.sort(key=lambda r: (r.reached_at, r.share.created_at, r.share.id), reverse=True)
+    newest: dict[str, ModelShareReach] = {}
+    for reach in reached:
+        newest.setdefault(reach.clip.id, reach)
     return list(newest.values())
 
 

@@ -64,6 +64,9 @@ class EctGroupMember(Base):
     ect_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    added_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    """When the ECT joined: the group's model shares are news to them from then on
+    (models.access.model_shares_to). None for members from before it was recorded (0018)."""
 
 
 class ModelShare(Base):

@@ -8,8 +8,9 @@ have read: a "read up to" time (mark all read) and a read mark per item (`Notifi
 
     share            a clip shared with me (any Share row, whatever feature made it), a
                      collection of clips shared with me (one item for its shares), or a model
-                     clip shared with me or a group I am in (one item per clip, its newest
-                     model share; `models.access.model_shares_to`)
+                     clip shared with me or a group I am in (one item per clip, the model share
+                     that reached me last; `models.access.model_shares_to`): news from when it
+                     was shared, or from when I joined the group if that was later
     comment          a comment or reply by someone else on a clip I made, on my lesson, in a
                      thread I am in (I wrote the comment it answers, or another reply to it), or
                      on a clip shared with me (a model clip too, shared with me or my group),
@@ -177,14 +178,18 @@ def _shares(session: Session, user: User, now: datetime, since: datetime) -> lis
         on = "a collection" if collection_id else ""
         subject = collection_title if collection_id else title
         items.append(Notification(f"share:{share_id}", Kind.share, at, by, subject, about, on=on))
-    for model_share, clip in model_shares_to(session, user):
-        if model_share.created_at >= since:
-            items.append(
-                Notification(
-                    f"model_share:{model_share.id}", Kind.share, model_share.created_at,
-                    model_share.shared_by, clip.title, f"/clips/{clip.id}", on="a model clip",
-                )
-            )  # fmt: skip
+    for model_share, clip, at in model_shares_to(session, user):
+        if at < since:
+            continue
+        key = f"model_share:{model_share.id}"
+        if at > model_share.created_at:  # joined the group since: news again if they rejoin
+            key += f":{at.timestamp():.6f}"
+        items.append(
+            Notification(
+                key, Kind.share, at, model_share.shared_by, clip.title, f"/clips/{clip.id}",
+                on="a model clip",
+            )
+        )  # fmt: skip
     return items
 
 

@@ -53,7 +53,7 @@ def _coaching(session: Session, user: User, upto: int) -> list[_Entry]:
 
 def _model(session: Session, user: User) -> list[_Entry]:
     entries = []
-    for share, clip in model_shares_to(session, user):
+    for share, clip, _ in model_shares_to(session, user):
         lesson = session.get(Lesson, clip.lesson_id)
         assert lesson is not None  # noqa: S101 - the foreign key cascades
         entries.append(_Entry(share.id, share.created_at, share.shared_by, clip, lesson, None))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from api.schemas import (
@@ -364,9 +364,15 @@ def set_members(session: Session, group: EctGroup, ect_ids: list[str]) -> None:
             f"Group members are active ECTs; {len(missing)} of those given are not.",
             "group_member_not_ect",
         )
-    session.execute(delete(EctGroupMember).where(EctGroupMember.group_id == group.id))
+    # members who stay keep their row: when they joined is when the group's shares were news
+    leaving = and_(EctGroupMember.group_id == group.id, EctGroupMember.ect_id.not_in(wanted))
+    session.execute(delete(EctGroupMember).where(leaving))
+    staying = set(
+        session.scalars(select(EctGroupMember.ect_id).where(EctGroupMember.group_id == group.id))
+    )
     for ect_id in wanted:
-        session.add(EctGroupMember(group_id=group.id, ect_id=ect_id))
+        if ect_id not in staying:
+            session.add(EctGroupMember(group_id=group.id, ect_id=ect_id))
 
 
 def group_public(session: Session, group: EctGroup) -> EctGroupPublic:

@@ -418,3 +418,54 @@ def test_the_teachers_new_comment_on_a_model_clip_is_news_to_the_ects_it_reaches
     )
     assert response.status_code == 204
     assert told("ect_b") == told("ect_c") == []
+
+
+def test_joining_a_group_is_news_of_its_model_shares_and_leaving_ends_them(
+    practice: World,
+) -> None:
+    """An ECT added to a group after a clip was shared with it is told of the clip from when they
+    joined (even having marked everything read before); members who stay keep what they read;
+    one who leaves neither sees nor is told of it, and rejoining is news again."""
+    w, ids = practice, practice.ids
+    clip, group = ids["clip_model_group"], ids["group_g"]
+    for ect in ("ect_a", "ect_b"):
+        response = w.client.post(f"{V1}/notifications/read-all", headers=w.auth(ect))
+        assert response.status_code == 200, response.text
+
+    def set_members(*who: str) -> None:
+        response = w.client.put(
+            f"{V1}/ect-groups/{group}/members",
+            headers=w.auth("mentor"),
+            json={"ect_ids": [w.users[e] for e in who]},
+        )
+        assert response.status_code == 200, response.text
+
+    def news_of_clip(who: str) -> list[dict[str, Any]]:
+        return [n for n in _share_news(w, who) if n["href"] == f"/clips/{clip}"]
+
+    def unread_shares(who: str) -> int:
+        return int(_get(w, who, "/notifications", limit=0)["counts"]["shares"])
+
+    set_members("ect_b", "ect_c", "ect_a")
+    assert clip in {i["clip"]["id"] for i in _feed(w, "ect_a")}
+    [news] = news_of_clip("ect_a")
+    assert (news["read"], news["text"]) == (False, "Mentor shared a model clip with you")
+    assert unread_shares("ect_a") == 1
+    # ect_b was a member all along: the same item, still read
+    [kept] = news_of_clip("ect_b")
+    assert kept["read"] is True and unread_shares("ect_b") == 0
+    response = w.client.post(
+        f"{V1}/notifications/read", headers=w.auth("ect_a"), json={"keys": [news["key"]]}
+    )
+    assert response.status_code == 200 and unread_shares("ect_a") == 0
+    # left the group: the clip, its media and its news are gone for them
+    set_members("ect_b", "ect_c")
+    assert clip not in {i["clip"]["id"] for i in _feed(w, "ect_a")}
+    assert news_of_clip("ect_a") == []
+    assert _status(w, "ect_a", "GET", f"/clips/{clip}") == 404
+    assert _status(w, "ect_a", "GET", f"/clips/{clip}/media") == 404
+    # added again: news again
+    set_members("ect_b", "ect_c", "ect_a")
+    [again] = news_of_clip("ect_a")
+    assert again["read"] is False and again["key"] != news["key"]
+    assert unread_shares("ect_a") == 1
