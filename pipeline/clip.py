@@ -22,6 +22,13 @@ Lessons remuxed from cameras keep their own keyframe spacing, often 10 s, so a h
 be 10 s of 720p. Ends longer than `long_end_seconds` are encoded with `long_end_preset`
 (ultrafast: about three times the speed of veryfast at the same CRF, the picture a little less
 efficient for those seconds), which keeps a 60 s clip near a second or two whatever the GOP.
+
+A clip that is shared as rendered (`ClipOptions.edit_list`) need not re-encode its head at all:
+`copy_with_lead_in` copies the packets from the IDR before the start, and the MP4 edit list says
+to play from the start (`pipeline.editlist` trims its end to the last frame too). Decoders that
+honour edit lists (libavformat, hence ffmpeg and Chromium) show exactly [start, end); the file
+carries up to a group of hidden frames more. Clips processed further (blur, blanked moments,
+silenced names) keep the smart cut: their filters re-encode anyway and want exactly the frames.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Any
 import av
 import ffmpeg
 
+from pipeline.editlist import set_file_play_length
 from pipeline.errors import ClipRangeError, UnreadableMediaError
 from pipeline.probe import ProbeOptions, ProbeResult
 from pipeline.probe import probe as probe_media
@@ -59,6 +67,9 @@ class ClipOptions:
     """Ends longer than this (sparse keyframes) use `long_end_preset` to stay quick."""
     audio_bitrate: str = "128k"
     timeout: float = 120.0
+    edit_list: bool = False
+    """Copy from the IDR before the start instead of re-encoding the head, the lead-in hidden by
+    the MP4 edit list: a remux whatever the keyframe spacing (H.264 with AAC or no sound)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,13 @@ def _whole_prefix(
         if seen <= len(shown) and latest == shown[seen - 1]:
             best = seen
     return best
+
+
+def lead_in_idr(packets: list[tuple[float, bool]], plan: ClipPlan) -> float | None:
+    """The time of the last IDR before the clip's first frame, where a copy with a lead-in
+    starts; None when the packets read hold none (open-GOP keyframes only)."""
+    before = [t for t, idr in packets if idr and t < plan.first_frame - plan.frame_duration / 4]
+    return max(before, default=None)
 
 
 def read_packets(src: Path, start: float, end: float) -> list[tuple[float, bool]]:
@@ -359,6 +377,60 @@ def copy_sound(src: Path, dst: Path, start: float, seconds: float) -> None:
         raise UnreadableMediaError(message, detail=str(error)) from error
 
 
+def copy_with_lead_in(
+    src: Path, dst: Path, idr: float, start: float, seconds: float, *, sound: bool
+) -> None:
+    """Copy the picture from the IDR at `idr` and the sound from the same point to `dst` (MP4),
+    timed so that `start` is 0: the muxer writes the lead-in as the edit list's media time, and
+    `set_file_play_length` ends the edits at `seconds`. The sound's lead-in (at least the frame
+    before `start`, which an AAC decoder needs) keeps it sample-exact from the first sample.
+
+    Only IDRs stay marked as sync samples: a demuxer applying the edit list starts decoding at
+    the last one before the start, and from an open-GOP I-frame its leading pictures would miss
+    their references."""
+    end = start + seconds
+    try:
+        with av.open(str(src)) as container:
+            video = container.streams.video[0]
+            streams: list[av.stream.Stream] = [video]
+            if sound:
+                streams.append(container.streams.audio[0])
+            with av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                targets = {s.index: out.add_stream_from_template(s) for s in streams}
+                base = video.time_base
+                assert base is not None  # noqa: S101 - narrows a type the code above guarantees
+                length_size = _nal_length_size(video.codec_context)
+                container.seek(round(idr / base), stream=video, backward=True)
+                copying = {video.index: False}
+                if sound:
+                    copying[streams[1].index] = True
+                for packet in container.demux(streams):
+                    if packet.pts is None or packet.dts is None or packet.time_base is None:
+                        continue
+                    index = packet.stream.index
+                    shown = float(packet.pts * packet.time_base)
+                    decoded = float(packet.dts * packet.time_base)
+                    if index == video.index and not copying[index]:
+                        copying[index] = abs(shown - idr) < 1e-3 and packet.is_keyframe
+                    if not copying[index] or index not in targets:
+                        continue
+                    if (decoded if index == video.index else shown) >= end:
+                        del targets[index]
+                        if not targets:
+                            break
+                        continue
+                    if index == video.index and packet.is_keyframe:
+                        packet.is_keyframe = _has_idr_slice(bytes(packet), length_size)
+                    origin = round(start / packet.time_base)
+                    packet.pts, packet.dts = packet.pts - origin, packet.dts - origin
+                    packet.stream = targets[index]
+                    out.mux(packet)
+    except av.error.FFmpegError as error:
+        message = "The lesson's video could not be read."
+        raise UnreadableMediaError(message, detail=str(error)) from error
+    set_file_play_length(dst, seconds)
+
+
 def _copy_sound_to(src: Path, start: float, seconds: float, dst: Path) -> None:
     copy_sound(src, dst, start, seconds)
 
@@ -390,8 +462,20 @@ def render_clip(
             cmd = audio_clip_command(lesson, tmp, start, end - start, options)
             run_tool(cmd, timeout=options.timeout, message="The clip could not be cut")
         return ClipResult(dst, start, end, round(end - start, 3), 0, 0)
-    plan = plan_clip(read_packets(lesson, start, end), start, end, info.video.fps)
+    packets = read_packets(lesson, start, end)
+    plan = plan_clip(packets, start, end, info.video.fps)
     fd = plan.frame_duration
+    duration = plan.total_frames * fd
+    has_sound = info.has_audio and info.audio is not None
+    sound_copies = not has_sound or (info.audio is not None and info.audio.codec == "aac")
+    idr = lead_in_idr(packets, plan)
+    if options.edit_list and plan.head_frames and sound_copies and idr is not None:
+        with atomic_output(dst) as tmp:
+            copy_with_lead_in(lesson, tmp, idr, plan.first_frame, duration, sound=has_sound)
+        if on_progress:
+            on_progress(1.0)
+        frames = plan.total_frames
+        return ClipResult(dst, start, end, round(duration, 3), frames, frames)
     eps = fd / 4
     parts: list[tuple[float, int, dict[str, Any] | None]] = []
     if plan.head_frames:
@@ -402,7 +486,6 @@ def render_clip(
     if plan.tail_start is not None and plan.tail_frames:
         encode = encode_args(info, options, plan.tail_frames * fd)
         parts.append((plan.tail_start - eps, plan.tail_frames, encode))
-    duration = plan.total_frames * plan.frame_duration
     sound: Callable[[Path], object] | None = None
     if info.has_audio and info.audio is not None and info.audio.codec == "aac":
         sound = functools.partial(_copy_sound_to, lesson, plan.first_frame, duration)

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,9 @@ from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
 from pipeline.errors import PipelineError
 from workers.app import app
+
+if TYPE_CHECKING:
+    from pipeline.redact import Range
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +117,20 @@ def render(settings: Settings, storage: Storage, clip_id: str) -> None:
     media_key = clip_media_key(job.lesson_id, job.clip_id, job.start, job.end, job.rendition)
     captions_key = clip_captions_key(media_key)
     try:
-        from pipeline.clip import render_clip
+        from pipeline.clip import ClipOptions, render_clip
+        from pipeline.redact import clip_ranges
 
+        blanked = clip_ranges(job.blanks, job.start, job.end)
+        names = _name_silences(storage, job)
+        # shared as rendered: the copy may start at the IDR before the clip, hidden by the MP4
+        # edit list (no re-encoded head); the filters below re-encode and want exact frames
+        as_rendered = job.rendition == Rendition.plain and not blanked and not names
         source = storage.local_path(job.media_key) or _clip_window(storage, job, workdir)
         dst = workdir / "clip.mp4"
-        result = render_clip(source, dst, job.start, job.end)
-        dst = _blanked(dst, job, video=result.frames > 0)
-        dst = _names_silenced(storage, dst, job)
+        options = ClipOptions(edit_list=as_rendered)
+        result = render_clip(source, dst, job.start, job.end, options)
+        dst = _blanked(dst, job, blanked, video=result.frames > 0)
+        dst = _names_silenced(dst, names)
         dst = _as_consent_requires(dst, job.rendition)
         vtt = workdir / "clip.vtt"
         vtt.write_text(_captions(storage, job), encoding="utf-8")
@@ -178,32 +189,38 @@ def _clip_window(storage: Storage, job: ClipJob, workdir: Path) -> Path:
     return window.path
 
 
-def _blanked(plain: Path, job: ClipJob, *, video: bool) -> Path:
-    """The rendered clip with the blanked moments it covers black and silent (models.blanks)."""
-    from pipeline.redact import blank_ranges, clip_ranges
+def _blanked(plain: Path, job: ClipJob, ranges: list[Range], *, video: bool) -> Path:
+    """The rendered clip with the blanked moments it covers (`ranges`, clip time) black and
+    silent (models.blanks)."""
+    from pipeline.redact import blank_ranges
 
-    ranges = clip_ranges(job.blanks, job.start, job.end)
     if not ranges:
         return plain
     blanked = plain.with_name("blanked.mp4")
     return blank_ranges(plain, blanked, ranges, video=video, audio=job.has_audio)
 
 
-def _names_silenced(storage: Storage, plain: Path, job: ClipJob) -> Path:
-    """The rendered clip with its sound silent where a pupil's name on the class lists is said
-    (the rendered clip is the copy that is shared; the lesson itself stays as recorded)."""
+def _name_silences(storage: Storage, job: ClipJob) -> list[Range]:
+    """Where, in clip time, a pupil's name on the class lists is said (the rendered clip is the
+    copy that is shared; the lesson itself stays as recorded)."""
     key = lesson_key(job.lesson_id, "transcript.json")
     if not job.pupil_names or not job.has_audio or not storage.exists(key):
-        return plain
+        return []
     from pipeline.pupilnames import name_list
-    from pipeline.redact import name_silences, silence_ranges
+    from pipeline.redact import name_silences
     from pipeline.transcript import Transcript
 
     transcript = Transcript.from_dict(json.loads(storage.get_bytes(key)))
     names = name_list(job.pupil_names)
-    ranges = name_silences(transcript, job.blanks, names, job.start, job.end)
+    return name_silences(transcript, job.blanks, names, job.start, job.end)
+
+
+def _names_silenced(plain: Path, ranges: list[Range]) -> Path:
+    """The rendered clip with its sound silent inside `ranges` (`_name_silences`)."""
     if not ranges:
         return plain
+    from pipeline.redact import silence_ranges
+
     return silence_ranges(plain, plain.with_name("names-silenced.mp4"), ranges)
 
 

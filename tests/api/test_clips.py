@@ -135,3 +135,44 @@ def test_sharing_renders_the_clip_before_the_ect_opens_it(
     media = world.client.get(f"/api/v1/clips/{clip}/media", headers=world.auth("ect_a"))
     assert media.status_code == 200
     assert len(inline_queue.sent) == 1
+
+
+def stored_and_shown_frames(data: bytes, tmp_path: Path) -> tuple[int, int]:
+    """(video packets stored in the MP4, frames a decoder shows of it)."""
+    path = tmp_path / "counted.mp4"
+    path.write_bytes(data)
+    counts = []
+    for editlist in ("1", "0"):
+        out = subprocess.run(
+            ["ffprobe", "-v", "error", "-ignore_editlist", editlist, "-count_frames",
+             "-count_packets", "-select_streams", "v:0",
+             "-show_entries", "stream=nb_read_packets,nb_read_frames", "-of", "json", path],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        stream = json.loads(out)["streams"][0]
+        counts.append(int(stream["nb_read_packets" if editlist == "1" else "nb_read_frames"]))
+    return counts[0], counts[1]
+
+
+def test_a_plain_clip_is_copied_with_a_hidden_lead_in_and_a_blanked_one_cut_exactly(
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
+) -> None:
+    """Shared as rendered, a clip starting inside a group is the lesson's packets from the IDR
+    before it (1 s), the edit list hiding the 0.52 s before the start; once a moment in it is
+    blanked, the clip is filtered (re-encoded) and holds exactly its own frames."""
+    clip = new_clip(world, 1.52, 3.0)
+    r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
+    assert r.status_code == 200, r.text
+    assert duration_of(r.content, tmp_path) == pytest.approx(1.48, abs=0.03)
+    stored, shown = stored_and_shown_frames(r.content, tmp_path)
+    assert shown == 37  # 1.52 .. 2.96 s
+    assert stored >= shown + 13  # from the IDR at 1.0 s
+    blank = world.client.post(
+        f"/api/v1/lessons/{world.ids['lesson_a']}/blanks",
+        json={"start": 2.0, "end": 2.5},
+        headers=world.auth("mentor"),
+    )
+    assert blank.status_code == 201, blank.text
+    r = get_rendered(world.client, f"/api/v1/clips/{clip}/media", world.auth("mentor"))
+    assert r.status_code == 200, r.text
+    assert stored_and_shown_frames(r.content, tmp_path) == (37, 37)

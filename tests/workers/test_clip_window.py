@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models.storage import open_storage
-from pipeline.clip import render_clip
+from pipeline.clip import ClipOptions, render_clip
 from pipeline.normalise import normalise
 from pipeline.probe import probe
 from pipeline.window import fetch_window
@@ -34,8 +34,9 @@ def long_gop10_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("faststart", [True, False], ids=["stored lesson", "index at the end"])
+@pytest.mark.parametrize("edit_list", [False, True], ids=["smart cut", "edit list"])
 def test_clip_from_the_fetched_window_equals_the_clip_from_the_whole_file(
-    long_gop10_recording: Path, s3_url: str, tmp_path: Path, faststart: bool
+    long_gop10_recording: Path, s3_url: str, tmp_path: Path, faststart: bool, edit_list: bool
 ) -> None:
     source = long_gop10_recording
     if faststart:
@@ -57,8 +58,9 @@ def test_clip_from_the_fetched_window_equals_the_clip_from_the_whole_file(
     assert window.size == size
     # the keyframes at 50 and 70 s bound the window: about a sixth of the file, plus the index
     assert window.fetched < 0.35 * size
-    from_window = render_clip(window.path, tmp_path / "from-window.mp4", start, end)
-    whole = render_clip(source, tmp_path / "from-whole.mp4", start, end)
+    options = ClipOptions(edit_list=edit_list)
+    from_window = render_clip(window.path, tmp_path / "from-window.mp4", start, end, options)
+    whole = render_clip(source, tmp_path / "from-whole.mp4", start, end, options)
     assert from_window.frames == whole.frames == 142
     shown = [mf.read_counter(f) for f in mf.decode_gray_frames(from_window.path)]
     assert shown == [i % 2**mf.COUNTER_BITS for i in range(1533, 1675)]
