@@ -185,47 +185,72 @@ def cpu_self_and_children() -> float:
     return own.ru_utime + own.ru_stime + cpu_children()
 
 
+CLIP_WAYS = (
+    ("edit list (shared as rendered)", True),
+    ("smart cut (clips filtered after)", False),
+)
+"""Plain clips copy from the IDR before the start (`ClipOptions(edit_list=True)`); clips that are
+blurred, blanked or have names silenced keep the smart cut (its head re-encoded)."""
+
+
 def clip_times(lesson: Path, runs: int = 1) -> list[list[Any]]:
-    """60 s clips at starts just after a keyframe (worst: a 10 s head), mid-group and on one;
-    the median wall and CPU time of `runs` renders each.
+    """60 s clips at starts just after a keyframe (worst: a 10 s head), mid-group and on one,
+    each way of `CLIP_WAYS`; the median wall and CPU time of `runs` renders each.
 
     Cut from the 60-minute source itself: its remux (the stored lesson) has the same packets."""
-    from pipeline.clip import render_clip
+    from pipeline.clip import ClipOptions, render_clip
 
     rows = []
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-        for label, start in (
-            ("just after a keyframe (10 s head)", 1210.04),
-            ("mid-group (5 s head)", 1805.0),
-            ("on a keyframe", 2400.0),
-        ):
-            walls, cpus = [], []
-            for _ in range(runs):
-                wall, cpu = time.perf_counter(), cpu_self_and_children()
-                result = render_clip(lesson, Path(tmp) / "clip.mp4", start, start + 60.0)
-                walls.append(time.perf_counter() - wall)
-                cpus.append(cpu_self_and_children() - cpu)
-            rows.append(
-                [
-                    label,
-                    f"{start:g}",
-                    f"{statistics.median(walls):.2f} s",
-                    f"{statistics.median(cpus):.2f} s",
-                    result.copied_frames,
-                ]
-            )
+        for way, edit_list in CLIP_WAYS:
+            for label, start in (
+                ("just after a keyframe (10 s head)", 1210.04),
+                ("mid-group (5 s head)", 1805.0),
+                ("on a keyframe", 2400.0),
+            ):
+                walls, cpus = [], []
+                options = ClipOptions(edit_list=edit_list)
+                for _ in range(runs):
+                    wall, cpu = time.perf_counter(), cpu_self_and_children()
+                    result = render_clip(
+                        lesson, Path(tmp) / "clip.mp4", start, start + 60.0, options
+                    )
+                    walls.append(time.perf_counter() - wall)
+                    cpus.append(cpu_self_and_children() - cpu)
+                rows.append(
+                    [
+                        way,
+                        label,
+                        f"{start:g}",
+                        f"{statistics.median(walls):.2f} s",
+                        f"{statistics.median(cpus):.2f} s",
+                        result.copied_frames,
+                    ]
+                )
     return rows
 
 
 CLIP_GOAL = "60 s clip from the 60-min 10-s-GOP lesson in <= 2 s (worst)"
 CLIP_TABLE = "### 60 s clip renders on the 10-s-GOP lesson"
-CLIP_HEADER = ["start", "at (s)", "render (wall)", "CPU", "frames copied (of 1500)"]
+CLIP_HEADER = ["way", "start", "at (s)", "render (wall)", "CPU", "frames copied (of 1500)"]
 
 
-def clip_goal(rows: list[list[Any]]) -> list[str]:
-    worst = max(float(r[2].split()[0]) for r in rows)
-    cpu = max(float(r[3].split()[0]) for r in rows)
-    return [CLIP_GOAL, f"{worst:.2f} s ({cpu:.2f} s CPU)", "-", verdict(worst <= GOAL_CLIP)]
+def clip_goal(rows: list[list[Any]]) -> list[list[str]]:
+    """One goal row per way: the worst start's wall (and the worst CPU)."""
+    goals = []
+    for way, _ in CLIP_WAYS:
+        mine = [r for r in rows if r[0] == way]
+        worst = max(float(r[3].split()[0]) for r in mine)
+        cpu = max(float(r[4].split()[0]) for r in mine)
+        goals.append(
+            [
+                f"{CLIP_GOAL}, {way}",
+                f"{worst:.2f} s ({cpu:.2f} s CPU)",
+                "-",
+                verdict(worst <= GOAL_CLIP),
+            ]
+        )
+    return goals
 
 
 def clips_only(section: str, runs: int, note: str) -> None:
@@ -238,8 +263,10 @@ def clips_only(section: str, runs: int, note: str) -> None:
     head, rest = text.split(begin, 1)
     body, tail = rest.split(end, 1)
     lines = body.splitlines()
-    goal = "| " + " | ".join(clip_goal(rows)) + " |"
-    lines = [goal if line.startswith(f"| {CLIP_GOAL} |") else line for line in lines]
+    goals = ["| " + " | ".join(goal) + " |" for goal in clip_goal(rows)]
+    old = [i for i, line in enumerate(lines) if line.startswith(f"| {CLIP_GOAL}")]
+    rest_lines = [line for line in lines[old[0] :] if not line.startswith(f"| {CLIP_GOAL}")]
+    lines = lines[: old[0]] + goals + rest_lines
     at = lines.index(CLIP_TABLE)
     stop = next((i for i in range(at + 1, len(lines)) if lines[i].startswith("###")), len(lines))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
@@ -362,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not cfg.no_clips:
             say("clip renders")
             clip_rows = clip_times(sparse_media.lesson("gop10", 60), cfg.runs)
-            goals.append(clip_goal(clip_rows))
+            goals += clip_goal(clip_rows)
         costs: list[list[Any]] = []
         if lengths:
             say("frame reader costs")
