@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from starlette.datastructures import UploadFile
 
 from api.analytics import public as analytics_public
@@ -272,7 +272,8 @@ def list_lessons(
 ) -> list[LessonPublic]:
     """The lessons you may see, newest first, each with who taught it and how many clips and
     comments of it you may see (what a lesson card shows)."""
-    stmt = select(Lesson).where(lesson_filter(user))
+    # each card shows the lesson's stages: one query for all of them, not one per lesson
+    stmt = select(Lesson).where(lesson_filter(user)).options(selectinload(Lesson.stages))
     if status is not None:
         stmt = stmt.where(Lesson.status == status)
     stmt = stmt.order_by(Lesson.created_at.desc(), Lesson.id).limit(limit).offset(offset)
