@@ -81,8 +81,12 @@ def frame_levels(audio: np.ndarray, rate: int, frame_seconds: float = 0.1) -> np
     count = len(audio) // frame
     if count == 0:
         return np.zeros(0)
-    frames = np.asarray(audio[: count * frame], dtype=np.float64).reshape(count, frame)
-    power = np.square(frames).mean(axis=1)
+    frames = np.asarray(audio[: count * frame]).reshape(count, frame)
+    power = np.empty(count)
+    block = 6000  # frames at a time: a 3-hour recording never needs a float64 copy of itself
+    for first in range(0, count, block):
+        part = frames[first : first + block].astype(np.float64)
+        power[first : first + block] = np.square(part).mean(axis=1)
     with np.errstate(divide="ignore"):
         levels = 10.0 * np.log10(power)
     clipped: np.ndarray = np.maximum(levels, SILENT_DB)

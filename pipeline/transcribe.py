@@ -14,19 +14,21 @@ Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made
   faster-whisper's 0.5 / 400 ms; on the short clips of `shared/media/speech` corpus WER 0.135 vs
   plain 0.175). Handed everything, tiny.en writes "You" over 30 s of digital silence, over 50 Hz
   mains hum and over the squirrel video's room sound; invented words there mislead a mentor.
-  We run Silero ourselves and cut exactly as faster-whisper's `vad_filter` does (the same
-  chunks, joined, decoded, times mapped back; a test holds the words to its own), so that its
-  probabilities give the analytics' tight speech edges too (`Transcript.speech`,
-  `pipeline.voice`) instead of a second pass over the audio.
-- The sound cut (`SoundSettings`, `sounding_clips`, chosen with `vad=None`) is the measured
+- The sound cut (`SoundSettings`, `sounding_stretches`, chosen with `vad=None`) is the measured
   alternative: only stretches 10 dB or more above the noise floor (a low percentile of 0.1 s
-  frame levels) are decoded, as faster-whisper `clip_timestamps`. On the long-form lessons
-  (`benchmarks/longform.py`) it keeps the hoarse and narrowband passages VAD cuts (Silero gives
-  them a speech probability of 0.16-0.3 while their level is 20-30 dB above the floor): 5 min
-  WER 0.065 / coverage 89.5 % against VAD's 0.153 / 68.4 %. It is not the default yet because
-  on short exchanges it lost a pupil's one-word answer ("Six.") and let the last word of a
-  passage run 1-2 s into the pause after it, which breaks wait times and clip edges. Figures
-  in `benchmarks/RESULTS.md` ("Long-form transcription").
+  frame levels) are decoded, so silence, noise and hum never are, while hoarse and narrowband
+  passages VAD cuts are (Silero gives them a speech probability of 0.16-0.3 while their level
+  is 20-30 dB above the floor). Each stretch (gaps under 0.8 s kept inside it) is padded by
+  0.5 s, never past half the gap to the next, and the padded stretches are decoded joined end
+  to end, the pauses cut out, as faster-whisper joins VAD's chunks; times are mapped back
+  (`JoinedClips`) and each word's end is held to its stretch's sound (`hold_to_sound`), since
+  the model runs a last word on into the pause. Handed over as `clip_timestamps` instead
+  (2750a12), each clip is decoded as a window of its own: bridged across pauses it dropped a
+  pupil's one-word answer after a question, one clip per stretch it dropped the first words of
+  clips (sample lesson WER 0.112 against 0.067 joined). 5-minute long-form lesson: WER 0.097 /
+  coverage 94.7 % against VAD's 0.153 / 68.4 % and plain faster-whisper's 0.106 / 78.9 %. Not
+  the default yet: measured on that lesson only, and passage coverage is not 100 %. Figures in
+  `benchmarks/RESULTS.md` ("Long-form transcription").
 - `SilenceGuard` drops a segment the model itself calls non-speech (no_speech_prob >= 0.9) while
   unsure of its words (avg_logprob <= -0.7). With VAD on it changed no word on the silence and
   noise files and cost 2 of 371 words on the corpus; it is kept as insurance for room sound
@@ -43,8 +45,10 @@ Why the defaults are what they are (figures in `benchmarks/wer_results.md`, made
   pass can drop a whole passage (a hoarse, quieter speaker after a pause) because the decoder,
   carrying the previous text, skips it (or VAD, when on, doubts it). Stretches of clear sound
   with no word written over them are decoded again alone, without VAD or previous text, and
-  segments the model is sure are speech are merged in. Silence, noise and hum sit at the noise
-  floor, so they are never looked at again; the confidence guards keep anything else out.
+  segments the model is sure are speech are merged in. With the sound cut the second look
+  finds its stretches with the cut's own thresholds, so a short wordless stretch (a one-word
+  answer) is looked at again too. Silence, noise and hum sit at the noise floor, so they are
+  never looked at again; the confidence guards keep anything else out.
 - Vocabulary goes in as faster-whisper `hotwords`, which are put in the prompt of every 30 s
   window, unlike `initial_prompt`, which only reaches the first window (and later ones only
   while the previous text is carried over). On `hotwords.mp3` either turns "comfy eye" into
@@ -56,12 +60,13 @@ Every failure of the model or of decoding the audio becomes `TranscriptionError`
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import logging
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -226,21 +231,37 @@ class SoundSettings:
     keeps noise out cuts such a passage, while its level is still 20-30 dB above a classroom's
     floor. Silence, steady noise and hum sit at the floor (a low percentile of the frame levels,
     `pipeline.recovery.noise_floor`), so they are never decoded: no invented words there and no
-    CPU spent on them. Measured in `benchmarks/longform_results.md`.
+    CPU spent on them. Measured in `benchmarks/RESULTS.md` ("Long-form transcription").
+
+    Each stretch is its own clip: bridged across a pause, a pupil's one-word answer was decoded
+    with the teacher's next line and dropped. Word ends are held to their stretch's sound, since
+    the model stretches a last word over the pause after it.
     """
 
     margin_db: float = 10.0
-    """A 0.1 s frame is sound when it is this far above the window's floor."""
-    bridge_seconds: float = 2.0
-    """Quieter gaps up to this long inside speech are decoded with it (pauses between phrases)."""
+    """A 0.1 s frame is sound when it is this far above the recording's floor."""
+    bridge_seconds: float = 0.8
+    """Quieter gaps up to this long stay inside a stretch (between words and phrases); longer
+    ones (between sentences and speakers, 1 s and more in a lesson) end it."""
     min_sound_seconds: float = 0.3
     """Less sound than this in a stretch is a click or a knock, not a word."""
     pad_seconds: float = 0.5
-    """Decoded either side of a stretch, so the soft starts and ends of words are whole."""
+    """Decoded either side of a stretch, so the soft starts and ends of words are whole; never
+    past half the gap to the next stretch, so no audio is decoded twice."""
+    tail_seconds: float = 0.2
+    """How far past its stretch's last sounding frame a word may end (a soft final consonant)."""
+    joined: bool = True
+    """Decode the padded stretches joined end to end (the pauses cut out, as faster-whisper's
+    VAD does), times mapped back; False hands them over as `clip_timestamps`, each decoded as a
+    window of its own, where the model drops the first words of a clip more often (sample
+    lesson WER 0.112 against 0.054 joined)."""
 
-    def recovery_view(self) -> RecoveryOptions:
-        """The same stretch finder the second look uses, with these thresholds."""
-        return RecoveryOptions(
+    def finder(self, base: RecoveryOptions = RecoveryOptions()) -> RecoveryOptions:
+        """The second look's stretch finder with these thresholds: with the sound cut, a
+        stretch of sound with no word written over it is looked at again whatever its length
+        (a one-word answer), not only after seconds of it."""
+        return replace(
+            base,
             margin_db=self.margin_db,
             bridge_seconds=self.bridge_seconds,
             min_sound_seconds=self.min_sound_seconds,
@@ -248,13 +269,93 @@ class SoundSettings:
         )
 
 
-def sounding_clips(audio: np.ndarray, settings: SoundSettings) -> list[float]:
-    """faster-whisper `clip_timestamps` (start, end, start, end, ... seconds) of the stretches
-    of `audio` above its noise floor; empty when nothing is."""
-    view = settings.recovery_view()
+def sounding_stretches(audio: np.ndarray, settings: SoundSettings) -> list[recovery.Stretch]:
+    """The stretches of `audio` above its noise floor, unpadded; empty when nothing is."""
+    view = replace(settings.finder(), context_seconds=0.0)
     levels = recovery.frame_levels(audio, SAMPLE_RATE, view.frame_seconds)
-    stretches = recovery.unheard_stretches(levels, [], len(audio) / SAMPLE_RATE, view)
-    return [t for s in stretches for t in (s.start, s.end)]
+    return recovery.unheard_stretches(levels, [], len(audio) / SAMPLE_RATE, view)
+
+
+def padded_clips(
+    stretches: Sequence[recovery.Stretch], pad: float, duration: float
+) -> list[recovery.Stretch]:
+    """Each stretch widened by `pad`, but never past the middle of the gap to a neighbour."""
+    clips = []
+    for index, stretch in enumerate(stretches):
+        before = stretches[index - 1].end if index else -2 * pad
+        after = stretches[index + 1].start if index + 1 < len(stretches) else duration + 2 * pad
+        start = max(0.0, stretch.start - pad, (before + stretch.start) / 2)
+        end = min(duration, stretch.end + pad, (stretch.end + after) / 2)
+        clips.append(recovery.Stretch(round(start, 3), round(end, 3)))
+    return clips
+
+
+def sounding_clips(audio: np.ndarray, settings: SoundSettings) -> list[float]:
+    """faster-whisper `clip_timestamps` (start, end, start, end, ... seconds) of the padded
+    stretches of `audio` above its noise floor; empty when nothing is."""
+    stretches = sounding_stretches(audio, settings)
+    clips = padded_clips(stretches, settings.pad_seconds, len(audio) / SAMPLE_RATE)
+    return [t for c in clips for t in (c.start, c.end)]
+
+
+@dataclass(frozen=True)
+class JoinedClips:
+    """Where each clip of a recording sits once the clips are joined end to end, so times in
+    the joined audio map back onto the recording."""
+
+    clips: tuple[recovery.Stretch, ...]
+
+    @functools.cached_property
+    def joined_ends(self) -> list[float]:
+        return list(itertools.accumulate(c.duration for c in self.clips))
+
+    def original(self, joined_time: float, clip: int) -> float:
+        """`joined_time` in the recording's time, taken as a moment of clip number `clip`."""
+        before = self.joined_ends[clip - 1] if clip else 0.0
+        return round(self.clips[clip].start + joined_time - before, 3)
+
+    def clip_of(self, joined_time: float) -> int:
+        """The clip a moment of the joined audio belongs to (the last one past the end)."""
+        index = bisect.bisect_right(self.joined_ends, joined_time)
+        return min(index, len(self.clips) - 1)
+
+    def samples(self, audio: np.ndarray) -> np.ndarray:
+        parts = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in self.clips]
+        return np.concatenate(parts) if parts else audio[:0]
+
+    def restore(self, fw_segment: Any) -> Any:
+        """A faster-whisper segment of the joined audio with its times on the recording; each
+        word is kept whole in the clip its middle falls in."""
+        words = []
+        for word in fw_segment.words or ():
+            clip = self.clip_of((word.start + word.end) / 2)
+            words.append(
+                replace(
+                    word, start=self.original(word.start, clip), end=self.original(word.end, clip)
+                )
+            )
+        if words:
+            return replace(fw_segment, start=words[0].start, end=words[-1].end, words=words)
+        start = self.original(fw_segment.start, self.clip_of(fw_segment.start))
+        end = self.original(fw_segment.end, self.clip_of(fw_segment.end))
+        return replace(fw_segment, start=start, end=max(start, end), words=words)
+
+
+def hold_to_sound(segment: Segment, stretches: Sequence[recovery.Stretch], tail: float) -> Segment:
+    """End each word no later than `tail` after the sound of the stretch it starts in (or the
+    last one before it): the model runs a passage's last word on into the pause after it."""
+    if not stretches:
+        return segment
+    starts = [s.start for s in stretches]
+    words = []
+    for word in segment.words:
+        index = max(0, bisect.bisect_right(starts, word.start) - 1)
+        limit = stretches[index].end + tail
+        end = max(word.start, min(word.end, limit)) if word.start <= limit else word.end
+        words.append(replace(word, end=end) if end != word.end else word)
+    if all(a is b for a, b in zip(words, segment.words, strict=True)):
+        return segment
+    return Segment(words[0].start, words[-1].end, segment.text, tuple(words))
 
 
 @dataclass(frozen=True)
@@ -290,15 +391,15 @@ class TranscribeOptions:
     vad: VadSettings | None = field(default_factory=VadSettings)
     """Silero VAD cutting the audio before decoding (faster-whisper's `vad_filter`). Still the
     default: the sound cut (`sound`, used when this is None) keeps hoarse and narrowband passages
-    VAD cuts on long lessons, but on short exchanges it lost a pupil's one-word answer after a
-    question and let word ends run into the pause after them (`tests/pipeline/test_analytics.py`
-    wait times, `tests/sample_media`); see `benchmarks/RESULTS.md`, long-form, 2026-12-03."""
+    VAD cuts on long lessons and no longer drops a one-word answer or runs word ends into pauses,
+    but it is measured on the 5-minute lesson only and covers 18 of its 19 passages, not all
+    (`benchmarks/RESULTS.md`, long-form, 2026-12-03 afternoon). Batched decoding needs VAD."""
     sound: SoundSettings | None = field(default_factory=SoundSettings)
     """Used when `vad` is None: decode only the stretches above the noise floor. With both None
     the model hears everything and writes words into silence."""
     guard: SilenceGuard | None = field(default_factory=SilenceGuard)
     pause_split_seconds: float | None = 1.5
-    """Split a model segment where its words pause this long. With VAD on, Whisper sees the
+    """Split a model segment where its words pause this long. With either cut, Whisper sees the
     speech with the silences cut out and happily runs one segment across a 6 s pause; the
     segmenter and the plain-text paragraphs want a boundary there."""
     batch_size: int = 0
@@ -415,8 +516,12 @@ def _start(
     model: WhisperModel,
     options: TranscribeOptions,
     probabilities: np.ndarray | None = None,
+    sound: Sequence[recovery.Stretch] | None = None,
 ) -> tuple[str, Iterator[Any]]:
     """Start decoding; return the language and faster-whisper's lazy segment generator.
+
+    With the sound cut (`options.vad` None, `options.sound` set) only `sound`, the stretches
+    above the floor (found here when not given), is decoded, joined (`SoundSettings.joined`).
 
     With VAD, the cut is faster-whisper's own `vad_filter` done here (the same speech chunks,
     joined, decoded, and the times mapped back), so that Silero's `probabilities` of `audio`,
@@ -441,10 +546,26 @@ def _start(
         audio = np.concatenate(collect_chunks(audio, chunks, SAMPLE_RATE)[0])
         kwargs["vad_parameters"] = None
     elif options.vad is None and options.sound is not None:
-        clips = sounding_clips(audio, options.sound)
+        if sound is None:
+            sound = sounding_stretches(audio, options.sound)
+        clips = padded_clips(sound, options.sound.pad_seconds, len(audio) / SAMPLE_RATE)
         if not clips:
             return options.language or "", iter(())
-        kwargs["clip_timestamps"] = clips
+        if options.sound.joined:
+            joined = JoinedClips(tuple(clips))
+            language, stream = _decode(joined.samples(audio), model, options, kwargs, [])
+            return language, map(joined.restore, stream)
+        kwargs["clip_timestamps"] = [t for c in clips for t in (c.start, c.end)]
+    return _decode(audio, model, options, kwargs, chunks)
+
+
+def _decode(
+    audio: np.ndarray,
+    model: WhisperModel,
+    options: TranscribeOptions,
+    kwargs: dict[str, Any],
+    chunks: list[dict[str, int]],
+) -> tuple[str, Iterator[Any]]:
     try:
         if options.batch_size:
             kwargs.pop("clip_timestamps")
@@ -484,14 +605,18 @@ def split_at_pauses(segment: Segment, gap: float | None) -> list[Segment]:
 
 
 def _convert(
-    fw_segments: Iterator[Any], duration: float, options: TranscribeOptions
+    fw_segments: Iterator[Any],
+    duration: float,
+    options: TranscribeOptions,
+    sound: Sequence[recovery.Stretch] = (),
 ) -> Iterator[Segment]:
     floor = 0.0
+    tail = options.sound.tail_seconds if options.sound else 0.0
     try:
         for fw_segment in fw_segments:
             if not _keep(fw_segment, options.guard):
                 continue
-            segment = _to_segment(fw_segment, duration, floor)
+            segment = hold_to_sound(_to_segment(fw_segment, duration, floor), sound, tail)
             if not segment.words:
                 continue
             floor = segment.end
@@ -514,8 +639,28 @@ def iter_segments(
     duration = len(audio) / SAMPLE_RATE
     if duration == 0:
         return iter(())
-    _language, fw_segments = _start(audio, model, options)
-    return _convert(fw_segments, duration, options)
+    sound = _sound(audio, options)
+    _language, fw_segments = _start(audio, model, options, sound=sound)
+    return _convert(fw_segments, duration, options, sound)
+
+
+def _sound(audio: np.ndarray, options: TranscribeOptions) -> list[recovery.Stretch]:
+    """The sound cut's stretches of the whole recording (one floor for every window); empty
+    when the cut is off."""
+    if options.vad is not None or options.sound is None:
+        return []
+    return sounding_stretches(audio, options.sound)
+
+
+def _within(
+    stretches: Sequence[recovery.Stretch], start: float, end: float
+) -> list[recovery.Stretch]:
+    """The parts of `stretches` inside [start, end), in that span's own time."""
+    return [
+        recovery.Stretch(round(max(s.start, start) - start, 3), round(min(s.end, end) - start, 3))
+        for s in stretches
+        if s.end > start and s.start < end
+    ]
 
 
 QUIET_FRAME_SECONDS = 0.1
@@ -550,19 +695,25 @@ def _windowed(
     model: WhisperModel,
     options: TranscribeOptions,
     speech: list[tuple[float, float]] | None = None,
+    sound: Sequence[recovery.Stretch] = (),
 ) -> tuple[str, Iterator[Segment]]:
     """Transcribe window by window, shifting each window's times back onto the whole audio.
 
     With VAD, each window's Silero probabilities also give its speech regions for the analytics
-    (`pipeline.voice.VoiceOptions`), added to `speech` as the window is decoded."""
+    (`pipeline.voice.VoiceOptions`), added to `speech` as the window is decoded. With the sound
+    cut, `sound` is its stretches of the whole audio (`_sound`: one floor for every window)."""
     from pipeline.voice import regions_of
 
     cuts = window_cuts(audio, options.window_seconds)
+    use_sound = options.vad is None and options.sound is not None
+
+    def part_sound(a: int, b: int) -> list[recovery.Stretch]:
+        return _within(sound, a / SAMPLE_RATE, b / SAMPLE_RATE) if use_sound else []
 
     def start(a: int, b: int) -> tuple[str, Iterator[Any]]:
         part = audio[a:b]
         if not _cuts_by_vad(options):
-            return _start(part, model, options)
+            return _start(part, model, options, sound=part_sound(a, b) if use_sound else None)
         from pipeline.voice import speech_probabilities
 
         probabilities = speech_probabilities(part)
@@ -578,7 +729,8 @@ def _windowed(
             part = audio[a:b]
             stream = first if index == 0 else start(a, b)[1]
             offset = a / SAMPLE_RATE
-            for segment in _convert(stream, len(part) / SAMPLE_RATE, options):
+            local = part_sound(a, b)
+            for segment in _convert(stream, len(part) / SAMPLE_RATE, options, local):
                 yield shift_segment(segment, offset)
 
     return language, segments()
@@ -589,6 +741,7 @@ def _recover(
     model: WhisperModel,
     options: TranscribeOptions,
     segments: Sequence[Segment],
+    sound: Sequence[recovery.Stretch] | None = None,
 ) -> list[Segment]:
     """Decode each unheard stretch alone and merge the confident segments into `segments`.
 
@@ -598,6 +751,10 @@ def _recover(
     settings = options.recovery
     if settings is None:
         return list(segments)
+    sound = _sound(audio, options) if sound is None else sound
+    tail = options.sound.tail_seconds if options.sound else 0.0
+    if options.vad is None and options.sound is not None:
+        settings = options.sound.finder(settings)
     duration = len(audio) / SAMPLE_RATE
     levels = recovery.frame_levels(audio, SAMPLE_RATE, settings.frame_seconds)
     words = [w for s in segments for w in s.words]
@@ -613,11 +770,8 @@ def _recover(
         for fw in heard:
             segment = _to_segment(fw, len(part) / SAMPLE_RATE, 0.0)
             if segment.words:
-                found.extend(
-                    split_at_pauses(
-                        shift_segment(segment, stretch.start), options.pause_split_seconds
-                    )
-                )
+                segment = hold_to_sound(shift_segment(segment, stretch.start), sound, tail)
+                found.extend(split_at_pauses(segment, options.pause_split_seconds))
         logger.info(
             "second look at %.1f-%.1f s: %d of %d segments kept",
             stretch.start,
@@ -708,14 +862,16 @@ def transcribe(
     segments: list[Segment] = []
     stream: Iterator[Segment] = iter(())
     speech: list[tuple[float, float]] | None = [] if _cuts_by_vad(options) else None
+    sound: list[recovery.Stretch] = []
     if duration > 0:
-        language, stream = _windowed(audio, model, options, speech)
+        sound = _sound(audio, options)
+        language, stream = _windowed(audio, model, options, speech, sound)
     for segment in stream:
         segments.append(segment)
         if on_progress and duration > 0:
             on_progress(min(1.0, segment.end / duration))
     if duration > 0:
-        segments = _recover(audio, model, options, segments)
+        segments = _recover(audio, model, options, segments, sound)
     if on_progress:
         on_progress(1.0)
     return Transcript(
@@ -744,9 +900,12 @@ __all__ = [
     "VadSettings",
     "decode_audio",
     "default_model_path",
+    "hold_to_sound",
     "iter_segments",
     "load_model",
+    "padded_clips",
     "sounding_clips",
+    "sounding_stretches",
     "split_at_pauses",
     "transcribe",
     "vocabulary_from_lines",

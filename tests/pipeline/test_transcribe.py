@@ -18,7 +18,9 @@ import pytest
 
 from pipeline import transcribe as transcribe_module
 from pipeline.errors import TranscriptionError
+from pipeline.recovery import Stretch
 from pipeline.transcribe import (
+    JoinedClips,
     ModelSpec,
     SilenceGuard,
     SoundSettings,
@@ -27,8 +29,11 @@ from pipeline.transcribe import (
     _keep,
     _to_segment,
     default_model_path,
+    hold_to_sound,
     load_model,
+    padded_clips,
     sounding_clips,
+    sounding_stretches,
     split_at_pauses,
     transcribe,
     vocabulary_from_lines,
@@ -112,8 +117,13 @@ def test_progress_rises_to_one(jfk: tuple[Transcript, list[float]]) -> None:
 
 
 @pytest.mark.model
-def test_no_words_on_the_squirrel_video(model, shared_media: Path) -> None:  # type: ignore[no-untyped-def]
-    transcript = transcribe(shared_media / "video" / "squirrel.mp4", model)
+@pytest.mark.parametrize(
+    "options", [TranscribeOptions(), TranscribeOptions(vad=None)], ids=["vad", "sound"]
+)
+def test_no_words_on_the_squirrel_video(
+    model, shared_media: Path, options: TranscribeOptions
+) -> None:  # type: ignore[no-untyped-def]
+    transcript = transcribe(shared_media / "video" / "squirrel.mp4", model, options)
     assert transcript.words == []
     assert transcript.text == ""
     assert transcript.duration > 9
@@ -130,8 +140,13 @@ def test_no_words_on_the_squirrel_video(model, shared_media: Path) -> None:  # t
     ],
     ids=["silence", "pink-noise", "brown-room-noise", "mains-hum"],
 )
-def test_no_words_on_silence_or_noise(model, tmp_path: Path, source: str) -> None:  # type: ignore[no-untyped-def]
-    transcript = transcribe(lavfi_wav(tmp_path / "quiet.wav", source), model)
+@pytest.mark.parametrize(
+    "options", [TranscribeOptions(), TranscribeOptions(vad=None)], ids=["vad", "sound"]
+)
+def test_no_words_on_silence_or_noise(
+    model, tmp_path: Path, source: str, options: TranscribeOptions
+) -> None:  # type: ignore[no-untyped-def]
+    transcript = transcribe(lavfi_wav(tmp_path / "quiet.wav", source), model, options)
     assert transcript.words == []
     assert transcript.duration == pytest.approx(20.0)
 
@@ -357,6 +372,70 @@ def test_only_sound_above_the_floor_is_handed_to_the_model() -> None:
     assert clips == [pytest.approx(7.5, abs=0.15), pytest.approx(11.5, abs=0.15)]
     assert sounding_clips(room, SoundSettings()) == []
     assert sounding_clips(np.zeros(10 * rate, np.float32), SoundSettings()) == []
+
+
+def test_a_short_answer_after_a_pause_is_a_stretch_of_its_own() -> None:
+    """A 0.45 s answer 3.5 s after a question and 1 s before the next line is not bridged into
+    either (bridged, the model dropped it); pads stop halfway across a short gap."""
+    rate = 16_000
+    rng = np.random.default_rng(2)
+    lesson = rng.normal(0.0, 0.001, 12 * rate).astype(np.float32)
+
+    def tone(start: float, seconds: float) -> None:
+        t = np.arange(int(seconds * rate)) / rate
+        lesson[int(start * rate) : int(start * rate) + len(t)] += 0.05 * np.sin(2 * np.pi * 220 * t)
+
+    tone(1.0, 2.0)  # the question, 1.0-3.0
+    tone(6.5, 0.45)  # the answer, 6.5-6.95
+    tone(7.95, 2.0)  # the next line, 1 s later
+    stretches = sounding_stretches(lesson, SoundSettings())
+    assert [(s.start, s.end) for s in stretches] == [
+        (pytest.approx(1.0, abs=0.1), pytest.approx(3.0, abs=0.1)),
+        (pytest.approx(6.5, abs=0.1), pytest.approx(7.0, abs=0.1)),
+        (pytest.approx(7.9, abs=0.1), pytest.approx(10.0, abs=0.1)),
+    ]
+    clips = padded_clips(stretches, 0.5, 12.0)
+    assert clips[1].start == pytest.approx(stretches[1].start - 0.5)
+    assert clips[1].end == pytest.approx((stretches[1].end + stretches[2].start) / 2)
+    assert clips[1].end == clips[2].start  # no audio decoded twice
+    assert all(a.end <= b.start for a, b in itertools.pairwise(clips))
+
+
+def test_joined_clips_map_times_back_onto_the_recording() -> None:
+    """The sound cut decodes its clips joined end to end; each word goes back into the clip its
+    middle falls in, whole."""
+    joined = JoinedClips((Stretch(2.0, 4.0), Stretch(10.0, 11.0), Stretch(20.0, 23.0)))
+    rate = 16_000
+    audio = np.arange(30 * rate, dtype=np.float32)
+    samples = joined.samples(audio)
+    assert len(samples) == 6 * rate
+    assert samples[2 * rate] == audio[10 * rate]  # the second clip follows the first
+    raw = FakeSegment(
+        1.5,
+        3.4,
+        " eight. Well",
+        [FakeWord(1.5, 1.9, " eight."), FakeWord(1.95, 2.3, " Well"), FakeWord(2.9, 3.4, " done")],
+    )
+    restored = joined.restore(raw)
+    assert [(w.start, w.end) for w in restored.words] == [
+        (3.5, 3.9),
+        (9.95, 10.3),  # its middle (2.125) is in the second clip: all of it goes there
+        (19.9, 20.4),  # its middle (3.15) is in the third
+    ]
+    assert (restored.start, restored.end) == (3.5, 20.4)
+
+
+def test_a_word_ends_where_its_sound_does() -> None:
+    """The model runs a passage's last word on into the pause; it is held to its stretch's
+    sound (plus a short tail), other words are left alone."""
+    sound = [Stretch(10.0, 14.0), Stretch(20.0, 22.0)]
+    words = (Word(13.2, 13.6, "two"), Word(13.6, 15.9, "sixths."), Word(20.1, 20.5, "Now"))
+    held = hold_to_sound(Segment(13.2, 20.5, "two sixths. Now", words), sound, 0.2)
+    assert [(w.start, w.end) for w in held.words] == [(13.2, 13.6), (13.6, 14.2), (20.1, 20.5)]
+    assert held.end == 20.5
+    untouched = Segment(20.1, 20.5, "Now", words[2:])
+    assert hold_to_sound(untouched, sound, 0.2) is untouched
+    assert hold_to_sound(untouched, [], 0.2) is untouched
 
 
 def test_vocabulary_file_lines() -> None:
