@@ -2,6 +2,10 @@
 
 Rows are only ever added. Recording an event is part of the same transaction as the action it
 describes, so an action that rolls back leaves no event and an event never describes nothing.
+Events name things by id, so they keep the fact of what happened after the thing is deleted.
+Two kinds of event also hold words, and deletion takes those words out, leaving the event:
+the query of a search (`forget_search_words`, when a lesson it found loses its transcript) and
+the email a failed sign-in tried (`forget_email`, when that person is erased).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, cast, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.db import Base, utcnow
@@ -85,3 +89,34 @@ def record_view(
         return False
     record(session, actor_id, action, object_type, object_id, client=client)
     return True
+
+
+SEARCH = "transcript.search"
+FAILED_SIGN_IN = "auth.failed"
+
+
+def forget_search_words(session: Session, lesson_id: str) -> None:
+    """Take the query out of the search events that showed `lesson_id`'s words (its transcript or
+    the lesson is being deleted): the words searched for may be that lesson's (a pupil's name)."""
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == SEARCH, cast(AuditEvent.detail, String).contains(lesson_id)
+        )
+    )
+    for event in events:
+        if lesson_id in (event.detail or {}).get("lessons", []) and "query" in event.detail:
+            event.detail = {k: v for k, v in event.detail.items() if k != "query"} | {
+                "query_removed": True
+            }
+
+
+def forget_email(session: Session, email: str, instead: str) -> None:
+    """Failed sign-ins name the account they tried by email: name the erased one by `instead`."""
+    session.execute(
+        update(AuditEvent)
+        .where(
+            AuditEvent.action == FAILED_SIGN_IN,
+            func.lower(AuditEvent.object_id) == email[:64].lower(),
+        )
+        .values(object_id=instead[:64])
+    )

@@ -67,10 +67,13 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the API read while a worker writes; the busy timeout rides out short write locks."""
+    """WAL lets the API read while a worker writes; the busy timeout rides out short write locks;
+    secure_delete zeroes a deleted row's bytes instead of leaving them in free pages (deletion
+    for retention and erasure must not leave words in the file)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

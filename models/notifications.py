@@ -374,6 +374,17 @@ def unread_counts(items: Iterable[Notification]) -> dict[str, int]:
     return counts
 
 
+def forget_reads(session: Session, ids: Iterable[str]) -> None:
+    """Drop everyone's read marks on items about `ids` (deleted shares, comments, steps, an erased
+    person): an item's key names what it is about by id (`share:ID`, `comment:ID`, ...), and a
+    deleted thing leaves no row that names it."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 100):
+        batch = wanted[start : start + 100]
+        about = [NotificationRead.key.contains(i, autoescape=True) for i in batch]
+        session.execute(delete(NotificationRead).where(or_(*about)))
+
+
 def mark_read(
     session: Session, user: User, keys: Iterable[str], now: datetime | None = None
 ) -> int:

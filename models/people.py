@@ -13,10 +13,13 @@ Erasure (`erase`) keeps the account row, anonymised, so what others wrote stays 
   them); their comments on others' clips and lessons are kept, shown by the anonymised name
   "Former colleague", since they are part of someone else's coaching record;
 - action steps set for them are deleted, steps they set for others are kept (as the former
-  colleague's); shares to them, their pairings, unfinished uploads and batches are deleted;
+  colleague's); shares and model-practice shares to them, their ECT groups and memberships,
+  their collections, pairings, unfinished uploads, batches and everyone's read marks on what
+  went are deleted;
 - the account is renamed, its email replaced, its password made unusable, it is deactivated and
   every session and media link it holds ends;
-- audit events stay (the log is append-only) and now name the anonymised account.
+- audit events stay (the log is append-only) and now name the anonymised account; failed
+  sign-ins, which named the account by the email typed, name the anonymised email instead.
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from models import audit
-from models.account import Pairing, User
+from models import audit, search
+from models.account import Pairing, RevokedToken, User
 from models.accounts import end_sessions, hash_password
 from models.action_steps import ActionStep
 from models.audit import AuditEvent
 from models.batch import Batch
 from models.coaching import Clip, ClipTag, Comment, Share
+from models.collections import Collection
 from models.lesson import Lesson
-from models.notifications import NotificationRead, NotificationState
+from models.model_practice import EctGroup, EctGroupMember, ModelShare
+from models.notifications import NotificationRead, NotificationState, forget_reads
 from models.pupilnames import PupilName, list_of
 from models.retention import DeletionReason, LessonTombstone, delete_lesson
 from models.storage import Storage
@@ -151,6 +156,13 @@ def erase(
             client=client,
         )  # fmt: skip
     clips = list(session.scalars(select(Clip).where(Clip.author_id == uid)))
+    clip_ids = [clip.id for clip in clips]
+    step_ids = list(session.scalars(select(ActionStep.id).where(ActionStep.ect_id == uid)))
+    share_ids = select(Share.id).where(or_(Share.recipient_id == uid, Share.clip_id.in_(clip_ids)))
+    comment_ids = select(Comment.id).where(Comment.clip_id.in_(clip_ids))
+    forget_reads(
+        session, [uid, *step_ids, *session.scalars(share_ids), *session.scalars(comment_ids)]
+    )
     for clip in clips:
         for key in (clip.media_key, clip.captions_key):
             if key:
@@ -159,16 +171,22 @@ def erase(
         session.delete(clip)
     steps = session.execute(delete(ActionStep).where(ActionStep.ect_id == uid))
     session.execute(delete(Share).where(Share.recipient_id == uid))
+    session.execute(delete(ModelShare).where(ModelShare.ect_id == uid))
+    session.execute(delete(EctGroupMember).where(EctGroupMember.ect_id == uid))
+    session.execute(delete(EctGroup).where(EctGroup.owner_id == uid))  # and its model shares
+    session.execute(delete(Collection).where(Collection.owner_id == uid))  # and its items
     session.execute(delete(Pairing).where(or_(Pairing.mentor_id == uid, Pairing.ect_id == uid)))
     session.execute(delete(Batch).where(Batch.owner_id == uid))
     session.execute(delete(NotificationRead).where(NotificationRead.user_id == uid))
     session.execute(delete(NotificationState).where(NotificationState.user_id == uid))
     session.execute(delete(PupilName).where(PupilName.owner_id == uid))  # their class list
+    session.execute(delete(RevokedToken).where(RevokedToken.user_id == uid))  # all end below
     for upload in list(session.scalars(select(Upload).where(Upload.owner_id == uid))):
         discard(data_dir, upload.id, storage)
         session.delete(upload)
     kept = len(list(session.scalars(select(Comment.id).where(Comment.author_id == uid))))
     user.name = FORMER_NAME
+    audit.forget_email(session, user.email, f"erased-{uid}@{ERASED_DOMAIN}")
     user.email = f"erased-{uid}@{ERASED_DOMAIN}"
     user.password_hash = hash_password(secrets.token_urlsafe(32))
     user.active = False
@@ -186,4 +204,5 @@ def erase(
         action_steps=result.action_steps,
     )  # fmt: skip
     session.commit()
+    search.purge_deleted(session)  # the old name and email out of the database's files too
     return result

@@ -36,7 +36,7 @@ from sqlalchemy import ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import audit
-from models.coaching import Clip, Share, forget_render
+from models.coaching import Clip, Comment, Share, forget_render
 from models.db import Base, utcnow
 from models.lesson import Lesson, LessonStatus, lesson_prefix
 from models.storage import Storage
@@ -217,8 +217,15 @@ def delete_lesson(
     tombstone and an audit event. The files go after the commit: a failed commit loses nothing,
     and files left by a failed delete are under a prefix no row names (deleted again on retry)."""
     from models import search  # the index's after-delete listener, and `forget` for the record
+    from models.notifications import forget_reads  # it reads this module's neighbours
 
     lesson_id = lesson.id
+    clips = select(Clip.id).where(Clip.lesson_id == lesson_id)
+    comments = select(Comment.id).where(
+        or_(Comment.lesson_id == lesson_id, Comment.clip_id.in_(clips))
+    )
+    shares = select(Share.id).where(Share.clip_id.in_(clips))
+    forget_reads(session, [*session.scalars(comments), *session.scalars(shares)])
     session.merge(
         LessonTombstone(
             lesson_id=lesson_id,
@@ -231,6 +238,7 @@ def delete_lesson(
     )
     search.forget(session, lesson_id)
     session.delete(lesson)
+    audit.forget_search_words(session, lesson_id)
     action = {
         DeletionReason.retention: "lesson.expire",
         DeletionReason.deleted: "lesson.delete",
@@ -238,6 +246,7 @@ def delete_lesson(
     }[reason]
     audit.record(session, actor_id, action, "lesson", lesson_id, client=client, reason=reason.value)
     session.commit()
+    search.purge_deleted(session)
     storage.delete_prefix(lesson_prefix(lesson_id))
 
 
@@ -302,7 +311,7 @@ def delete_transcripts(
     and commit: transcript files and versions, the search index, talk analytics, speaker turns,
     candidate clips (their titles and excerpts quote it) and every rendered clip (its captions
     do; it renders again without them). Transcription is switched off so nothing remakes it."""
-    from models import transcription
+    from models import search, transcription
 
     transcription.delete_all(session, storage, lesson)
     storage.delete(lesson.artefact_key(SEGMENTS))
@@ -310,11 +319,13 @@ def delete_transcripts(
         forget_render(storage, clip)
     lesson.transcribe = False
     lesson.transcripts_deleted_at = utcnow()
+    audit.forget_search_words(session, lesson.id)
     audit.record(
         session, actor_id, "lesson.transcripts_expire", "lesson", lesson.id, client=client,
         reason=DeletionReason.retention.value,
     )  # fmt: skip
     session.commit()
+    search.purge_deleted(session)
 
 
 def transcripts_due(session: Session, policy: Policy, now: datetime) -> list[str]:
@@ -349,8 +360,10 @@ def delete_share(session: Session, storage: Storage, share: Share, *, client: st
     """Delete a share the school's period ended (the recipient's access goes with the row) and,
     when no live share of the clip is left, its rendered files; audited by ids; commits."""
     from models.access import active_share
+    from models.notifications import forget_reads
 
     clip_id, share_id, recipient = share.clip_id, share.id, share.recipient_id
+    forget_reads(session, [share_id])
     session.delete(share)
     session.flush()
     still_shared = session.scalar(

@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
@@ -155,6 +156,24 @@ _T = table(
 def forget(session: Session | Connection, lesson_id: str) -> None:
     """Drop a lesson from the index (its transcript was deleted, or the lesson)."""
     session.execute(delete(_T).where(_T.c.lesson_id == lesson_id))
+
+
+OPTIMIZE = f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')"  # noqa: S608 - our constant
+
+
+def purge_deleted(session: Session) -> None:
+    """Rewrite SQLite's index so rows deleted from it are gone from its pages too (FTS5 keeps a
+    deleted row's words in its segments, marked deleted, until segments merge; `optimize` merges
+    them all, at a cost that grows with the index, so only deletions call it). With the
+    database's `secure_delete` the freed pages are zeroed, and the write-ahead log is emptied.
+    PostgreSQL drops dead rows' words from
+    its files at its next vacuum; nothing reads them before."""
+    if _dialect(session) == "sqlite":
+        session.execute(text(OPTIMIZE))
+        session.commit()
+        # the write-ahead log still holds the pages as they were; emptied once every page is in
+        # the database file (waits for readers, as any write does, up to the busy timeout)
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def index_sentences(

@@ -45,7 +45,7 @@ def sign_in(
     user = authenticate(session, email, form.password)
     if user is None:
         limiter.failed(email, client)
-        audit.record(session, None, "auth.failed", "user", email[:64], client=client)
+        audit.record(session, None, audit.FAILED_SIGN_IN, "user", email[:64], client=client)
         session.commit()
         raise HTTPException(401, "Wrong email or password.", headers=UNAUTHORIZED_HEADERS)
     limiter.succeeded(email, client)

@@ -41,7 +41,7 @@ def search_transcripts(
         raise HTTPException(422, str(exc)) from None
     hits = shown_hits(session, user, found)
     audit.record(
-        session, user.id, "transcript.search", "user", user.id, client=client_of(request),
+        session, user.id, audit.SEARCH, "user", user.id, client=client_of(request),
         query=q[:200], lessons=sorted({h.lesson_id for h in hits}),
     )  # fmt: skip
     session.commit()

@@ -77,6 +77,9 @@ class Storage(Protocol):
 
     def list_keys(self, prefix: str) -> list[str]: ...
 
+    def every_key(self) -> list[str]:
+        """Every key stored, whatever its prefix: what deletion-completeness checks read."""
+
     def local_path(self, key: str) -> Path | None:
         """The object's file on this machine, if the backend keeps one (local disk only)."""
 

@@ -106,6 +106,12 @@ class LocalStorage:
         folder = self._path(prefix.rstrip("/"))
         if not folder.is_dir():
             return []
+        return self._files(folder)
+
+    def every_key(self) -> list[str]:
+        return self._files(self.root)
+
+    def _files(self, folder: Path) -> list[str]:
         return sorted(
             p.relative_to(self.root).as_posix()
             for p in folder.rglob("*")

@@ -314,12 +314,17 @@ class S3Storage:
             client.remove_object(self.bucket, key)
 
     def _prefix_keys(self, prefix: str) -> list[str]:
-        folder = check_key(prefix.rstrip("/"))
+        return self._listed(check_key(prefix.rstrip("/")) + "/")
+
+    def every_key(self) -> list[str]:
+        return self._listed("")
+
+    def _listed(self, under: str) -> list[str]:
         client = self._ready()
-        with self._errors(prefix):
+        with self._errors(under):
             return sorted(
                 str(obj.object_name)
-                for obj in client.list_objects(self.bucket, prefix=folder + "/", recursive=True)
+                for obj in client.list_objects(self.bucket, prefix=under, recursive=True)
                 if obj.object_name and not obj.is_dir
             )
 

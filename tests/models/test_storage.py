@@ -144,6 +144,9 @@ def test_list_and_delete_prefix(storage: Storage) -> None:
     storage.delete_prefix("lessons/z.txt")  # a single object named by the prefix goes too
     assert not storage.exists("lessons/z.txt")
     storage.delete_prefix("lessons/never")  # nothing there: not an error
+    for key in ("lessons/y/c.txt", "uploads/u.part"):
+        storage.put_bytes(key, b"u")
+    assert storage.every_key() == ["lessons/y/c.txt", "uploads/u.part"]  # whatever the prefix
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
