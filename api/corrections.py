@@ -5,9 +5,10 @@ captions, clip captions, the interactive transcript, segments, exports and searc
 correction or a revert first keeps the current transcript as a numbered version
 (`models.transcription.archive_current`), then `publish` writes the new one in every format and
 brings along everything made from it: the candidate clips (`segments.json`, made again from the
-stored scene cuts), the talk analytics (`analytics.json`), the captions of clips already
-rendered, and the search index. Who made a version and how is stamped into its JSON
-(`options.version`), so it travels with the files when the version is kept in turn.
+stored scene cuts), the talk analytics (`analytics.json`), the clips already rendered (those
+meeting a changed word render again, the others get new captions), and the search index. Who
+made a version and how is stamped into its JSON (`options.version`), so it travels with the
+files when the version is kept in turn.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from api.errors import CodedHTTPException
 from models import blanks, search
 from models.account import User
-from models.coaching import Clip
+from models.coaching import Clip, RenderStatus, forget_render
 from models.db import utcnow
 from models.lesson import Lesson, LessonStatus
 from models.storage import Storage
@@ -37,7 +38,8 @@ from models.transcription import (
     transcript_key,
 )
 from pipeline.captions import clip_transcript, render, to_vtt
-from pipeline.corrections import CorrectionError, correct_transcript
+from pipeline.corrections import CorrectionError, changed_spans, correct_transcript, overlaps
+from pipeline.redact import NAME_PAD_SECONDS
 from pipeline.transcript import Transcript
 
 VERSION_KEY = "version"
@@ -91,14 +93,25 @@ def made_how(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def publish(session: Session, storage: Storage, lesson: Lesson, transcript: Transcript) -> None:
-    """Make `transcript` the lesson's current one, and everything read from it follow."""
+def publish(
+    session: Session, storage: Storage, lesson: Lesson, transcript: Transcript, before: Transcript
+) -> None:
+    """Make `transcript` the lesson's current one (it was `before`), and everything read from it
+    follow. A rendered clip whose range meets a changed word is thrown away and renders again
+    on its next request (its sound silences the class list's names by the words' times: a
+    correction that names a pupil must silence them in the shared copy too); the others keep
+    their files and get the new words' captions."""
     for fmt in TRANSCRIPT_FORMATS:
         storage.put_bytes(transcript_key(lesson, fmt), render(transcript, fmt).encode("utf-8"))
     _segment_again(storage, lesson, transcript)
     _analyse_again(storage, lesson, transcript)
+    changed = changed_spans(before, transcript)
     for clip in session.scalars(select(Clip).where(Clip.lesson_id == lesson.id)):
-        if clip.captions_key and storage.exists(clip.captions_key):
+        if clip.render_status != RenderStatus.none and overlaps(
+            changed, clip.start, clip.end, NAME_PAD_SECONDS
+        ):
+            forget_render(storage, clip)
+        elif clip.captions_key and storage.exists(clip.captions_key):
             vtt = to_vtt(clip_transcript(transcript, clip.start, clip.end))
             storage.put_bytes(clip.captions_key, vtt.encode("utf-8"))
     search.index_transcript(session, lesson.id, transcript.to_dict())
@@ -166,7 +179,8 @@ def correct(
     except CorrectionError as exc:
         raise HTTPException(422, str(exc)) from None
     archive_current(session, storage, lesson, made_with)
-    publish(session, storage, lesson, _stamp(fixed, user, "correction", corrected=sorted(edits)))
+    fixed = _stamp(fixed, user, "correction", corrected=sorted(edits))
+    publish(session, storage, lesson, fixed, transcript)
     return number + 1
 
 
@@ -192,7 +206,8 @@ def revert(
     if kept is None or not storage.exists(key):
         raise HTTPException(404, f"This lesson has no transcript version {number}.")
     earlier = Transcript.from_dict(json.loads(storage.get_bytes(key)))
-    _current_transcript(storage, lesson)  # there is a current one to keep
+    current_words = _current_transcript(storage, lesson)  # there is a current one to keep
     archive_current(session, storage, lesson, made_with)
-    publish(session, storage, lesson, _stamp(earlier, user, "revert", reverted_from=number))
+    earlier = _stamp(earlier, user, "revert", reverted_from=number)
+    publish(session, storage, lesson, earlier, current_words)
     return current + 1

@@ -88,3 +88,17 @@ def correct_transcript(transcript: Transcript, edits: Mapping[int, str]) -> Tran
         if i not in edits or fixed.words or fixed.text:
             segments.append(fixed)
     return replace(transcript, segments=tuple(segments))
+
+
+def changed_spans(before: Transcript, after: Transcript) -> list[tuple[float, float]]:
+    """Where the words of `before` and `after` differ: the times of every word in one and not in
+    the other (a word kept with its times is no change). Anything made from the words there, a
+    rendered clip's silenced names or its captions, is out of date."""
+    old = {(w.start, w.end, w.text) for w in before.words}
+    new = {(w.start, w.end, w.text) for w in after.words}
+    return sorted((start, end) for start, end, _text in old ^ new)
+
+
+def overlaps(spans: Sequence[tuple[float, float]], start: float, end: float, pad: float) -> bool:
+    """Whether any span, widened by `pad` on each side, meets [start, end)."""
+    return any(s - pad < end and start < e + pad for s, e in spans)

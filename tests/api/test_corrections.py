@@ -9,14 +9,18 @@ eight is."; clip_shared covers 1.0-3.0 s of it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from models.audit import AuditEvent
+from models.coaching import Clip
 from models.db import session_scope
-from tests.api.conftest import World
+from models.queue import InProcessQueue
+from tests.api.conftest import World, get_rendered
+from tests.mediafactory import loudness
 
 V1 = "/api/v1"
 
@@ -81,8 +85,9 @@ def test_a_mentor_corrects_a_sentence_and_every_reader_follows(world: World) -> 
     segments = _get(world, f"{_lesson(world)}/segments")
     assert "equal fractions" in " ".join(s["text"] for s in segments)
     assert "equivalent" not in " ".join(s["text"] for s in segments)
-    clip_vtt = _get(world, f"{V1}/clips/{world.ids['clip_shared']}/captions.vtt")
-    assert "equal" in clip_vtt and "equivalent" not in clip_vtt
+    # the clip over the changed word is rendered again (with the new words) when next asked for
+    clip = _get(world, f"{V1}/clips/{world.ids['clip_shared']}", "mentor")
+    assert clip["render_status"] == "none"
     # the transcript the player's media link opens is the new one too
     links = _get(world, f"{_lesson(world)}/media-links")
     assert "equal fractions" in world.client.get(links["captions"]).text
@@ -151,3 +156,56 @@ def test_those_who_may_not_edit_change_nothing(world: World, who: str, status: i
     stored = world.storage.get_bytes(f"lessons/{world.ids['lesson_a']}/transcript.json")
     assert "Overwritten" not in json.loads(stored)["segments"][0]["text"]
     assert _events(world, "transcript.correct") == []
+
+
+def _media_key(world: World, clip_id: str) -> str:
+    with session_scope(world.settings.database_url) as s:
+        clip = s.get(Clip, clip_id)
+        assert clip is not None and clip.media_key
+        return clip.media_key
+
+
+def test_a_correction_renders_again_the_clips_whose_words_changed(
+    world: World, inline_queue: InProcessQueue, tmp_path: Path
+) -> None:
+    """ect_a's class list names Jayden, whom the model did not hear; the mentor's correction
+    puts the name in sentence 1. The rendered clip over it (0.5-3.0 s) is thrown away and
+    renders again silent where the name now is; a rendered clip away from the change (4.2-5.5 s)
+    keeps its file."""
+    w = world
+    named = w.client.post(f"{V1}/pupil-names", json={"name": "Jayden"}, headers=w.auth("ect_a"))
+    assert named.status_code == 201, named.text
+    clips = {}
+    for key, (start, end) in {"over": (0.5, 3.0), "away": (4.2, 5.5)}.items():
+        made = w.client.post(
+            f"{V1}/clips",
+            json={"lesson_id": w.ids["lesson_a"], "start": start, "end": end, "title": key},
+            headers=w.auth("mentor"),
+        )
+        assert made.status_code == 201, made.text
+        clips[key] = made.json()["id"]
+        shown = get_rendered(w.client, f"{V1}/clips/{clips[key]}/media", w.auth("mentor"))
+        assert shown.status_code == 200, shown.text
+        (tmp_path / f"{key}-before.mp4").write_bytes(shown.content)
+    away_file = _media_key(world, clips["away"])
+
+    r = _correct(world, "mentor", 1, (1, "Today Jayden is looking at equivalent fractions."))
+    assert r.status_code == 201, r.text
+
+    words = [x for s in _get(world, f"{_lesson(world)}/transcript")["segments"] for x in s["words"]]
+    [name] = [x for x in words if x["text"] == "Jayden"]
+    assert 1.4 < name["start"] < name["end"] < 2.0  # where "we are" was said
+    over = _get(world, f"{V1}/clips/{clips['over']}", "mentor")
+    away = _get(world, f"{V1}/clips/{clips['away']}", "mentor")
+    assert over["render_status"] == "none"  # renders again on its next request
+    assert away["render_status"] == "ready"
+    assert _media_key(world, clips["away"]) == away_file and w.storage.exists(away_file)
+    again = get_rendered(w.client, f"{V1}/clips/{clips['over']}/media", w.auth("mentor"))
+    assert again.status_code == 200, again.text
+    after = tmp_path / "over-after.mp4"
+    after.write_bytes(again.content)
+    at_name = (name["start"] - 0.5 + 0.02, name["end"] - 0.5 - 0.02)  # clip time
+    elsewhere = (0.8, 0.95)  # "Today", 1.3-1.45 s in the lesson
+    assert loudness(tmp_path / "over-before.mp4", [at_name]) > [0.01]  # said, before
+    silent, sounding = loudness(after, [at_name, elsewhere])
+    assert silent < 1e-3 and sounding > 0.01, (silent, sounding)

@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from pipeline.corrections import (
     TYPED_PROBABILITY,
     CorrectionError,
+    changed_spans,
     correct_sentence,
     correct_transcript,
+    overlaps,
 )
 from pipeline.transcript import Segment, Transcript, Word
 
@@ -128,3 +130,17 @@ def test_corrected_times_are_monotonic_inside_the_sentence_and_keep_unchanged_wo
 def test_retyping_a_sentence_unchanged_changes_nothing(segment: Segment) -> None:
     fixed = correct_sentence(segment, segment.text)
     assert fixed.words == segment.words
+
+
+def test_changed_spans_are_the_times_of_words_in_one_version_only() -> None:
+    def words(*said: tuple[float, float, str]) -> Transcript:
+        ws = tuple(Word(a, b, t) for a, b, t in said)
+        return Transcript(language="en", duration=9.0, segments=(Segment(0.0, 9.0, "", ws),))
+
+    before = words((1.0, 1.5, "we"), (2.0, 2.5, "are"), (3.0, 3.5, "here"))
+    after = words((1.0, 1.5, "we"), (2.0, 2.4, "Jayden"), (3.0, 3.5, "here"))
+    assert changed_spans(before, after) == [(2.0, 2.4), (2.0, 2.5)]
+    assert changed_spans(before, before) == []
+    spans = changed_spans(before, after)
+    assert overlaps(spans, 0.0, 2.05, pad=0.0) and not overlaps(spans, 2.6, 9.0, pad=0.0)
+    assert overlaps(spans, 2.55, 9.0, pad=0.08)  # within the silence's pad
