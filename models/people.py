@@ -160,9 +160,16 @@ def erase(
     step_ids = list(session.scalars(select(ActionStep.id).where(ActionStep.ect_id == uid)))
     share_ids = select(Share.id).where(or_(Share.recipient_id == uid, Share.clip_id.in_(clip_ids)))
     comment_ids = select(Comment.id).where(Comment.clip_id.in_(clip_ids))
-    forget_reads(
-        session, [uid, *step_ids, *session.scalars(share_ids), *session.scalars(comment_ids)]
+    groups = select(EctGroup.id).where(EctGroup.owner_id == uid)
+    model_share_ids = select(ModelShare.id).where(
+        or_(
+            ModelShare.ect_id == uid,
+            ModelShare.clip_id.in_(clip_ids),
+            ModelShare.group_id.in_(groups),
+        )
     )
+    named = [*session.scalars(share_ids), *session.scalars(comment_ids)]
+    forget_reads(session, [uid, *step_ids, *named, *session.scalars(model_share_ids)])
     for clip in clips:
         for key in (clip.media_key, clip.captions_key):
             if key:

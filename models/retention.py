@@ -217,6 +217,7 @@ def delete_lesson(
     tombstone and an audit event. The files go after the commit: a failed commit loses nothing,
     and files left by a failed delete are under a prefix no row names (deleted again on retry)."""
     from models import search  # the index's after-delete listener, and `forget` for the record
+    from models.model_practice import ModelShare
     from models.notifications import forget_reads  # it reads this module's neighbours
 
     lesson_id = lesson.id
@@ -225,7 +226,9 @@ def delete_lesson(
         or_(Comment.lesson_id == lesson_id, Comment.clip_id.in_(clips))
     )
     shares = select(Share.id).where(Share.clip_id.in_(clips))
-    forget_reads(session, [*session.scalars(comments), *session.scalars(shares)])
+    model_shares = select(ModelShare.id).where(ModelShare.clip_id.in_(clips))
+    named = [*session.scalars(comments), *session.scalars(shares), *session.scalars(model_shares)]
+    forget_reads(session, named)
     session.merge(
         LessonTombstone(
             lesson_id=lesson_id,

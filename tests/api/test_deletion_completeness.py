@@ -185,11 +185,14 @@ def fill_every_table(w: World) -> None:
         # model practice of an ECT's clip (the API refuses it; the rows can still exist)
         s.add(ModelClip(clip_id=w.ids["clip_self"], consented_by=ect, published_by=ect))
         s.flush()
-        s.add(ModelShare(clip_id=w.ids["clip_self"], ect_id=w.users["ect_b"], shared_by=ect))
+        model_share = ModelShare(clip_id=w.ids["clip_self"], ect_id=w.users["ect_b"], shared_by=ect)
+        s.add(model_share)
+        s.flush()
         s.add(EctGroup(owner_id=ect, name="ect_a's group"))
         for who, key in (
             (ect, f"share:{w.ids['share_clip_shared']}"),
             (mentor, f"comment:{w.ids['comment_clip_self_shared']}"),
+            (w.users["ect_b"], f"model_share:{model_share.id}"),
         ):
             s.add(NotificationRead(user_id=who, key=key))
         s.add(NotificationState(user_id=ect, read_up_to=utcnow()))
