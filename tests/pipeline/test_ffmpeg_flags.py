@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[Callable[[], list[str]], str]] = {
         lambda: clip.audio_clip_command(SRC, DST, 1.0, 4.0, clip.ClipOptions()),
         "error",
     ),
-    "blur decode": (lambda: blur.decode_command(SRC), "error"),
+    "blur decode": (lambda: blur.decode_command(SRC, 64, 36), "error"),
     "blur encode": (
         lambda: blur.encode_command(SRC, DST, 64, 36, "25", True, blur.BlurOptions()),
         "error",
