@@ -4,7 +4,8 @@
 (queued -> rendering), renders `pipeline.clip.render_clip` over the lesson's normalised media and
 `pipeline.captions.clip_transcript` over its transcript, stores the MP4 and the WebVTT under the
 lesson's prefix, and marks the clip ready. If the clip's range changed while it rendered, the
-result is thrown away instead of being recorded against the wrong range. Safe to redeliver.
+result is thrown away instead of being recorded against the wrong range. Safe to redeliver; a
+storage or database outage is retried with the stage tasks' backoff (`workers.tasks.RETRY`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from celery import Task
 from sqlalchemy.orm import Session
 
 from models.blanks import lesson_blanks
@@ -30,6 +32,7 @@ from models.settings import Settings, get_settings
 from models.storage import Storage, shared_storage
 from pipeline.errors import PipelineError
 from workers.app import app
+from workers.tasks import RETRY, TRANSIENT
 
 if TYPE_CHECKING:
     from pipeline.redact import Range
@@ -58,12 +61,29 @@ def _storage() -> Storage:
     return shared_storage(get_settings().storage_url)
 
 
-@app.task(name=RENDER_CLIP)
-def render_clip_task(clip_id: str) -> None:
-    """Render one clip's MP4 and captions."""
+CLIP_TRANSIENT_MESSAGES = {
+    "storage_unavailable": "The media store could not be reached for a long time while making "
+    "this clip. Try again later.",
+    "database_unavailable": "The database could not be reached for a long time while making "
+    "this clip. Try again later.",
+}
+
+
+@app.task(name=RENDER_CLIP, bind=True, **RETRY)
+def render_clip_task(self: Task, clip_id: str) -> None:
+    """Render one clip's MP4 and captions. A storage or database outage is tried again with the
+    stage tasks' backoff (the clip reads as still being made meanwhile: a new try claims it
+    again) and fails the clip with the reason only when the tries run out."""
     settings = get_settings()
     try:
         render(settings, _storage(), clip_id)
+    except TRANSIENT as exc:
+        if self.request.retries < (self.max_retries or 0):
+            raise  # autoretry_for sends it again after the backoff
+        code = getattr(exc, "code", None)
+        code = code if code in CLIP_TRANSIENT_MESSAGES else "database_unavailable"
+        log.warning("clip %s: render gave up after retries: %s", clip_id, exc)
+        _finish_failed(settings.database_url, clip_id, code, CLIP_TRANSIENT_MESSAGES[code])
     except Exception:
         log.exception("clip %s: render crashed", clip_id)
         _finish_failed(

@@ -382,3 +382,38 @@ def test_a_blank_whose_worker_died_mid_rewrite_is_sent_again_and_taken_back(
         job = blanks.claim(session, dead, "resent-run")
     assert job is not None
     assert recorder.sweep(settings).blanks_resent == []  # the new run's claim is live
+
+
+def test_a_clip_render_retries_a_storage_outage_then_fails_with_the_reason(
+    settings: Settings, eager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render task backs off and tries again like the stage tasks (a store that is down,
+    really unreachable on a closed loopback port), and gives up with the reason, not as a bug."""
+    from models.coaching import Clip, RenderStatus
+    from models.settings import get_settings
+    from workers import clip_tasks, tasks
+
+    monkeypatch.setenv("CLIPCOACH_STORAGE_URL", "s3://k:s@127.0.0.1:9/lessons?secure=false")
+    get_settings.cache_clear()
+    with session_scope(settings.database_url) as session:
+        lesson = Lesson(
+            source_key="lessons/x/source.mp4", media_key="lessons/x/media.mp4",
+            title="Year 9 forces", status=LessonStatus.ready, has_video=True, has_audio=True,
+        )  # fmt: skip
+        session.add(lesson)
+        session.flush()
+        clip = Clip(lesson_id=lesson.id, title="Wait time", start=1.0, end=5.0)
+        session.add(clip)
+        session.flush()
+        clip_id = clip.id
+    result = clip_tasks.render_clip_task.apply(args=[clip_id])
+    assert result.successful()  # gave up calmly: the failure is data on the clip
+    with session_scope(settings.database_url) as session:
+        clip = session.get(Clip, clip_id)
+        assert clip is not None
+        assert (clip.render_status, clip.render_error_code) == (
+            RenderStatus.failed,
+            "storage_unavailable",
+        )
+        assert clip.render_error_message and "Try again later" in clip.render_error_message
+    assert clip_tasks.render_clip_task.max_retries == tasks.RETRY["max_retries"]
