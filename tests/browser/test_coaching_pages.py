@@ -125,7 +125,7 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     ect_responses: list[Response] = []
     ect.on("response", lambda r: ect_responses.append(r))
     sign_in(ect, ect_person)
-    expect(ect.get_by_role("heading", name="Your lessons")).to_be_visible()
+    expect(ect.get_by_role("heading", name="Your lessons", exact=True)).to_be_visible()
     expect(ect.get_by_role("heading", name="Clips shared with you")).to_be_visible()
     shots.take(ect, "ect-home-empty")
     lesson_id = _upload_through_page(ect, SAMPLE, shots)
@@ -137,7 +137,7 @@ def test_mentor_clips_tags_comments_shares_and_the_ect_reviews_and_replies(
     mentor_responses: list[Response] = []
     mentor.on("response", lambda r: mentor_responses.append(r))
     sign_in(mentor, mentor_person)
-    expect(mentor.get_by_role("heading", name="Your ECTs' lessons")).to_be_visible()
+    expect(mentor.get_by_role("heading", name="Your ECTs' lessons", exact=True)).to_be_visible()
     mentor.get_by_role("link", name="Y7 equivalent fractions").click()
     mentor.wait_for_url(f"**/lessons/{lesson_id}")
     words = mentor.locator("#transcript .w")
