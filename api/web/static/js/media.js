@@ -136,10 +136,11 @@ const probeMedia = (url) => fetch(url, { headers: { Range: "bytes=0-0" }, cache:
 // Play a clip whose MP4 is rendered on demand. While it renders the server answers 503 at once
 // (with Retry-After); a <video> cannot say why it failed, so ask the same signed URL for one
 // byte to learn the status: 503 waits a second and tries again, 401 renews the links, anything
-// else is the server's reason, shown and thrown. The captions come from the same render, so
-// they are attached once the video plays. `stillWanted` says whether the page still shows this
-// clip (another may have been picked meanwhile). Resolves to "playing", "abandoned" or "slow";
-// `io` swaps the browser parts for tests.
+// else (a share revoked while the page was open: 404) is the server's reason, shown where the
+// clip plays. The captions come from the same render, so they are attached once the video
+// plays. `stillWanted` says whether the page still shows this clip (another may have been
+// picked meanwhile). Resolves to "playing", "abandoned", "refused" or "slow"; `io` swaps the
+// browser parts for tests.
 export async function playRenderedClip(video, links, { status, stillWanted = () => true, io = {} }) {
   const { attach = attachVideo, captions = attachCaptions, probe = probeMedia, wait = sleep } = io;
   const first = links.current || (await links.load());
@@ -158,7 +159,7 @@ export async function playRenderedClip(video, links, { status, stillWanted = () 
       else if (answer.status !== 503 && !answer.ok) {
         const body = await answer.json().catch(() => ({}));
         status(body.detail || answer.statusText);
-        throw new ApiError(answer.status, body.detail || answer.statusText);
+        return "refused";
       }
       status(PREPARING);
       await wait(1000);
