@@ -1,8 +1,9 @@
 """A coach's batches: a named set of recordings submitted together for transcription.
 
 Each item is one submitted file (an upload, a server-side path or an existing lesson) and the
-lesson it became, or why it did not become one. Importing this module registers the access rule
-"a coach sees the lessons in batches they submitted" with models.access.
+lesson it became, or why it did not become one. `register_visibility()`, called by the app at
+start-up (api.app), adds the access rule "a coach sees the lessons in batches they submitted"
+to models.access.
 """
 
 from __future__ import annotations

@@ -84,7 +84,8 @@ SQLITE_POOL_SIZE = 40
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; the only place that treats SQLite and PostgreSQL differently."""
+    """An engine for `url`: the one place that sets SQLite and PostgreSQL connections up differently
+    (full-text search, the other difference, is models.search)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -66,7 +66,8 @@ def split_key_prefix(url: str) -> tuple[str, str]:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """Celery settings for `settings.broker_url`; the only code that looks at the broker scheme."""
+    """Celery settings for `settings.broker_url`; the broker's scheme is read in this module
+    (`is_redis_url`, which api.ratelimit also asks to share the Redis)."""
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,
         "task_acks_late": True,

@@ -1,6 +1,6 @@
 """Full-text search over the newest transcript of every lesson, in the database's own engine.
 
-One interface, two implementations chosen by the session's dialect (the only place that looks):
+One interface, two implementations chosen here by the session's dialect:
     SQLite      an FTS5 virtual table (`porter unicode61` tokenizer: stems, folds accents)
     PostgreSQL  a table with a generated `tsvector` (the `english` configuration) and a GIN index
 Both hold one row per sentence of a lesson's current transcript, with its start and end time, so

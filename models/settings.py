@@ -2,7 +2,7 @@
 
 Embedded defaults need nothing set: SQLite, a local storage folder, a filesystem Celery broker, the
 bundled tiny.en model, all under `data_dir`. Each backend is chosen by one URL here; the code that
-opens it (models.db, models.storage, workers.app) is the only code that looks at its scheme.
+opens it (models.db, models.storage, models.queue) is the only code that looks at its scheme.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Lesson and stage status transitions: the only code that writes processing state.
+"""Lesson and stage status transitions while processing runs. Two writers live elsewhere: the
+API's retry resets a failed lesson to queued (api.services.lessons) and the sweep requeues a
+stalled stage (workers.sweep).
 
 A stage row moves pending -> queued -> running -> done | skipped | failed. Claiming a stage for the
 queue is a conditional UPDATE, so when two parallel branches finish at once only one of them
