@@ -318,6 +318,19 @@ def world_template(
     return folder, users, ids
 
 
+def sign_in_all(settings: Settings, users: dict[str, str]) -> dict[str, str]:
+    """A bearer token for each of `users` (name -> id), as signing in would give them."""
+    from models.account import User
+
+    tokens = {}
+    with session_scope(settings.database_url) as s:
+        for name, uid in users.items():
+            user = s.get(User, uid)
+            assert user is not None
+            tokens[name] = issue_token(settings, user).token
+    return tokens
+
+
 @pytest.fixture
 def world(
     world_template: tuple[Path, dict[str, str], dict[str, str]],
@@ -328,15 +341,8 @@ def world(
     data = tmp_path / "data"
     shutil.copytree(template, data)
     settings = _use_data_dir(monkeypatch, data)
-    from models.account import User
-
     app = app_for(settings)
-    tokens = {}
-    with session_scope(settings.database_url) as s:
-        for name, uid in users.items():
-            user = s.get(User, uid)
-            assert user is not None
-            tokens[name] = issue_token(settings, user).token
+    tokens = sign_in_all(settings, users)
     try:
         with TestClient(app, raise_server_exceptions=True) as client:
             yield World(settings, app, client, users, tokens, dict(ids))

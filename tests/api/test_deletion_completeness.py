@@ -34,7 +34,6 @@ from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Engine
 
 from models.account import RevokedToken, User
-from models.accounts import issue_token
 from models.action_steps import ActionStep
 from models.batch import Batch, BatchItem
 from models.blanks import LessonBlank
@@ -53,6 +52,7 @@ from tests.api.conftest import (
     _use_data_dir,
     add_model_practice,
     app_for,
+    sign_in_all,
 )
 from tests.services import postgres_url, s3_server, s3_url  # noqa: F401 - the backends' fixtures
 
@@ -111,12 +111,7 @@ def backend_world(
     settings = _use_data_dir(monkeypatch, tmp_path / "data")
     users, ids = _build_world(settings, media)
     app = app_for(settings)
-    with session_scope(settings.database_url) as s:
-        tokens = {}
-        for name, uid in users.items():
-            user = s.get(User, uid)
-            assert user is not None
-            tokens[name] = issue_token(settings, user).token
+    tokens = sign_in_all(settings, users)
     try:
         with TestClient(app, raise_server_exceptions=True) as client:
             world = World(settings, app, client, dict(users), tokens, dict(ids))

@@ -15,11 +15,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from models.account import User
-from models.accounts import issue_token
-from models.db import dispose_engines, session_scope
+from models.db import dispose_engines
 from models.settings import get_settings
-from tests.api.conftest import Media, World, _build_world, _use_data_dir
+from tests.api.conftest import Media, World, _build_world, _use_data_dir, sign_in_all
 
 EAST, WEST = timezone(timedelta(hours=5)), timezone(timedelta(hours=-5))
 
@@ -37,12 +35,7 @@ def any_world(
     settings = _use_data_dir(monkeypatch, tmp_path / "data")
     users, ids = _build_world(settings, media)
     app = create_app()
-    with session_scope(settings.database_url) as s:
-        tokens = {}
-        for name, uid in users.items():
-            user = s.get(User, uid)
-            assert user is not None
-            tokens[name] = issue_token(settings, user).token
+    tokens = sign_in_all(settings, users)
     with TestClient(app) as client:
         yield World(settings, app, client, users, tokens, ids)
     dispose_engines()
