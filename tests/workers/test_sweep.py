@@ -409,11 +409,11 @@ def test_a_clip_render_retries_a_storage_outage_then_fails_with_the_reason(
     result = clip_tasks.render_clip_task.apply(args=[clip_id])
     assert result.successful()  # gave up calmly: the failure is data on the clip
     with session_scope(settings.database_url) as session:
-        clip = session.get(Clip, clip_id)
-        assert clip is not None
-        assert (clip.render_status, clip.render_error_code) == (
+        after = session.get(Clip, clip_id)
+        assert after is not None
+        assert (after.render_status, after.render_error_code) == (
             RenderStatus.failed,
             "storage_unavailable",
         )
-        assert clip.render_error_message and "Try again later" in clip.render_error_message
+        assert after.render_error_message and "Try again later" in after.render_error_message
     assert clip_tasks.render_clip_task.max_retries == tasks.RETRY["max_retries"]
