@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.framework import (
     BUILTIN,
+    Framework,
     FrameworkFileError,
     Strand,
     StrandKind,
@@ -170,3 +171,18 @@ def test_stemming_is_safe_from_several_threads_at_once() -> None:
         t.join(60)
     assert not errors, errors[0]
     assert results == [expected] * 8
+
+
+def test_a_migrated_database_already_holds_the_built_in_frameworks(tmp_path: Path) -> None:
+    """Loaded at migration, not by the first requests: several of those at once on a new
+    database raced to insert them and the losers answered 500 (seen in the studio's browser
+    test: suggested strands while the page also asked for the frameworks)."""
+    from models.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(url)
+    with session_scope(url) as session:
+        loaded = set(session.scalars(select(Framework.id)))
+        strands = session.scalars(select(Strand.id)).all()
+    assert loaded == {f.id for f in builtin_frameworks()}
+    assert len(strands) == sum(len(f.strands) for f in builtin_frameworks())
